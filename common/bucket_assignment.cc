@@ -1,0 +1,1 @@
+#include "common/bucket_assignment.h"

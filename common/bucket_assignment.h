@@ -1,0 +1,35 @@
+// Bucket assignment: which member owns each of the kBucketCount buckets of a multiple-host rule.
+//
+// Part of the cluster protocol (docs/hashing.md): a pure function of (members, weights, rule
+// seed), so every host computes the same map from the same view, with no history. Properties it
+// is measured against (tests/common/bucket_assignment_test.cc):
+//   * weighted: each member owns floor or ceil of its quota kBucketCount * weight / sum(weights);
+//   * deterministic: independent of the order members are given in;
+//   * low movement: when one member leaves, (almost) only its buckets move; when one joins, it
+//     takes (almost) only its share from the others.
+// Thread-safe (pure).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace nlb {
+
+inline constexpr uint16_t kNoHost = 0;  // host ids are 1..256
+
+struct MemberWeight {
+  uint16_t host_id = 0;  // 1..256
+  uint32_t weight = 0;   // 0..100; 0 owns no bucket
+};
+
+// Fills owners (one entry per bucket) with the owning host id, or kNoHost for every bucket when no
+// member has a positive weight.
+// REQUIRES: owners.size() == kBucketCount; member host ids unique and in 1..256.
+void AssignBuckets(std::span<const MemberWeight> members, uint32_t rule_seed,
+                   std::span<uint16_t> owners);
+
+// Convenience: returns a new vector of kBucketCount owners.
+std::vector<uint16_t> AssignBuckets(std::span<const MemberWeight> members, uint32_t rule_seed);
+
+}  // namespace nlb

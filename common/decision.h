@@ -1,0 +1,80 @@
+// The per-packet decision: (frame, snapshot) -> accept or drop, with a reason.
+//
+// This is the data path's whole logic. It allocates nothing, throws nothing and takes no lock;
+// callers load the snapshot once per batch (SnapshotHolder::Load) and pass it by reference.
+// DecisionCounters has a single writer (the data path thread that owns it) and relaxed readers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "common/map_snapshot.h"
+#include "common/packet.h"
+
+namespace nlb {
+
+enum class Verdict : uint8_t { kAccept = 0, kDrop, kNeighbour };
+
+enum class DecisionReason : uint8_t {
+  kOwnedBucket = 0,      // accept: multiple-host rule, this host owns the bucket
+  kSingleHostOwner,      // accept: single-host rule, this host has the best priority
+  kDefaultHost,          // accept: no rule covers it and this host is the default host
+  kNeighbourRequest,     // neighbour: ARP request or IPv6 neighbour solicitation for a VIP
+  kOtherHostsBucket,     // drop: another host owns the bucket
+  kOtherSingleHost,      // drop: single-host rule owned by another host
+  kOtherDefaultHost,     // drop: uncovered traffic, another host is the default host
+  kRuleDisabled,         // drop: the rule is disabled
+  kNotServing,           // drop: this host is stopped or not converged
+  kNotForVip,            // drop: destination is not a VIP (or not IP at all)
+  kMalformed,            // drop: ParseFrame failed (see Decision::parse)
+  kCount,
+};
+
+std::string_view VerdictName(Verdict v);
+std::string_view DecisionReasonName(DecisionReason r);  // "owned_bucket", ...
+
+struct Decision {
+  Verdict verdict = Verdict::kDrop;
+  DecisionReason reason = DecisionReason::kMalformed;
+  ParseVerdict parse = ParseVerdict::kOk;
+  int16_t rule_index = -1;  // index into MapSnapshot::rules, -1 when no rule matched
+  uint32_t bucket = 0;      // meaningful for multiple-host rules
+};
+
+// Decides one frame. *packet receives the parse (the data path needs l3_offset/l3_length).
+// Fragments: every piece of a datagram is matched by (VIP, protocol) alone, to the covering rule
+// with the lowest first port, and keyed on the source address, so all pieces land on one host.
+Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet);
+
+// Per-reason and per-parse-verdict packet and byte counts. One writer; readers use Read*().
+class DecisionCounters {
+ public:
+  void Count(const Decision& d, uint32_t bytes) {
+    Bump(packets_[static_cast<size_t>(d.reason)], 1);
+    Bump(bytes_[static_cast<size_t>(d.reason)], bytes);
+    if (d.reason == DecisionReason::kMalformed) Bump(malformed_[static_cast<size_t>(d.parse)], 1);
+  }
+  uint64_t ReadPackets(DecisionReason r) const {
+    return packets_[static_cast<size_t>(r)].load(std::memory_order_relaxed);
+  }
+  uint64_t ReadBytes(DecisionReason r) const {
+    return bytes_[static_cast<size_t>(r)].load(std::memory_order_relaxed);
+  }
+  uint64_t ReadMalformed(ParseVerdict v) const {
+    return malformed_[static_cast<size_t>(v)].load(std::memory_order_relaxed);
+  }
+
+ private:
+  // Single writer: a relaxed load+store is enough and avoids a locked instruction per packet.
+  static void Bump(std::atomic<uint64_t>& c, uint64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(DecisionReason::kCount)> packets_{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(DecisionReason::kCount)> bytes_{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(ParseVerdict::kCount)> malformed_{};
+};
+
+}  // namespace nlb

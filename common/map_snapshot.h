@@ -1,0 +1,53 @@
+// MapSnapshot: the immutable picture the data path decides by. The control side (convergence)
+// builds a new snapshot and publishes it through SnapshotHolder; the data path loads it through one
+// atomic pointer per batch. A snapshot is never modified after it is published.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/bucket_assignment.h"
+#include "common/ip_address.h"
+#include "common/port_rule.h"
+
+namespace nlb {
+
+// One port rule as the converged cluster applies it.
+struct RuleMap {
+  PortRule rule;
+  // Multiple-host rules: kBucketCount owners. Empty for single-host and disabled rules.
+  std::vector<uint16_t> bucket_owner;
+  // Single-host rules: the live host with the best handling priority (kNoHost if none).
+  uint16_t single_owner = kNoHost;
+  // False when the rule was disabled at run time (nlbctl disable): its traffic drops.
+  bool enabled = true;
+};
+
+struct MapSnapshot {
+  uint16_t local_host_id = kNoHost;
+  // The live host with the lowest id: it takes traffic to a VIP that no rule covers.
+  uint16_t default_host_id = kNoHost;
+  // False while this host is stopped or has no converged map: it accepts nothing.
+  bool serving = false;
+  std::vector<IpAddress> vips;
+  // Rules for one VIP come before rules for "all", so the first match is the most specific.
+  std::vector<RuleMap> rules;
+  uint64_t generation = 0;  // increases with every published snapshot
+};
+
+// SnapshotHolder: single publisher (control thread), any number of readers (data path threads).
+class SnapshotHolder {
+ public:
+  SnapshotHolder() : current_(std::make_shared<const MapSnapshot>()) {}
+  std::shared_ptr<const MapSnapshot> Load() const { return current_.load(std::memory_order_acquire); }
+  void Publish(std::shared_ptr<const MapSnapshot> next) {
+    current_.store(std::move(next), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const MapSnapshot>> current_;
+};
+
+}  // namespace nlb

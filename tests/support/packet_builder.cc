@@ -1,0 +1,1 @@
+#include "tests/support/packet_builder.h"
