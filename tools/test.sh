@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds nlb twice (optimised with warnings as
+# errors, and under AddressSanitizer + UndefinedBehaviorSanitizer), and runs every test in both.
+# Integration tests (label "integration") need root and run only in the optimised build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/install-deps.sh
+jobs=$(nproc)
+
+echo "== build: RelWithDebInfo, -Werror"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNLB_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== build: Sanitize (ASan + UBSan), -Werror"
+cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DNLB_WERROR=ON >/dev/null
+cmake --build build-sanitize -j"$jobs"
+
+echo "== unit tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-sanitize --output-on-failure -j"$jobs" -LE integration
+
+echo "== all tests (unit and integration), optimised build"
+ctest --test-dir build --output-on-failure -j1
