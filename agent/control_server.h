@@ -1,0 +1,44 @@
+// ControlServer: the agent's local control socket, a root-only Unix stream socket.
+//
+// One request per connection: a single line "COMMAND [ARG...]" of at most 4 KiB, answered with
+// one JSON document and a newline, then the connection closes. A client that sends nothing within
+// the deadline is dropped. Runs on the agent's io_context thread; the handler is called there too.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace nlb::agent {
+
+class ControlServer {
+ public:
+  // Receives the request's words; returns the JSON reply.
+  using Handler = std::function<std::string(const std::vector<std::string>& words)>;
+
+  // Creates the socket at path (mode 0600, parent directory created 0700 when missing). A stale
+  // socket file left by a crashed agent is replaced; a live one means another agent: kAlreadyExists.
+  static Result<std::unique_ptr<ControlServer>> Open(boost::asio::io_context& io,
+                                                     const std::string& path, Handler handler);
+  ~ControlServer();
+
+  uint64_t malformed_requests() const { return malformed_requests_; }
+
+ private:
+  ControlServer(boost::asio::io_context& io, std::string path, Handler handler);
+  void AcceptNext();
+
+  boost::asio::io_context& io_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::string path_;
+  Handler handler_;
+  uint64_t malformed_requests_ = 0;
+  friend class ControlSession;
+};
+
+}  // namespace nlb::agent
