@@ -7,6 +7,7 @@
 //   * deterministic: independent of the order members are given in;
 //   * low movement: when one member leaves, (almost) only its buckets move; when one joins, it
 //     takes (almost) only its share from the others.
+// The exact definition (score, quotas, matching) is hash/assignment version 1 in docs/hashing.md.
 // Thread-safe (pure).
 #pragma once
 
@@ -22,6 +23,20 @@ struct MemberWeight {
   uint16_t host_id = 0;  // 1..256
   uint32_t weight = 0;   // 0..100; 0 owns no bucket
 };
+
+// Bumped whenever AssignBuckets, AssignmentScore or BucketQuotas change any output: hosts of
+// different versions would disagree about owners, so heartbeats must carry it.
+inline constexpr uint32_t kAssignmentVersion = 1;
+
+// How much bucket `bucket` wants host `host_id` under a rule (higher wins). Exposed so that tests
+// and other implementations can check the definition in docs/hashing.md directly.
+uint64_t AssignmentScore(uint32_t rule_seed, uint32_t bucket, uint16_t host_id);
+
+// Each member's bucket count: floor or ceil of kBucketCount * weight / sum(weights), by largest
+// remainder with ties to the lower host id; 0 for weight 0. Same order as members; the counts
+// sum to kBucketCount, or to 0 when no weight is positive.
+// REQUIRES: member host ids unique.
+std::vector<uint32_t> BucketQuotas(std::span<const MemberWeight> members);
 
 // Fills owners (one entry per bucket) with the owning host id, or kNoHost for every bucket when no
 // member has a positive weight.
