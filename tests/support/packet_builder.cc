@@ -5,6 +5,10 @@
 #include <string>
 #include <utility>
 
+namespace nlb {
+void PrintTo(const IpAddress& address, std::ostream* os) { *os << address.ToString(); }
+}  // namespace nlb
+
 namespace nlb::test {
 namespace {
 
@@ -364,14 +368,18 @@ std::vector<uint8_t> PacketBuilder::Build() const {
       ethertype = 0x0806;
       l3 = ArpPacket();
       break;
-    case L3::kIpv4:
+    case L3::kIpv4: {
       ethertype = 0x0800;
-      l3 = Ipv4Packet(Transport(&protocol), protocol);
+      const std::vector<uint8_t> upper = Transport(&protocol);
+      l3 = Ipv4Packet(upper, protocol);
       break;
-    case L3::kIpv6:
+    }
+    case L3::kIpv6: {
       ethertype = 0x86dd;
-      l3 = Ipv6Packet(Transport(&protocol), protocol);
+      const std::vector<uint8_t> upper = Transport(&protocol);
+      l3 = Ipv6Packet(upper, protocol);
       break;
+    }
     case L3::kRaw:
       ethertype = raw_ethertype_;
       l3 = payload_;

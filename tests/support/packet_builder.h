@@ -13,11 +13,17 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <ostream>
 #include <string_view>
 #include <vector>
 
 #include "common/ip_address.h"
 #include "common/packet.h"
+
+namespace nlb {
+// Lets gtest print addresses in failure messages as text.
+void PrintTo(const IpAddress& address, std::ostream* os);
+}  // namespace nlb
 
 namespace nlb::test {
 
