@@ -54,7 +54,10 @@ std::optional<ClusterMac> ComputeClusterMac(std::span<const IpAddress> vips, Mac
 
 MacAddress MaskedSourceMac(const ClusterMac& cluster, uint16_t host_id) {
   const auto& s = cluster.seed;
-  return {0x02, static_cast<uint8_t>(host_id & 0xff), s[0], s[1], s[2], s[3]};
+  uint8_t id = static_cast<uint8_t>(host_id & 0xff);
+  // Host 191 would send from the cluster MAC itself and teach it to the switches.
+  if (id == 0xbf) id = 0x00;
+  return {0x02, id, s[0], s[1], s[2], s[3]};
 }
 
 MacAddress Ipv6MulticastMac(const IpAddress& group) {

@@ -10,7 +10,9 @@
 //   unicast    02:bf:a:b:c:d     (every host's interface takes it)
 //   igmp       01:00:5e:7f:c:d   (the IP multicast MAC of the group 239.255.c.d each host joins)
 //   masked source, unicast mode only: 02:<host id>:a:b:c:d, so switches never learn the cluster
-//   MAC from a frame a host sends and keep flooding it. Host id 256 masks as 00.
+//   MAC from a frame a host sends and keep flooding it. Host ids 256 and 191 (0xbf, which would
+//   be the cluster MAC itself) mask as 00: a masked source is never a destination, so two hosts
+//   sharing one only makes a switch move it between ports.
 #pragma once
 
 #include <array>
@@ -50,7 +52,7 @@ struct ClusterMac {
 // nullopt when vips holds no IP address (see ClusterMacSeed).
 std::optional<ClusterMac> ComputeClusterMac(std::span<const IpAddress> vips, MacMode mode);
 
-// 02:<host id & 0xff>:a:b:c:d: the source MAC of frames a host sends in unicast mode.
+// 02:<host id & 0xff, 0xbf -> 00>:a:b:c:d: the source MAC of frames a host sends in unicast mode.
 MacAddress MaskedSourceMac(const ClusterMac& cluster, uint16_t host_id);
 
 // The Ethernet address an IPv6 multicast group maps to (33:33 + last 4 bytes, RFC 2464).
