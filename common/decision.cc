@@ -1,1 +1,153 @@
 #include "common/decision.h"
+
+#include "common/flow_hash.h"
+
+namespace nlb {
+
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kAccept: return "accept";
+    case Verdict::kDrop: return "drop";
+    case Verdict::kNeighbour: return "neighbour";
+  }
+  return "unknown";
+}
+
+std::string_view DecisionReasonName(DecisionReason r) {
+  switch (r) {
+    case DecisionReason::kOwnedBucket: return "owned_bucket";
+    case DecisionReason::kSingleHostOwner: return "single_host_owner";
+    case DecisionReason::kDefaultHost: return "default_host";
+    case DecisionReason::kNeighbourRequest: return "neighbour_request";
+    case DecisionReason::kOtherHostsBucket: return "other_hosts_bucket";
+    case DecisionReason::kOtherSingleHost: return "other_single_host";
+    case DecisionReason::kOtherDefaultHost: return "other_default_host";
+    case DecisionReason::kRuleDisabled: return "rule_disabled";
+    case DecisionReason::kNotServing: return "not_serving";
+    case DecisionReason::kNotForVip: return "not_for_vip";
+    case DecisionReason::kMalformed: return "malformed";
+    case DecisionReason::kCount: break;
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr uint16_t kArpRequest = 1;
+
+Decision Make(Verdict verdict, DecisionReason reason) {
+  Decision d;
+  d.verdict = verdict;
+  d.reason = reason;
+  return d;
+}
+
+bool IsVip(const MapSnapshot& snapshot, const IpAddress& address) {
+  for (const IpAddress& vip : snapshot.vips) {
+    if (vip == address) return true;
+  }
+  return false;
+}
+
+// kNoHost never matches: a snapshot built before this host has an id must not accept.
+bool IsLocal(const MapSnapshot& snapshot, uint16_t owner) {
+  return owner != kNoHost && owner == snapshot.local_host_id;
+}
+
+int FirstCoveringRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
+  const auto& rules = snapshot.rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (rules[i].rule.Covers(packet.dst, packet.ip_protocol, packet.dst_port)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Fragments: the ports are in the first piece only, so every piece picks its rule without them.
+// A VIP-specific rule beats an "all" rule; among equals, the lowest first port wins. Not relying
+// on the snapshot's order here keeps the choice identical on every host whatever that order.
+int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
+  const auto& rules = snapshot.rules;
+  int best = -1;
+  bool best_specific = false;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const PortRule& rule = rules[i].rule;
+    // Covers at the rule's own first port asks "VIP and protocol match" without the port.
+    if (!rule.Covers(packet.dst, packet.ip_protocol, rule.first_port)) continue;
+    const bool specific = rule.vip.has_value();
+    if (best < 0 || (specific && !best_specific) ||
+        (specific == best_specific && rule.first_port < rules[best].rule.first_port)) {
+      best = static_cast<int>(i);
+      best_specific = specific;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet) {
+  const ParseVerdict parse = ParseFrame(frame, packet);
+  if (parse != ParseVerdict::kOk) {
+    Decision d = Make(Verdict::kDrop, DecisionReason::kMalformed);
+    d.parse = parse;
+    return d;
+  }
+
+  // Neighbour requests are answered whatever the serving state: in every cluster MAC mode all
+  // hosts give the same answer, and the agent decides whether a stopped host should stay silent.
+  if (packet->l3 == L3Kind::kArp) {
+    if (packet->arp_operation == kArpRequest && IsVip(snapshot, packet->dst)) {
+      return Make(Verdict::kNeighbour, DecisionReason::kNeighbourRequest);
+    }
+    return Make(Verdict::kDrop, DecisionReason::kNotForVip);
+  }
+  if (packet->has_nd_target && IsVip(snapshot, packet->nd_target)) {
+    return Make(Verdict::kNeighbour, DecisionReason::kNeighbourRequest);
+  }
+
+  if (!IsVip(snapshot, packet->dst)) return Make(Verdict::kDrop, DecisionReason::kNotForVip);
+  if (!snapshot.serving) return Make(Verdict::kDrop, DecisionReason::kNotServing);
+
+  const int index = packet->is_fragment ? FragmentRule(snapshot, *packet)
+                                        : FirstCoveringRule(snapshot, *packet);
+  if (index < 0) {
+    Decision d = IsLocal(snapshot, snapshot.default_host_id)
+                     ? Make(Verdict::kAccept, DecisionReason::kDefaultHost)
+                     : Make(Verdict::kDrop, DecisionReason::kOtherDefaultHost);
+    return d;
+  }
+
+  const RuleMap& map = snapshot.rules[static_cast<size_t>(index)];
+  Decision d;
+  d.rule_index = static_cast<int16_t>(index);
+  if (!map.enabled || map.rule.mode == FilteringMode::kDisabled) {
+    d.verdict = Verdict::kDrop;
+    d.reason = DecisionReason::kRuleDisabled;
+    return d;
+  }
+  if (map.rule.mode == FilteringMode::kSingleHost) {
+    const bool mine = IsLocal(snapshot, map.single_owner);
+    d.verdict = mine ? Verdict::kAccept : Verdict::kDrop;
+    d.reason = mine ? DecisionReason::kSingleHostOwner : DecisionReason::kOtherSingleHost;
+    return d;
+  }
+
+  // Fragments key on addresses only (the ports are in one piece): kNone falls back to the
+  // source address; kSingle and kNetwork already ignore ports, so a client's fragmented and
+  // whole datagrams still meet on one host.
+  Affinity affinity = map.rule.affinity;
+  if (packet->is_fragment && affinity == Affinity::kNone) affinity = Affinity::kSingle;
+  const uint32_t hash = FlowHash(packet->src, packet->has_ports, packet->src_port, affinity,
+                                 map.rule.ipv6_network_prefix);
+  d.bucket = BucketOfHash(hash);
+  // A map without owners (not yet assigned) gives the bucket to nobody.
+  const bool mine =
+      d.bucket < map.bucket_owner.size() && IsLocal(snapshot, map.bucket_owner[d.bucket]);
+  d.verdict = mine ? Verdict::kAccept : Verdict::kDrop;
+  d.reason = mine ? DecisionReason::kOwnedBucket : DecisionReason::kOtherHostsBucket;
+  return d;
+}
+
+}  // namespace nlb

@@ -71,7 +71,10 @@ struct ParsedPacket {
   uint32_t l3_offset = 0;
   uint32_t l3_length = 0;
 
-  uint8_t ip_protocol = 0;  // upper-layer protocol after IPv6 extension headers
+  // Upper-layer protocol after IPv6 extension headers. For an IPv6 fragment, the fragment
+  // header's next header: headers of the fragmentable part are not parsed, so that every piece of
+  // one datagram reports the same protocol.
+  uint8_t ip_protocol = 0;
   // Any piece of a fragmented datagram (IPv4 MF or offset != 0; IPv6 fragment header).
   bool is_fragment = false;
   // The piece at offset 0 (carries the L4 header). Meaningful only when is_fragment.
@@ -87,7 +90,14 @@ struct ParsedPacket {
   bool has_icmp = false;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
+
+  // ICMPv6 neighbour solicitation (type 135) long enough to carry its target address: the
+  // address asked about, which the decision compares with the VIPs.
+  bool has_nd_target = false;
+  IpAddress nd_target;
 };
+
+inline constexpr uint8_t kIcmpv6NeighbourSolicitation = 135;
 
 // Parses frame into *out (which is fully overwritten). Returns kOk or the first problem found;
 // fields parsed before the problem are left filled in. REQUIRES: out != nullptr.

@@ -1,0 +1,113 @@
+#include "agent/data_path.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "agent/log.h"
+
+namespace nlb::agent {
+namespace {
+
+// Frames per pcap_dispatch call: one snapshot load per batch, and a bounded time between checks
+// of the stop descriptor.
+constexpr int kBatch = 256;
+// Batches before going back to poll(): keeps Stop responsive under a flood.
+constexpr int kBatchesPerWake = 64;
+constexpr int kStatsPeriodMs = 1000;
+
+}  // namespace
+
+DataPath::DataPath(PacketCapture& capture, const TunDevice& tun, NeighbourResponder& responder,
+                   const SnapshotHolder& snapshots, bool answer_when_not_serving)
+    : capture_(capture), tun_(tun), responder_(responder), snapshots_(snapshots),
+      answer_when_not_serving_(answer_when_not_serving) {}
+
+DataPath::~DataPath() { Stop(); }
+
+Status DataPath::Start() {
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd_ < 0) {
+    return Status::Error(ErrorCode::kUnavailable, std::string("eventfd: ") + std::strerror(errno));
+  }
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void DataPath::Stop() {
+  if (!thread_.joinable()) return;
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
+  thread_.join();
+  close(stop_fd_);
+  stop_fd_ = -1;
+}
+
+void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length) {
+  static_cast<DataPath*>(self)->Handle(frame, wire_length);
+}
+
+void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
+  ParsedPacket packet;
+  const Decision d = Decide(frame, *current_, &packet);
+  decisions_.Count(d, wire_length);
+  if (wire_length > frame.size()) Bump(counters_.truncated);
+  switch (d.verdict) {
+    case Verdict::kAccept:
+      // The parser bounds l3_offset + l3_length by the captured bytes.
+      if (tun_.Write(frame.subspan(packet.l3_offset, packet.l3_length))) {
+        Bump(counters_.delivered);
+      } else {
+        Bump(counters_.delivery_errors);
+      }
+      break;
+    case Verdict::kNeighbour:
+      if (current_->serving || answer_when_not_serving_) {
+        responder_.Answer(packet);
+      } else {
+        Bump(counters_.neighbour_silent);
+      }
+      break;
+    case Verdict::kDrop:
+      break;
+  }
+}
+
+void DataPath::Run() {
+  pollfd fds[2] = {{capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  auto last_stats = std::chrono::steady_clock::now();
+  for (;;) {
+    const int ready = poll(fds, 2, kStatsPeriodMs);
+    if (ready < 0 && errno != EINTR) {
+      LogError("data-path", std::string("poll: ") + std::strerror(errno));
+      break;
+    }
+    if (fds[1].revents != 0) break;
+    for (int i = 0; i < kBatchesPerWake; ++i) {
+      // Hold the snapshot for the whole batch: the control side may publish meanwhile.
+      const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();
+      current_ = snapshot.get();
+      const int n = capture_.Dispatch(kBatch, &DataPath::OnFrame, this);
+      current_ = nullptr;
+      if (n < 0) {
+        Bump(counters_.capture_errors);
+        LogWarning("data-path", std::string("capture: ") + capture_.last_error());
+        break;
+      }
+      if (n < kBatch) break;  // the ring is empty
+    }
+    // Once a second, not per batch: pcap_stats is a system call.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_stats >= std::chrono::milliseconds(kStatsPeriodMs)) {
+      last_stats = now;
+      counters_.capture_dropped.store(capture_.Stats().dropped, std::memory_order_relaxed);
+    }
+  }
+  counters_.capture_dropped.store(capture_.Stats().dropped, std::memory_order_relaxed);
+}
+
+}  // namespace nlb::agent

@@ -1,0 +1,66 @@
+// PacketCapture: the libpcap tap on the cluster interface that feeds the data path. Immediate mode
+// (without it libpcap adds ~10 ms of latency), a large ring (bursts wait there, not in drops),
+// snaplen 65535, non-blocking, incoming direction only, and a kernel BPF filter that passes only
+// what the data path can use: IP packets to a VIP, ARP for a VIP, and neighbour solicitations
+// sent to a VIP's solicited-node group (VLAN-tagged frames are not matched yet).
+//
+// Open: control thread. Dispatch and Stats: the data path thread only (libpcap handles are not
+// thread-safe). The handle is closed on destruction.
+#pragma once
+
+#include <pcap/pcap.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/status.h"
+
+namespace nlb::agent {
+
+struct CaptureOptions {
+  std::string interface;
+  std::vector<IpAddress> vips;
+  int buffer_bytes = 32 << 20;
+  int snaplen = 65535;
+};
+
+struct CaptureStats {
+  uint64_t received = 0;         // passed the filter, as the kernel counts them
+  uint64_t dropped = 0;          // the ring was full (the data path fell behind)
+  uint64_t interface_dropped = 0;
+};
+
+class PacketCapture {
+ public:
+  // Called once per captured frame, during Dispatch. frame is valid only during the call.
+  // wire_length > frame.size() when the frame was cut at snaplen.
+  using Handler = void (*)(void* context, std::span<const uint8_t> frame, uint32_t wire_length);
+
+  // REQUIRES: options.vips is not empty.
+  static Result<std::unique_ptr<PacketCapture>> Open(const CaptureOptions& options);
+  ~PacketCapture();
+  PacketCapture(const PacketCapture&) = delete;
+  PacketCapture& operator=(const PacketCapture&) = delete;
+
+  // A descriptor that polls readable when frames wait.
+  int selectable_fd() const { return fd_; }
+  // Hands at most max_frames waiting frames to handler; returns how many (0: none waiting), or -1
+  // on a capture error (the message is in last_error()).
+  int Dispatch(int max_frames, Handler handler, void* context);
+  const char* last_error() const { return pcap_geterr(handle_); }
+  CaptureStats Stats() const;
+
+  // The BPF filter text for vips, exposed for tests and diagnostics.
+  static std::string FilterFor(const std::vector<IpAddress>& vips);
+
+ private:
+  PacketCapture(pcap_t* handle, int fd) : handle_(handle), fd_(fd) {}
+  pcap_t* handle_;
+  int fd_;
+};
+
+}  // namespace nlb::agent
