@@ -21,6 +21,10 @@ namespace {
 // Far above any real configuration; keeps a wrong path (a log, a disk image) from being slurped.
 constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
 
+SourceLocation MarkLocation(const YAML::Mark& mark) {
+  return mark.is_null() ? SourceLocation{} : SourceLocation{mark.line + 1, mark.column + 1};
+}
+
 void ReadDocument(const YAML::Node& root, NodeConfig* config, ConfigErrors* errors) {
   const SourceLocation start{1, 1};
   if (!root.IsDefined() || root.IsNull()) {
@@ -57,11 +61,12 @@ Result<NodeConfig> ParseConfig(std::string_view yaml_text, std::string_view sour
     } else {
       ReadDocument(documents.empty() ? YAML::Node() : documents[0], &config, &errors);
     }
+  } catch (const YAML::ParserException& e) {
+    errors.Add(MarkLocation(e.mark), "", "YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {
-    // ParserException (syntax) carries the position; others (recursion depth) may not.
-    const SourceLocation where =
-        e.mark.is_null() ? SourceLocation{} : SourceLocation{e.mark.line + 1, e.mark.column + 1};
-    errors.Add(where, "", "YAML syntax error: " + e.msg);
+    // Not the text's fault as far as we can tell (e.g. a misuse of yaml-cpp by this module), but
+    // still a refusal to load rather than a crash.
+    errors.Add(MarkLocation(e.mark), "", "cannot read the YAML: " + e.msg);
   }
   if (!errors.empty()) return errors.ToStatus();
   return config;

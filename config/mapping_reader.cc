@@ -8,11 +8,11 @@ namespace nlb {
 MappingReader::MappingReader(const FieldRef& mapping,
                              std::initializer_list<std::string_view> known_keys,
                              ConfigErrors* errors)
-    : node_(mapping.node), path_(mapping.path), location_(LocationOf(mapping)), errors_(errors) {
-  if (!node_.IsDefined() || node_.IsNull()) {
-    node_ = YAML::Node(YAML::NodeType::Map);
-    return;
-  }
+    : node_(!mapping.node.IsDefined() || mapping.node.IsNull() ? YAML::Node(YAML::NodeType::Map)
+                                                               : mapping.node),
+      path_(mapping.path),
+      location_(LocationOf(mapping)),
+      errors_(errors) {
   if (!node_.IsMap()) {
     errors_->Add(location_, path_, "expected a mapping (key: value lines), found " +
                                        DescribeValue(node_));
@@ -60,8 +60,14 @@ bool MappingReader::Has(std::string_view key) const {
 FieldRef MappingReader::Field(std::string_view key) const {
   const std::string key_path = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
   if (!valid_) return FieldRef{YAML::Node(), key_path, location_};
-  // A null value ("name:" and nothing after) has the position of its key's line; point there.
-  return FieldRef{node_[std::string(key)], key_path, location_};
+  const YAML::Node value = node_[std::string(key)];
+  // yaml-cpp answers an absent key with an "invalid" node that throws on most uses; hand out a
+  // fresh undefined node instead, which the readers report against this mapping's position.
+  // (Assigning to a yaml-cpp Node writes through to the node it refers to, hence no "=" here.)
+  if (!value.IsDefined()) {
+    return FieldRef{YAML::Node(YAML::NodeType::Undefined), key_path, location_};
+  }
+  return FieldRef{value, key_path, location_};
 }
 
 std::optional<FieldRef> MappingReader::Require(std::string_view key) const {
