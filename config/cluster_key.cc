@@ -30,7 +30,7 @@ Status ErrnoStatus(const std::string& path, std::string_view what) {
 
 Result<std::string> ReadClusterKey(const std::string& path) {
   // Open first and check the open file, so the checks and the read see the same file.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return ErrnoStatus(path, "cannot open");
   struct stat st {};
   std::string key;

@@ -49,6 +49,12 @@ const std::string* ScalarOf(const FieldRef& field, std::string_view expected,
                 "expected " + std::string(expected) + ", found " + DescribeValue(field.node));
     return nullptr;
   }
+  // An escaped "\0" would cut the value short wherever it reaches a C API (inet_pton, open).
+  if (field.node.Scalar().find('\0') != std::string::npos) {
+    errors->Add(LocationOf(field), field.path, "contains a NUL character; expected " +
+                                                   std::string(expected));
+    return nullptr;
+  }
   return &field.node.Scalar();
 }
 

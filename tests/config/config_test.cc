@@ -69,6 +69,8 @@ const ErrorCase kErrorCases[] = {
      "t.yaml:3:9: cluster.vips: expected a list of at least one address"},
     {"vip not an address", "cluster:\n  name: web\n  vips: [198.18.0.300]\n",
      "t.yaml:3:10: cluster.vips[0]: '198.18.0.300' is not an IPv4 or IPv6 address"},
+    {"vip with an escaped NUL", "cluster:\n  name: web\n  vips: [\"198.18.0.1\\x00\"]\n",
+     "t.yaml:3:10: cluster.vips[0]: contains a NUL character; expected an IPv4 or IPv6 address"},
     {"vip is multicast", "cluster:\n  name: web\n  vips: [198.18.0.1, 224.0.0.1]\n",
      "t.yaml:3:22: cluster.vips[1]: 224.0.0.1 is not a unicast address"},
     {"vip is unspecified IPv6", "cluster:\n  name: web\n  vips: [\"::\"]\n",
