@@ -1,0 +1,39 @@
+// The nlbd command line: which action a run performs and on what. Parsing only; main() acts on
+// the result. Pure functions; any thread.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace nlb {
+
+// Exit statuses of nlbd, as sysexits.h has them where one fits.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitConfigInvalid = 2;
+inline constexpr int kExitUsage = 64;  // EX_USAGE
+
+struct CommandLine {
+  enum class Action {
+    kHelp,         // --help, -h
+    kVersion,      // --version
+    kCheckConfig,  // --check-config FILE: validate, print a summary, exit
+    // Running the daemon (--config FILE) is added here, with its own Action.
+  };
+  Action action = Action::kHelp;
+  std::string config_path;  // kCheckConfig
+};
+
+// args: the arguments after the program name. kInvalidArgument naming the offending argument
+// when they are unknown, missing a value, or empty.
+Result<CommandLine> ParseCommandLine(std::span<const std::string_view> args);
+
+// The --help text; program is argv[0] as invoked.
+std::string UsageText(std::string_view program);
+
+// "nlbd <version>", one line.
+std::string VersionText();
+
+}  // namespace nlb

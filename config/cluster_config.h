@@ -1,0 +1,66 @@
+// The configuration of one cluster member as plain values: the cluster-wide part (identical on
+// every host, compared through ClusterDigest in heartbeats) and this host's own part.
+//
+// Built and validated by ParseConfig / LoadConfigFile (config/config_loader.h); every field's
+// meaning, default and range is in docs/configuration.md. Once loaded, a NodeConfig is an
+// immutable value: copy it to any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/cluster_mac.h"  // MacMode: how frames for the VIPs reach every host
+#include "common/ip_address.h"
+#include "common/port_rule.h"
+
+namespace nlb {
+
+enum class InitialState : uint8_t { kStarted = 0, kStopped };
+std::string_view InitialStateName(InitialState s);  // "started", "stopped"
+
+struct HeartbeatConfig {
+  uint32_t period_ms = 1000;  // 100..10000
+  uint32_t tolerance = 5;     // 2..100 missed periods before a peer counts as gone
+  uint16_t port = 2504;       // UDP; 1..65535
+  // HMAC key (config/cluster_key.h). Relative paths are resolved against the configuration
+  // file's directory by LoadConfigFile. Not part of the cluster digest.
+  std::string key_file = "/etc/nlb/cluster.key";
+};
+
+struct ControlConfig {
+  bool remote = true;     // accept nlbctl over TLS from other machines
+  uint16_t port = 2505;   // TCP; 1..65535
+};
+
+struct ClusterConfig {
+  std::string name;              // [a-z0-9-], 1..32 chars
+  std::vector<IpAddress> vips;   // >= 1, unique; kept in the file's order (vips[0] is primary)
+  MacMode mac_mode = MacMode::kMulticast;
+  HeartbeatConfig heartbeat;
+  ControlConfig control;
+  // Canonical order: rules for one VIP before rules for "all" (so the first covering rule is the
+  // most specific), then by VIP, protocol (tcp, udp, both), first port. No two rules overlap.
+  std::vector<PortRule> port_rules;
+};
+
+struct HostConfig {
+  uint16_t id = 0;                // 1..256, unique in the cluster
+  std::string interface;          // the cluster interface, e.g. "eth0"
+  IpAddress dedicated_address;    // this host's own address on that interface; not a VIP
+  InitialState initial_state = InitialState::kStarted;
+  // Exactly one entry per ClusterConfig::port_rules, at the same index, with every default
+  // applied: rule_params[i] is this host's weight and priority for cluster.port_rules[i]. An
+  // aligned vector (rather than a map by name) so the daemon never looks a rule up by name on
+  // its way to a bucket map. Weight matters for multiple-host rules, priority for single-host.
+  std::vector<HostRuleParams> rule_params;
+};
+
+struct NodeConfig {
+  ClusterConfig cluster;
+  HostConfig host;
+  std::string source_path;  // the file (or source name) it was read from, for messages
+};
+
+}  // namespace nlb

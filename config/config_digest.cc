@@ -1,0 +1,60 @@
+#include "config/config_digest.h"
+
+#include <openssl/evp.h>
+
+#include <vector>
+
+#include "config/rule_order.h"
+
+namespace nlb {
+
+std::string CanonicalClusterText(const ClusterConfig& cluster) {
+  std::string out = "nlb-cluster-digest v1\n";
+  out += "name=" + cluster.name + "\n";
+  for (const IpAddress& vip : cluster.vips) out += "vip=" + vip.ToString() + "\n";
+  out += "mac_mode=" + std::string(MacModeName(cluster.mac_mode)) + "\n";
+  out += "heartbeat.period_ms=" + std::to_string(cluster.heartbeat.period_ms) + "\n";
+  out += "heartbeat.tolerance=" + std::to_string(cluster.heartbeat.tolerance) + "\n";
+  out += "heartbeat.port=" + std::to_string(cluster.heartbeat.port) + "\n";
+  out += std::string("control.remote=") + (cluster.control.remote ? "true" : "false") + "\n";
+  out += "control.port=" + std::to_string(cluster.control.port) + "\n";
+  // Sorted here too, so that a ClusterConfig built by hand (tests, a reload) digests the same
+  // as the loader's.
+  std::vector<PortRule> rules = cluster.port_rules;
+  SortPortRules(&rules);
+  for (const PortRule& r : rules) {
+    out += "rule=" + r.name + "|" + (r.vip.has_value() ? r.vip->ToString() : "all") + "|" +
+           std::to_string(r.first_port) + "-" + std::to_string(r.last_port) + "|" +
+           std::string(ProtocolName(r.protocol)) + "|" + std::string(FilteringModeName(r.mode)) +
+           "|" + std::string(AffinityName(r.affinity)) + "|" +
+           (r.affinity == Affinity::kNetwork ? std::to_string(r.ipv6_network_prefix) : "-") +
+           "\n";
+  }
+  return out;
+}
+
+Digest ClusterDigest(const ClusterConfig& cluster) {
+  const std::string text = CanonicalClusterText(cluster);
+  Digest digest{};
+  unsigned int length = 0;
+  // EVP_Digest fails only on allocation failure or a broken OpenSSL install; an all-zero digest
+  // then never matches a peer's, which keeps this host out rather than in.
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
+      length != digest.size()) {
+    digest.fill(0);
+  }
+  return digest;
+}
+
+std::string DigestHex(const Digest& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(digest.size() * 2);
+  for (uint8_t byte : digest) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0x0f];
+  }
+  return out;
+}
+
+}  // namespace nlb

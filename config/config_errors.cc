@@ -1,0 +1,39 @@
+#include "config/config_errors.h"
+
+#include <algorithm>
+
+namespace nlb {
+
+void ConfigErrors::Add(SourceLocation where, std::string_view field, std::string_view message) {
+  std::string text = source_name_;
+  if (where.line > 0) {
+    text += ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
+  }
+  text += ": ";
+  if (!field.empty()) {
+    text += field;
+    text += ": ";
+  }
+  text += message;
+  errors_.push_back({where, std::move(text)});
+}
+
+Status ConfigErrors::ToStatus() const {
+  if (errors_.empty()) return Status::Ok();
+  // Checks run section by section (overlaps only after all rules are read), so sort to give the
+  // reader the file's order; stable keeps several errors on one spot in the order they were found.
+  std::vector<const Entry*> sorted;
+  for (const Entry& e : errors_) sorted.push_back(&e);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+    if (a->where.line != b->where.line) return a->where.line < b->where.line;
+    return a->where.column < b->where.column;
+  });
+  std::string message;
+  for (const Entry* e : sorted) {
+    if (!message.empty()) message += '\n';
+    message += e->text;
+  }
+  return Status::Error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+}  // namespace nlb

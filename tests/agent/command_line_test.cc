@@ -1,0 +1,70 @@
+// ParseCommandLine: each accepted form gives its action; everything else is refused by name.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/command_line.h"
+
+namespace nlb {
+namespace {
+
+struct AcceptCase {
+  std::vector<std::string_view> args;
+  CommandLine::Action action;
+  std::string config_path;
+};
+
+TEST(CommandLine, AcceptsEachForm) {
+  const AcceptCase cases[] = {
+      {{"--help"}, CommandLine::Action::kHelp, ""},
+      {{"-h"}, CommandLine::Action::kHelp, ""},
+      {{"--version"}, CommandLine::Action::kVersion, ""},
+      {{"--check-config", "/etc/nlb/nlb.yaml"}, CommandLine::Action::kCheckConfig,
+       "/etc/nlb/nlb.yaml"},
+      {{"--check-config=nlb.yaml"}, CommandLine::Action::kCheckConfig, "nlb.yaml"},
+  };
+  for (const AcceptCase& c : cases) {
+    Result<CommandLine> command = ParseCommandLine(c.args);
+    ASSERT_TRUE(command.ok()) << c.args[0] << ": " << command.status().message();
+    EXPECT_EQ(command->action, c.action) << c.args[0];
+    EXPECT_EQ(command->config_path, c.config_path) << c.args[0];
+  }
+}
+
+struct RefuseCase {
+  std::vector<std::string_view> args;
+  const char* expected;
+};
+
+TEST(CommandLine, RefusesWithTheReason) {
+  const RefuseCase cases[] = {
+      {{}, "no action given"},
+      {{"--frobnicate"}, "unknown argument '--frobnicate'"},
+      {{"nlb.yaml"}, "unknown argument 'nlb.yaml'"},
+      {{"--check-config"}, "--check-config needs a FILE"},
+      {{"--check-config="}, "--check-config needs a FILE"},
+      {{"--check-config", ""}, "--check-config needs a FILE"},
+      {{"--check-config", "a.yaml", "b.yaml"}, "unexpected argument 'b.yaml'"},
+      {{"--version", "--help"}, "unexpected argument '--help'"},
+  };
+  for (const RefuseCase& c : cases) {
+    Result<CommandLine> command = ParseCommandLine(c.args);
+    ASSERT_FALSE(command.ok()) << c.expected;
+    EXPECT_EQ(command.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(command.status().message().find(c.expected), std::string::npos)
+        << command.status().message();
+  }
+}
+
+TEST(CommandLine, UsageNamesEveryActionAndTheProgram) {
+  const std::string usage = UsageText("/usr/sbin/nlbd");
+  for (const char* word : {"/usr/sbin/nlbd --check-config FILE", "--version", "--help"}) {
+    EXPECT_NE(usage.find(word), std::string::npos) << word;
+  }
+  EXPECT_EQ(VersionText().rfind("nlbd ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace nlb
