@@ -90,7 +90,11 @@ int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
 Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet) {
   const ParseVerdict parse = ParseFrame(frame, packet);
   if (parse != ParseVerdict::kOk) {
-    Decision d = Make(Verdict::kDrop, DecisionReason::kMalformed);
+    // Well-formed traffic of another kind (LLDP, ARP for another protocol) is not an error.
+    const bool foreign =
+        parse == ParseVerdict::kUnsupportedEthertype || parse == ParseVerdict::kUnsupportedArp;
+    Decision d = Make(Verdict::kDrop, foreign ? DecisionReason::kNotForVip
+                                              : DecisionReason::kMalformed);
     d.parse = parse;
     return d;
   }
