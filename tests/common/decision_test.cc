@@ -476,6 +476,26 @@ TEST(DecideTest, ExactlyOneHostAcceptsEachPacket) {
   for (uint16_t h = 1; h <= kHosts; ++h) EXPECT_GT(accepted_by[h], 2000) << "host " << h;
 }
 
+// The decision keys network affinity through FlowHash's byte-wise masking; it must equal hashing
+// the address masked bit by bit (IpAddress::Masked) for every prefix length. (Kept here rather
+// than in flow_hash_test.cc, which holds the protocol's golden vectors.)
+TEST(DecideTest, NetworkKeyEqualsMaskedAddress) {
+  std::mt19937 rng(99);
+  for (int i = 0; i < 50; ++i) {
+    uint8_t raw[16];
+    for (auto& byte : raw) byte = static_cast<uint8_t>(rng());
+    const IpAddress v6 = IpAddress::V6(raw);
+    for (uint32_t prefix = 0; prefix <= 128; ++prefix) {
+      ASSERT_EQ(FlowHash(v6, true, 80, Affinity::kNetwork, static_cast<uint8_t>(prefix)),
+                FlowHash(v6.Masked(prefix), false, 0, Affinity::kSingle, 0))
+          << v6.ToString() << "/" << prefix;
+    }
+    const IpAddress v4 = IpAddress::V4(raw);
+    ASSERT_EQ(FlowHash(v4, true, 80, Affinity::kNetwork, 64),
+              FlowHash(v4.Masked(24), false, 0, Affinity::kSingle, 0));
+  }
+}
+
 TEST(DecideTest, NotServingDropsVipTrafficButAnswersNeighbours) {
   MapSnapshot s = Snapshot(kDefaultHost);
   s.serving = false;
