@@ -29,7 +29,8 @@ RuleMap Rule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protoc
   map.rule.affinity = affinity;
   if (mode == FilteringMode::kMultipleHost) {
     map.bucket_owner.resize(kBucketCount);
-    for (uint32_t b = 0; b < kBucketCount; ++b) map.bucket_owner[b] = static_cast<uint16_t>(b % 3 + 1);
+    for (uint32_t b = 0; b < kBucketCount; ++b)
+      map.bucket_owner[b] = static_cast<uint16_t>(b % 3 + 1);
   }
   map.single_owner = 2;
   return map;
@@ -42,17 +43,17 @@ MapSnapshot Snapshot() {
   s.serving = true;
   s.vips = {Ip("198.18.0.100"), Ip("198.18.0.101"), Ip("2001:2::100")};
   using enum FilteringMode;
-  s.rules.push_back(Rule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp, kMultipleHost,
-                         Affinity::kNone));
-  s.rules.push_back(Rule(Ip("198.18.0.100"), 443, 443, Protocol::kTcp, kMultipleHost,
-                         Affinity::kSingle));
-  s.rules.push_back(Rule(Ip("198.18.0.100"), 25, 25, Protocol::kTcp, kSingleHost,
-                         Affinity::kSingle));
-  s.rules.push_back(Rule(Ip("2001:2::100"), 443, 443, Protocol::kTcp, kMultipleHost,
-                         Affinity::kNetwork));
+  s.rules.push_back(
+      Rule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp, kMultipleHost, Affinity::kNone));
+  s.rules.push_back(
+      Rule(Ip("198.18.0.100"), 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kSingle));
+  s.rules.push_back(
+      Rule(Ip("198.18.0.100"), 25, 25, Protocol::kTcp, kSingleHost, Affinity::kSingle));
+  s.rules.push_back(
+      Rule(Ip("2001:2::100"), 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kNetwork));
   s.rules.push_back(Rule(std::nullopt, 53, 53, Protocol::kUdp, kMultipleHost, Affinity::kNone));
-  s.rules.push_back(Rule(std::nullopt, 0, 65535, Protocol::kBoth, kMultipleHost,
-                         Affinity::kSingle));
+  s.rules.push_back(
+      Rule(std::nullopt, 0, 65535, Protocol::kBoth, kMultipleHost, Affinity::kSingle));
   return s;
 }
 

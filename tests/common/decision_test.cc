@@ -37,15 +37,15 @@ constexpr uint16_t kAllRuleOwner = 3;
 
 // Rule indexes in the snapshot below (VIP-specific rules first, as the snapshot promises).
 enum RuleIndex : int16_t {
-  kWebNone = 0,      // kVip 80/tcp, multiple, affinity none
-  kTlsSingle,        // kVip 443/tcp, multiple, affinity single
-  kRangeNetwork,     // kVip 1000-1999/both, multiple, affinity network
-  kMailSingleHost,   // kVip 25/tcp, single host (owner kSingleOwner)
-  kTelnetDisabled,   // kVip 23/tcp, disabled by mode
-  kAltOff,           // kVip 8080/tcp, multiple but disabled at run time
-  kV6Network,        // kVip6 443/tcp, multiple, network /48
-  kAllWebSingleHost, // all 80/tcp, single host (owner kAllRuleOwner)
-  kAllDnsNone,       // all 53/udp, multiple, affinity none
+  kWebNone = 0,       // kVip 80/tcp, multiple, affinity none
+  kTlsSingle,         // kVip 443/tcp, multiple, affinity single
+  kRangeNetwork,      // kVip 1000-1999/both, multiple, affinity network
+  kMailSingleHost,    // kVip 25/tcp, single host (owner kSingleOwner)
+  kTelnetDisabled,    // kVip 23/tcp, disabled by mode
+  kAltOff,            // kVip 8080/tcp, multiple but disabled at run time
+  kV6Network,         // kVip6 443/tcp, multiple, network /48
+  kAllWebSingleHost,  // all 80/tcp, single host (owner kAllRuleOwner)
+  kAllDnsNone,        // all 53/udp, multiple, affinity none
 };
 
 RuleMap MakeRule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol,
@@ -77,8 +77,7 @@ MapSnapshot Snapshot(uint16_t local_host_id) {
   using enum FilteringMode;
   s.rules.push_back(MakeRule(kVip, 80, 80, Protocol::kTcp, kMultipleHost, Affinity::kNone));
   s.rules.push_back(MakeRule(kVip, 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kSingle));
-  s.rules.push_back(
-      MakeRule(kVip, 1000, 1999, Protocol::kBoth, kMultipleHost, Affinity::kNetwork));
+  s.rules.push_back(MakeRule(kVip, 1000, 1999, Protocol::kBoth, kMultipleHost, Affinity::kNetwork));
   s.rules.push_back(MakeRule(kVip, 25, 25, Protocol::kTcp, kSingleHost, Affinity::kSingle));
   s.rules.back().single_owner = kSingleOwner;
   s.rules.push_back(MakeRule(kVip, 23, 23, Protocol::kTcp, kDisabled, Affinity::kSingle));
@@ -86,11 +85,9 @@ MapSnapshot Snapshot(uint16_t local_host_id) {
   s.rules.back().enabled = false;
   s.rules.push_back(MakeRule(kVip6, 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kNetwork));
   s.rules.back().rule.ipv6_network_prefix = 48;
-  s.rules.push_back(
-      MakeRule(std::nullopt, 80, 80, Protocol::kTcp, kSingleHost, Affinity::kSingle));
+  s.rules.push_back(MakeRule(std::nullopt, 80, 80, Protocol::kTcp, kSingleHost, Affinity::kSingle));
   s.rules.back().single_owner = kAllRuleOwner;
-  s.rules.push_back(
-      MakeRule(std::nullopt, 53, 53, Protocol::kUdp, kMultipleHost, Affinity::kNone));
+  s.rules.push_back(MakeRule(std::nullopt, 53, 53, Protocol::kUdp, kMultipleHost, Affinity::kNone));
   return s;
 }
 
@@ -171,9 +168,8 @@ void RunTable(const std::vector<Case>& cases) {
     Outcome on_owner = c.on_owner;
     Outcome on_others = c.on_others;
     if (c.key) {
-      bucket = BucketOfHash(
-          FlowHash(c.key->source, c.key->has_port, c.key->port, c.key->affinity,
-                   c.key->ipv6_prefix));
+      bucket = BucketOfHash(FlowHash(c.key->source, c.key->has_port, c.key->port, c.key->affinity,
+                                     c.key->ipv6_prefix));
       owner = cluster.hosts[0].rules[static_cast<size_t>(c.rule_index)].bucket_owner[bucket];
       on_owner = kOwned;
       on_others = kOthersBucket;
@@ -207,33 +203,80 @@ TEST(DecideTest, Table) {
   const IpAddress solicited = test::SolicitedNodeMulticast(kVip6);
   const std::vector<Case> cases = {
       // Multiple-host rules: the bucket of the affinity's key decides.
-      {"affinity none keys on address and port", Tcp(kClient, kVip, 40000, 80), kWebNone, 0, {},
-       {}, BucketKey{kClient, true, 40000, Affinity::kNone}},
-      {"affinity single keys on the address", Tcp(kClient, kVip, 40000, 443), kTlsSingle, 0, {},
-       {}, BucketKey{kClient, true, 40000, Affinity::kSingle}},
-      {"affinity network keys on the /24", Udp(kClient, kVip, 5000, 1500), kRangeNetwork, 0, {},
-       {}, BucketKey{Ip("198.18.1.0"), false, 0, Affinity::kSingle}},
-      {"IPv6 affinity network keys on the rule's prefix", Tcp(kClient6, kVip6, 1234, 443),
-       kV6Network, 0, {}, {}, BucketKey{kClient6, false, 0, Affinity::kNetwork, 48}},
-      {"IPv6 network key equals the masked address", Tcp(kClient6, kVip6, 1234, 443), kV6Network,
-       0, {}, {}, BucketKey{Ip("2001:2::"), false, 0, Affinity::kSingle}},
+      {"affinity none keys on address and port",
+       Tcp(kClient, kVip, 40000, 80),
+       kWebNone,
+       0,
+       {},
+       {},
+       BucketKey{kClient, true, 40000, Affinity::kNone}},
+      {"affinity single keys on the address",
+       Tcp(kClient, kVip, 40000, 443),
+       kTlsSingle,
+       0,
+       {},
+       {},
+       BucketKey{kClient, true, 40000, Affinity::kSingle}},
+      {"affinity network keys on the /24",
+       Udp(kClient, kVip, 5000, 1500),
+       kRangeNetwork,
+       0,
+       {},
+       {},
+       BucketKey{Ip("198.18.1.0"), false, 0, Affinity::kSingle}},
+      {"IPv6 affinity network keys on the rule's prefix",
+       Tcp(kClient6, kVip6, 1234, 443),
+       kV6Network,
+       0,
+       {},
+       {},
+       BucketKey{kClient6, false, 0, Affinity::kNetwork, 48}},
+      {"IPv6 network key equals the masked address",
+       Tcp(kClient6, kVip6, 1234, 443),
+       kV6Network,
+       0,
+       {},
+       {},
+       BucketKey{Ip("2001:2::"), false, 0, Affinity::kSingle}},
       {"VLAN-tagged frame decides like an untagged one",
-       PacketBuilder().Vlan(10).Ipv4(kClient, kVip).Tcp(40000, 443).Build(), kTlsSingle, 0, {},
-       {}, BucketKey{kClient, false, 0, Affinity::kSingle}},
-      {"all rule, multiple host, other VIP", Udp(kClient, kVip2, 3333, 53), kAllDnsNone, 0, {},
-       {}, BucketKey{kClient, true, 3333, Affinity::kNone}},
+       PacketBuilder().Vlan(10).Ipv4(kClient, kVip).Tcp(40000, 443).Build(),
+       kTlsSingle,
+       0,
+       {},
+       {},
+       BucketKey{kClient, false, 0, Affinity::kSingle}},
+      {"all rule, multiple host, other VIP",
+       Udp(kClient, kVip2, 3333, 53),
+       kAllDnsNone,
+       0,
+       {},
+       {},
+       BucketKey{kClient, true, 3333, Affinity::kNone}},
       // Other filtering modes.
       {"single-host rule: the best-priority host", Tcp(kClient, kVip, 1, 25), kMailSingleHost,
        kSingleOwner, kAcceptSingle, kDropOtherSingle},
-      {"disabled rule drops everywhere", Tcp(kClient, kVip, 1, 23), kTelnetDisabled, kNoHost, {},
+      {"disabled rule drops everywhere",
+       Tcp(kClient, kVip, 1, 23),
+       kTelnetDisabled,
+       kNoHost,
+       {},
        kDropDisabled},
-      {"rule disabled at run time drops everywhere", Tcp(kClient, kVip, 1, 8080), kAltOff,
-       kNoHost, {}, kDropDisabled},
+      {"rule disabled at run time drops everywhere",
+       Tcp(kClient, kVip, 1, 8080),
+       kAltOff,
+       kNoHost,
+       {},
+       kDropDisabled},
       // Precedence.
-      {"VIP-specific rule beats the all rule", Tcp(kClient, kVip, 40000, 80), kWebNone, 0, {}, {},
+      {"VIP-specific rule beats the all rule",
+       Tcp(kClient, kVip, 40000, 80),
+       kWebNone,
+       0,
+       {},
+       {},
        BucketKey{kClient, true, 40000, Affinity::kNone}},
-      {"all rule for a VIP without its own rule", Tcp(kClient, kVip2, 40000, 80),
-       kAllWebSingleHost, kAllRuleOwner, kAcceptSingle, kDropOtherSingle},
+      {"all rule for a VIP without its own rule", Tcp(kClient, kVip2, 40000, 80), kAllWebSingleHost,
+       kAllRuleOwner, kAcceptSingle, kDropOtherSingle},
       // Traffic no rule covers goes to the default host.
       {"uncovered TCP port", Tcp(kClient, kVip, 1, 9999), -1, kDefaultHost, kAcceptDefault,
        kDropOtherDefault},
@@ -241,37 +284,87 @@ TEST(DecideTest, Table) {
        kDropOtherDefault},
       {"ICMP echo", PacketBuilder().Ipv4(kClient, kVip).IcmpEcho().Build(), -1, kDefaultHost,
        kAcceptDefault, kDropOtherDefault},
-      {"ICMPv6 echo", PacketBuilder().Ipv6(kClient6, kVip6).Icmpv6Echo().Build(), -1,
-       kDefaultHost, kAcceptDefault, kDropOtherDefault},
-      {"GRE", PacketBuilder().Ipv4(kClient, kVip).Protocol(47).Payload(8).Build(), -1,
-       kDefaultHost, kAcceptDefault, kDropOtherDefault},
+      {"ICMPv6 echo", PacketBuilder().Ipv6(kClient6, kVip6).Icmpv6Echo().Build(), -1, kDefaultHost,
+       kAcceptDefault, kDropOtherDefault},
+      {"GRE", PacketBuilder().Ipv4(kClient, kVip).Protocol(47).Payload(8).Build(), -1, kDefaultHost,
+       kAcceptDefault, kDropOtherDefault},
       // Neighbour discovery.
-      {"ARP request for a VIP", PacketBuilder().ArpRequest(kClient, kVip).Build(), -1, kNoHost,
-       {}, kNeighbour},
-      {"ARP request for another address", PacketBuilder().ArpRequest(kClient, kNotVip).Build(),
-       -1, kNoHost, {}, kDropNotForVip},
+      {"ARP request for a VIP",
+       PacketBuilder().ArpRequest(kClient, kVip).Build(),
+       -1,
+       kNoHost,
+       {},
+       kNeighbour},
+      {"ARP request for another address",
+       PacketBuilder().ArpRequest(kClient, kNotVip).Build(),
+       -1,
+       kNoHost,
+       {},
+       kDropNotForVip},
       {"ARP reply about a VIP is not ours to answer",
-       PacketBuilder().ArpReply(kClient, kVip).Build(), -1, kNoHost, {}, kDropNotForVip},
+       PacketBuilder().ArpReply(kClient, kVip).Build(),
+       -1,
+       kNoHost,
+       {},
+       kDropNotForVip},
       {"neighbour solicitation for a VIP",
-       PacketBuilder().Ipv6(kClient6, solicited).NeighbourSolicitation(kVip6).Build(), -1,
-       kNoHost, {}, kNeighbour},
+       PacketBuilder().Ipv6(kClient6, solicited).NeighbourSolicitation(kVip6).Build(),
+       -1,
+       kNoHost,
+       {},
+       kNeighbour},
       {"neighbour solicitation for another address",
        PacketBuilder().Ipv6(kClient6, solicited).NeighbourSolicitation(Ip("2001:2::7")).Build(),
-       -1, kNoHost, {}, kDropNotForVip},
-      // Not ours.
-      {"TCP to an address that is not a VIP", Tcp(kClient, kNotVip, 1, 80), -1, kNoHost, {},
+       -1,
+       kNoHost,
+       {},
        kDropNotForVip},
-      {"IPv6 to an address that is not a VIP", Tcp(kClient6, Ip("2001:2::7"), 1, 443), -1,
-       kNoHost, {}, kDropNotForVip},
-      {"LLDP is not for a VIP", PacketBuilder().RawEthertype(0x88cc).Payload(40).Build(), -1,
-       kNoHost, {}, kDropNotForVip, std::nullopt, ParseVerdict::kUnsupportedEthertype},
+      // Not ours.
+      {"TCP to an address that is not a VIP",
+       Tcp(kClient, kNotVip, 1, 80),
+       -1,
+       kNoHost,
+       {},
+       kDropNotForVip},
+      {"IPv6 to an address that is not a VIP",
+       Tcp(kClient6, Ip("2001:2::7"), 1, 443),
+       -1,
+       kNoHost,
+       {},
+       kDropNotForVip},
+      {"LLDP is not for a VIP",
+       PacketBuilder().RawEthertype(0x88cc).Payload(40).Build(),
+       -1,
+       kNoHost,
+       {},
+       kDropNotForVip,
+       std::nullopt,
+       ParseVerdict::kUnsupportedEthertype},
       // Malformed.
-      {"truncated TCP", test::Truncated(Tcp(kClient, kVip, 1, 80), 14 + 20 + 10), -1, kNoHost, {},
-       kDropMalformed, std::nullopt, ParseVerdict::kBadIpv4TotalLength},
-      {"TCP data offset 2", test::WithByte(Tcp(kClient, kVip, 1, 80), 14 + 20 + 12, 0x20), -1,
-       kNoHost, {}, kDropMalformed, std::nullopt, ParseVerdict::kBadTcpHeaderLength},
-      {"runt frame", std::vector<uint8_t>(10, 0xff), -1, kNoHost, {}, kDropMalformed,
-       std::nullopt, ParseVerdict::kTruncatedEthernet},
+      {"truncated TCP",
+       test::Truncated(Tcp(kClient, kVip, 1, 80), 14 + 20 + 10),
+       -1,
+       kNoHost,
+       {},
+       kDropMalformed,
+       std::nullopt,
+       ParseVerdict::kBadIpv4TotalLength},
+      {"TCP data offset 2",
+       test::WithByte(Tcp(kClient, kVip, 1, 80), 14 + 20 + 12, 0x20),
+       -1,
+       kNoHost,
+       {},
+       kDropMalformed,
+       std::nullopt,
+       ParseVerdict::kBadTcpHeaderLength},
+      {"runt frame",
+       std::vector<uint8_t>(10, 0xff),
+       -1,
+       kNoHost,
+       {},
+       kDropMalformed,
+       std::nullopt,
+       ParseVerdict::kTruncatedEthernet},
   };
   RunTable(cases);
 }
@@ -300,23 +393,57 @@ TEST(DecideTest, FragmentTable) {
   const BucketKey dns_key{kClient, false, 0, Affinity::kSingle};
   const BucketKey range_key{Ip("198.18.1.0"), false, 0, Affinity::kSingle};
   const std::vector<Case> cases = {
-      {"UDP first fragment to the all/53 rule", first(kClient, kVip2, 53), kAllDnsNone, 0, {},
-       {}, dns_key},
-      {"UDP middle fragment to the all/53 rule", later(kClient, kVip2, kIpProtoUdp, false),
-       kAllDnsNone, 0, {}, {}, dns_key},
-      {"UDP last fragment to the all/53 rule", later(kClient, kVip2, kIpProtoUdp, true),
-       kAllDnsNone, 0, {}, {}, dns_key},
+      {"UDP first fragment to the all/53 rule",
+       first(kClient, kVip2, 53),
+       kAllDnsNone,
+       0,
+       {},
+       {},
+       dns_key},
+      {"UDP middle fragment to the all/53 rule",
+       later(kClient, kVip2, kIpProtoUdp, false),
+       kAllDnsNone,
+       0,
+       {},
+       {},
+       dns_key},
+      {"UDP last fragment to the all/53 rule",
+       later(kClient, kVip2, kIpProtoUdp, true),
+       kAllDnsNone,
+       0,
+       {},
+       {},
+       dns_key},
       {"UDP first fragment to a port outside the rule still takes the (VIP, udp) rule",
-       first(kClient, kVip2, 9999), kAllDnsNone, 0, {}, {}, dns_key},
+       first(kClient, kVip2, 9999),
+       kAllDnsNone,
+       0,
+       {},
+       {},
+       dns_key},
       {"UDP fragment to kVip: the only specific udp rule, network affinity kept",
-       later(kClient, kVip, kIpProtoUdp, false), kRangeNetwork, 0, {}, {}, range_key},
+       later(kClient, kVip, kIpProtoUdp, false),
+       kRangeNetwork,
+       0,
+       {},
+       {},
+       range_key},
       {"TCP fragment to kVip: lowest first port among specific rules is the disabled 23",
-       later(kClient, kVip, kIpProtoTcp, false), kTelnetDisabled, kNoHost, {}, kDropDisabled},
+       later(kClient, kVip, kIpProtoTcp, false),
+       kTelnetDisabled,
+       kNoHost,
+       {},
+       kDropDisabled},
       {"TCP fragment to kVip2: the all/80 single-host rule",
-       later(kClient, kVip2, kIpProtoTcp, true), kAllWebSingleHost, kAllRuleOwner,
-       kAcceptSingle, kDropOtherSingle},
-      {"IPv6 TCP middle fragment: network /48", later(kClient6, kVip6, kIpProtoTcp, false),
-       kV6Network, 0, {}, {}, BucketKey{kClient6, false, 0, Affinity::kNetwork, 48}},
+       later(kClient, kVip2, kIpProtoTcp, true), kAllWebSingleHost, kAllRuleOwner, kAcceptSingle,
+       kDropOtherSingle},
+      {"IPv6 TCP middle fragment: network /48",
+       later(kClient6, kVip6, kIpProtoTcp, false),
+       kV6Network,
+       0,
+       {},
+       {},
+       BucketKey{kClient6, false, 0, Affinity::kNetwork, 48}},
       {"ICMP fragment: no rule, default host", later(kClient, kVip, kIpProtoIcmp, true), -1,
        kDefaultHost, kAcceptDefault, kDropOtherDefault},
   };
@@ -334,11 +461,23 @@ TEST(DecideTest, FragmentsOfOneDatagramStayTogether) {
     const IpAddress dst = i % 2 ? kVip : kVip2;
     const uint16_t port = i % 2 ? 1500 : 53;
     const std::vector<std::vector<uint8_t>> pieces = {
-        PacketBuilder().Ipv4(src, dst).Fragment(0, true).Udp(static_cast<uint16_t>(rng()), port)
-            .Payload(1472).Build(),
-        PacketBuilder().Ipv4(src, dst).Fragment(1480, true).Protocol(kIpProtoUdp).Payload(1480)
+        PacketBuilder()
+            .Ipv4(src, dst)
+            .Fragment(0, true)
+            .Udp(static_cast<uint16_t>(rng()), port)
+            .Payload(1472)
             .Build(),
-        PacketBuilder().Ipv4(src, dst).Fragment(2960, false).Protocol(kIpProtoUdp).Payload(100)
+        PacketBuilder()
+            .Ipv4(src, dst)
+            .Fragment(1480, true)
+            .Protocol(kIpProtoUdp)
+            .Payload(1480)
+            .Build(),
+        PacketBuilder()
+            .Ipv4(src, dst)
+            .Fragment(2960, false)
+            .Protocol(kIpProtoUdp)
+            .Payload(100)
             .Build(),
     };
     const std::vector<Decision> reference = cluster.DecideAll(pieces[0]);
@@ -451,11 +590,17 @@ TEST(DecideTest, ExactlyOneHostAcceptsEachPacket) {
     const uint16_t dst_port = ports[rng() % ports.size()];
     const auto src_port = static_cast<uint16_t>(rng());
     switch (rng() % 5) {
-      case 0: builder.Udp(src_port, dst_port); break;
-      case 1: builder.Fragment(static_cast<uint16_t>(8 * (1 + rng() % 100)), rng() % 2 == 0)
-                  .Protocol(rng() % 2 ? kIpProtoTcp : kIpProtoUdp).Payload(16);
+      case 0:
+        builder.Udp(src_port, dst_port);
         break;
-      default: builder.Tcp(src_port, dst_port, kTcpAck); break;
+      case 1:
+        builder.Fragment(static_cast<uint16_t>(8 * (1 + rng() % 100)), rng() % 2 == 0)
+            .Protocol(rng() % 2 ? kIpProtoTcp : kIpProtoUdp)
+            .Payload(16);
+        break;
+      default:
+        builder.Tcp(src_port, dst_port, kTcpAck);
+        break;
     }
     if (rng() % 10 == 0) builder.Vlan(static_cast<uint16_t>(rng() % 4096));
     const std::vector<uint8_t> frame = builder.Build();
@@ -520,7 +665,8 @@ TEST(DecideTest, UnassignedOwnersAcceptNothing) {
   no_id.default_host_id = kNoHost;
   no_id.rules[kMailSingleHost].single_owner = kNoHost;
   for (auto& rule : no_id.rules) {
-    if (!rule.bucket_owner.empty()) std::fill(rule.bucket_owner.begin(), rule.bucket_owner.end(), kNoHost);
+    if (!rule.bucket_owner.empty())
+      std::fill(rule.bucket_owner.begin(), rule.bucket_owner.end(), kNoHost);
   }
   EXPECT_EQ(Decide(Tcp(kClient, kVip, 1, 9999), no_id, &packet).reason,
             DecisionReason::kOtherDefaultHost);
@@ -542,8 +688,10 @@ TEST(DecideTest, TruncatedFramesAreMalformedAtEveryLength) {
       Tcp(kClient, kVip, 1, 80), Tcp(kClient6, kVip6, 1, 443),
       PacketBuilder().Vlan(3).Ipv4(kClient, kVip).Fragment(0, true).Udp(1, 53).Build(),
       PacketBuilder().ArpRequest(kClient, kVip).Build(),
-      PacketBuilder().Ipv6(kClient6, test::SolicitedNodeMulticast(kVip6))
-          .NeighbourSolicitation(kVip6).Build()};
+      PacketBuilder()
+          .Ipv6(kClient6, test::SolicitedNodeMulticast(kVip6))
+          .NeighbourSolicitation(kVip6)
+          .Build()};
   for (const auto& frame : frames) {
     for (size_t length = 0; length < frame.size(); ++length) {
       const std::vector<uint8_t> cut(frame.begin(), frame.begin() + length);

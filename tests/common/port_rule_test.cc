@@ -57,14 +57,12 @@ TEST(PortRuleTest, Covers) {
       {"port 65535 in full range", Rule(kVip, 0, 65535, Protocol::kTcp), kVip, kIpProtoTcp, 65535,
        true},
       {"other VIP", Rule(kVip, 80, 80, Protocol::kTcp), kOtherVip, kIpProtoTcp, 80, false},
-      {"all covers any VIP", Rule(std::nullopt, 80, 80, Protocol::kTcp), kOtherVip, kIpProtoTcp,
-       80, true},
+      {"all covers any VIP", Rule(std::nullopt, 80, 80, Protocol::kTcp), kOtherVip, kIpProtoTcp, 80,
+       true},
       {"all covers IPv6 VIP", Rule(std::nullopt, 80, 80, Protocol::kTcp), kVip6, kIpProtoTcp, 80,
        true},
-      {"IPv6 rule, IPv6 VIP", Rule(kVip6, 443, 443, Protocol::kTcp), kVip6, kIpProtoTcp, 443,
-       true},
-      {"IPv6 rule, IPv4 VIP", Rule(kVip6, 443, 443, Protocol::kTcp), kVip, kIpProtoTcp, 443,
-       false},
+      {"IPv6 rule, IPv6 VIP", Rule(kVip6, 443, 443, Protocol::kTcp), kVip6, kIpProtoTcp, 443, true},
+      {"IPv6 rule, IPv4 VIP", Rule(kVip6, 443, 443, Protocol::kTcp), kVip, kIpProtoTcp, 443, false},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(c.rule.Covers(c.destination, c.ip_protocol, c.port), c.covers) << c.description;
