@@ -6,27 +6,42 @@ namespace nlb {
 
 std::string_view VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kAccept: return "accept";
-    case Verdict::kDrop: return "drop";
-    case Verdict::kNeighbour: return "neighbour";
+    case Verdict::kAccept:
+      return "accept";
+    case Verdict::kDrop:
+      return "drop";
+    case Verdict::kNeighbour:
+      return "neighbour";
   }
   return "unknown";
 }
 
 std::string_view DecisionReasonName(DecisionReason r) {
   switch (r) {
-    case DecisionReason::kOwnedBucket: return "owned_bucket";
-    case DecisionReason::kSingleHostOwner: return "single_host_owner";
-    case DecisionReason::kDefaultHost: return "default_host";
-    case DecisionReason::kNeighbourRequest: return "neighbour_request";
-    case DecisionReason::kOtherHostsBucket: return "other_hosts_bucket";
-    case DecisionReason::kOtherSingleHost: return "other_single_host";
-    case DecisionReason::kOtherDefaultHost: return "other_default_host";
-    case DecisionReason::kRuleDisabled: return "rule_disabled";
-    case DecisionReason::kNotServing: return "not_serving";
-    case DecisionReason::kNotForVip: return "not_for_vip";
-    case DecisionReason::kMalformed: return "malformed";
-    case DecisionReason::kCount: break;
+    case DecisionReason::kOwnedBucket:
+      return "owned_bucket";
+    case DecisionReason::kSingleHostOwner:
+      return "single_host_owner";
+    case DecisionReason::kDefaultHost:
+      return "default_host";
+    case DecisionReason::kNeighbourRequest:
+      return "neighbour_request";
+    case DecisionReason::kOtherHostsBucket:
+      return "other_hosts_bucket";
+    case DecisionReason::kOtherSingleHost:
+      return "other_single_host";
+    case DecisionReason::kOtherDefaultHost:
+      return "other_default_host";
+    case DecisionReason::kRuleDisabled:
+      return "rule_disabled";
+    case DecisionReason::kNotServing:
+      return "not_serving";
+    case DecisionReason::kNotForVip:
+      return "not_for_vip";
+    case DecisionReason::kMalformed:
+      return "malformed";
+    case DecisionReason::kCount:
+      break;
   }
   return "unknown";
 }
@@ -90,7 +105,11 @@ int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
 Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet) {
   const ParseVerdict parse = ParseFrame(frame, packet);
   if (parse != ParseVerdict::kOk) {
-    Decision d = Make(Verdict::kDrop, DecisionReason::kMalformed);
+    // Well-formed traffic of another kind (LLDP, ARP for another protocol) is not an error.
+    const bool foreign =
+        parse == ParseVerdict::kUnsupportedEthertype || parse == ParseVerdict::kUnsupportedArp;
+    Decision d =
+        Make(Verdict::kDrop, foreign ? DecisionReason::kNotForVip : DecisionReason::kMalformed);
     d.parse = parse;
     return d;
   }
@@ -110,8 +129,8 @@ Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, Par
   if (!IsVip(snapshot, packet->dst)) return Make(Verdict::kDrop, DecisionReason::kNotForVip);
   if (!snapshot.serving) return Make(Verdict::kDrop, DecisionReason::kNotServing);
 
-  const int index = packet->is_fragment ? FragmentRule(snapshot, *packet)
-                                        : FirstCoveringRule(snapshot, *packet);
+  const int index =
+      packet->is_fragment ? FragmentRule(snapshot, *packet) : FirstCoveringRule(snapshot, *packet);
   if (index < 0) {
     Decision d = IsLocal(snapshot, snapshot.default_host_id)
                      ? Make(Verdict::kAccept, DecisionReason::kDefaultHost)

@@ -45,8 +45,14 @@ struct Decision {
 };
 
 // Decides one frame. *packet receives the parse (the data path needs l3_offset/l3_length).
+// Order: parse (malformed -> kMalformed; unsupported ethertype or ARP kind -> kNotForVip, both
+// with Decision::parse set); ARP request or neighbour solicitation for a VIP -> kNeighbour
+// (whatever the serving state); not a VIP -> kNotForVip; !serving -> kNotServing; then the rule.
 // Fragments: every piece of a datagram is matched by (VIP, protocol) alone, to the covering rule
-// with the lowest first port, and keyed on the source address, so all pieces land on one host.
+// with the lowest first port (VIP-specific rules before "all" rules), and keyed on addresses only
+// (affinity none is keyed as single; single and network as usual), so all pieces land on one
+// host. Host id kNoHost never matches, and a rule without bucket owners accepts nothing.
+// See docs/packet-parsing.md.
 Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet);
 
 // Per-reason and per-parse-verdict packet and byte counts. One writer; readers use Read*().

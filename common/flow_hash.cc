@@ -82,9 +82,13 @@ uint32_t FlowHash(const IpAddress& source, bool has_port, uint16_t source_port, 
   uint32_t length = address_size;
 
   if (affinity == Affinity::kNetwork) {
+    // Whole bytes at a time: this runs per packet, and a bit-by-bit loop over an IPv6 /64 is
+    // 64 iterations. Same result: bits from `prefix` on are cleared.
     const uint32_t prefix = source.is_v4() ? 24u : ipv6_prefix;
-    for (uint32_t bit = prefix; bit < address_size * 8; ++bit) {
-      key[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+    if (prefix < address_size * 8) {
+      const uint32_t partial = prefix / 8;
+      key[partial] &= static_cast<uint8_t>(0xff00u >> (prefix % 8));
+      std::memset(key + partial + 1, 0, address_size - partial - 1);
     }
   } else if (affinity == Affinity::kNone && has_port) {
     key[length + 0] = static_cast<uint8_t>(source_port >> 8);

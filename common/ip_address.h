@@ -5,6 +5,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +33,15 @@ struct IpAddress {
   std::string ToString() const;
 
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // Same meaning as the defaulted comparison (family and all 16 bytes), written as two 64-bit
+  // compares because the data path compares addresses per packet and the default calls memcmp.
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    uint64_t a_words[2];
+    uint64_t b_words[2];
+    std::memcpy(a_words, a.bytes.data(), sizeof(a_words));
+    std::memcpy(b_words, b.bytes.data(), sizeof(b_words));
+    return a.family == b.family && ((a_words[0] ^ b_words[0]) | (a_words[1] ^ b_words[1])) == 0;
+  }
 };
 
 }  // namespace nlb

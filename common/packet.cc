@@ -7,25 +7,44 @@ namespace nlb {
 
 std::string_view ParseVerdictName(ParseVerdict verdict) {
   switch (verdict) {
-    case ParseVerdict::kOk: return "ok";
-    case ParseVerdict::kTruncatedEthernet: return "truncated_ethernet";
-    case ParseVerdict::kTruncatedVlan: return "truncated_vlan";
-    case ParseVerdict::kUnsupportedEthertype: return "unsupported_ethertype";
-    case ParseVerdict::kTruncatedArp: return "truncated_arp";
-    case ParseVerdict::kUnsupportedArp: return "unsupported_arp";
-    case ParseVerdict::kTruncatedIpv4: return "truncated_ipv4";
-    case ParseVerdict::kBadIpv4Version: return "bad_ipv4_version";
-    case ParseVerdict::kBadIpv4HeaderLength: return "bad_ipv4_header_length";
-    case ParseVerdict::kBadIpv4TotalLength: return "bad_ipv4_total_length";
-    case ParseVerdict::kTruncatedIpv6: return "truncated_ipv6";
-    case ParseVerdict::kBadIpv6Version: return "bad_ipv6_version";
-    case ParseVerdict::kBadIpv6PayloadLength: return "bad_ipv6_payload_length";
-    case ParseVerdict::kBadIpv6ExtensionHeader: return "bad_ipv6_extension_header";
-    case ParseVerdict::kTruncatedTcp: return "truncated_tcp";
-    case ParseVerdict::kBadTcpHeaderLength: return "bad_tcp_header_length";
-    case ParseVerdict::kTruncatedUdp: return "truncated_udp";
-    case ParseVerdict::kTruncatedIcmp: return "truncated_icmp";
-    case ParseVerdict::kCount: break;
+    case ParseVerdict::kOk:
+      return "ok";
+    case ParseVerdict::kTruncatedEthernet:
+      return "truncated_ethernet";
+    case ParseVerdict::kTruncatedVlan:
+      return "truncated_vlan";
+    case ParseVerdict::kUnsupportedEthertype:
+      return "unsupported_ethertype";
+    case ParseVerdict::kTruncatedArp:
+      return "truncated_arp";
+    case ParseVerdict::kUnsupportedArp:
+      return "unsupported_arp";
+    case ParseVerdict::kTruncatedIpv4:
+      return "truncated_ipv4";
+    case ParseVerdict::kBadIpv4Version:
+      return "bad_ipv4_version";
+    case ParseVerdict::kBadIpv4HeaderLength:
+      return "bad_ipv4_header_length";
+    case ParseVerdict::kBadIpv4TotalLength:
+      return "bad_ipv4_total_length";
+    case ParseVerdict::kTruncatedIpv6:
+      return "truncated_ipv6";
+    case ParseVerdict::kBadIpv6Version:
+      return "bad_ipv6_version";
+    case ParseVerdict::kBadIpv6PayloadLength:
+      return "bad_ipv6_payload_length";
+    case ParseVerdict::kBadIpv6ExtensionHeader:
+      return "bad_ipv6_extension_header";
+    case ParseVerdict::kTruncatedTcp:
+      return "truncated_tcp";
+    case ParseVerdict::kBadTcpHeaderLength:
+      return "bad_tcp_header_length";
+    case ParseVerdict::kTruncatedUdp:
+      return "truncated_udp";
+    case ParseVerdict::kTruncatedIcmp:
+      return "truncated_icmp";
+    case ParseVerdict::kCount:
+      break;
   }
   return "unknown";
 }

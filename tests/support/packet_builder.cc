@@ -37,7 +37,8 @@ void PutAddress(std::vector<uint8_t>& out, const IpAddress& address) {
 }
 
 uint32_t SumWords(const uint8_t* bytes, size_t length, uint32_t sum) {
-  for (size_t i = 0; i + 1 < length; i += 2) sum += (static_cast<uint32_t>(bytes[i]) << 8) | bytes[i + 1];
+  for (size_t i = 0; i + 1 < length; i += 2)
+    sum += (static_cast<uint32_t>(bytes[i]) << 8) | bytes[i + 1];
   if (length % 2 == 1) sum += static_cast<uint32_t>(bytes[length - 1]) << 8;
   return sum;
 }
@@ -233,13 +234,13 @@ std::vector<uint8_t> PacketBuilder::Transport(uint8_t* protocol) const {
       *protocol = kIpProtoTcp;
       PutBe16(out, src_port_);
       PutBe16(out, dst_port_);
-      PutBe32(out, 1000);      // sequence
-      PutBe32(out, 0);         // acknowledgement
-      out.push_back(5 << 4);   // data offset: 20 bytes, no options
+      PutBe32(out, 1000);     // sequence
+      PutBe32(out, 0);        // acknowledgement
+      out.push_back(5 << 4);  // data offset: 20 bytes, no options
       out.push_back(tcp_flags_);
-      PutBe16(out, 65535);     // window
-      PutBe16(out, 0);         // checksum
-      PutBe16(out, 0);         // urgent pointer
+      PutBe16(out, 65535);  // window
+      PutBe16(out, 0);      // checksum
+      PutBe16(out, 0);      // urgent pointer
       checksum_at = 16;
       break;
     case L4::kUdp:
@@ -338,8 +339,8 @@ std::vector<uint8_t> PacketBuilder::Ipv6Packet(const std::vector<uint8_t>& upper
 
 std::vector<uint8_t> PacketBuilder::ArpPacket() const {
   std::vector<uint8_t> out;
-  PutBe16(out, 1);        // Ethernet
-  PutBe16(out, 0x0800);   // IPv4
+  PutBe16(out, 1);       // Ethernet
+  PutBe16(out, 0x0800);  // IPv4
   out.push_back(6);
   out.push_back(4);
   PutBe16(out, arp_operation_);
