@@ -1,0 +1,417 @@
+#include "common/convergence.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace nlb {
+namespace {
+
+// The first difference between two views, in words, for `nlbctl query`.
+std::string DescribeChange(const std::vector<ViewMember>& before,
+                           const std::vector<ViewMember>& after) {
+  auto find = [](const std::vector<ViewMember>& view, uint16_t id) -> const ViewMember* {
+    auto it = std::lower_bound(view.begin(), view.end(), id,
+                               [](const ViewMember& m, uint16_t v) { return m.host_id < v; });
+    return it != view.end() && it->host_id == id ? &*it : nullptr;
+  };
+  for (const ViewMember& m : after) {
+    const ViewMember* old = find(before, m.host_id);
+    const std::string host = "host " + std::to_string(m.host_id);
+    if (old == nullptr) return host + " joined";
+    if (old->boot_id != m.boot_id) return host + " restarted";
+    if (old->role != m.role) return host + " is now " + std::string(HostRoleName(m.role));
+    if (old->rule_params != m.rule_params) return host + " changed its rule weights";
+  }
+  for (const ViewMember& m : before) {
+    if (find(after, m.host_id) == nullptr) return "host " + std::to_string(m.host_id) + " left";
+  }
+  return "view changed";
+}
+
+}  // namespace
+
+Status Convergence::Validate(const ConvergenceConfig& config) {
+  auto bad = [](std::string message) {
+    return Status::Error(ErrorCode::kInvalidArgument, "convergence: " + std::move(message));
+  };
+  if (config.cluster_name.empty() || config.cluster_name.size() > kMaxClusterNameLength) {
+    return bad("cluster name must be 1..63 bytes");
+  }
+  if (config.key.empty()) return bad("the cluster key is empty");
+  if (config.local_host_id == 0 || config.local_host_id > kMaxHostId) {
+    return bad("host id " + std::to_string(config.local_host_id) + " is not in 1..256");
+  }
+  if (!config.dedicated_address.is_v4() && !config.dedicated_address.is_v6()) {
+    return bad("the dedicated address is not set");
+  }
+  if (config.period < std::chrono::milliseconds(10)) return bad("period must be at least 10 ms");
+  if (config.tolerance < 2) return bad("tolerance must be at least 2 periods");
+  if (config.rule_modes.size() > kMaxHeartbeatRules) {
+    return bad("at most " + std::to_string(kMaxHeartbeatRules) + " port rules");
+  }
+  if (config.rule_params.size() != config.rule_modes.size()) {
+    return bad("rule parameters do not match the rules one for one");
+  }
+  for (const HostRuleParams& p : config.rule_params) {
+    if (p.weight > 255 || p.priority > 255) return bad("weight and priority must be 0..255");
+  }
+  return Status::Ok();
+}
+
+Convergence::Convergence(ConvergenceConfig config, TimePoint now)
+    : config_(std::move(config)), now_(now), next_send_(now) {
+  pending_cause_ = "start";
+  change_started_ = now;
+  Recompute(now);
+}
+
+bool Convergence::converged() const {
+  return !local_kept_out_ && map_ && map_->view_digest == view_digest_ &&
+         all_agree_since_.has_value();
+}
+
+bool Convergence::IsMember(uint16_t host_id, uint64_t boot_id) const {
+  auto it = std::lower_bound(view_.begin(), view_.end(), host_id,
+                             [](const ViewMember& m, uint16_t id) { return m.host_id < id; });
+  return it != view_.end() && it->host_id == host_id && it->boot_id == boot_id;
+}
+
+bool Convergence::Material(const Heartbeat& before, const Heartbeat& after) {
+  return RoleOfState(before.state) != RoleOfState(after.state) ||
+         before.holds_map != after.holds_map || before.config_digest != after.config_digest ||
+         before.rule_params != after.rule_params ||
+         before.dedicated_address != after.dedicated_address;
+}
+
+Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
+  now_ = std::max(now_, now);
+  Result<Heartbeat> decoded = DecodeHeartbeat(bytes, config_.key, config_.cluster_name);
+  if (!decoded.ok()) {
+    switch (decoded.status().code()) {
+      case ErrorCode::kAuthentication: ++counters_.bad_hmac; break;
+      case ErrorCode::kInvalidArgument: ++counters_.wrong_cluster; break;
+      default: ++counters_.malformed; break;
+    }
+    return decoded.status();
+  }
+  Heartbeat& hb = decoded.value();
+  const std::string host = "host " + std::to_string(hb.host_id);
+  if (hb.host_id == config_.local_host_id && hb.boot_id == config_.boot_id) {
+    ++counters_.looped_back;
+    return Status::Ok();
+  }
+  if (hb.config_digest == config_.config_digest &&
+      hb.rule_params.size() != config_.rule_modes.size()) {
+    ++counters_.malformed;
+    return Status::Error(ErrorCode::kMalformed,
+                         host + " announces " + std::to_string(hb.rule_params.size()) +
+                             " rule weights for a configuration of " +
+                             std::to_string(config_.rule_modes.size()) + " rules");
+  }
+  if (replay_.Check(hb.host_id, hb.boot_id, hb.sequence) == ReplayGuard::Verdict::kReplayed) {
+    ++counters_.replayed;
+    return Status::Error(ErrorCode::kAuthentication,
+                         host + " heartbeat replayed (sequence " + std::to_string(hb.sequence) +
+                             " of boot " + std::to_string(hb.boot_id) + " is not new)");
+  }
+  if (hb.host_id == config_.local_host_id) ++counters_.duplicate_id;
+  ++counters_.accepted;
+
+  const PeerKey key{hb.host_id, hb.boot_id};
+  auto it = peers_.find(key);
+  bool material = false;
+  if (it == peers_.end()) {
+    material = true;
+    // A new boot from the same id and address is a restart: the old process is gone, and its
+    // stragglers must not bring it back.
+    for (auto old = peers_.lower_bound({hb.host_id, 0});
+         old != peers_.end() && old->first.first == hb.host_id;) {
+      if (old->second.last.dedicated_address == hb.dedicated_address) {
+        replay_.Supersede(hb.host_id, old->first.second);
+        old = peers_.erase(old);
+      } else {
+        ++old;
+      }
+    }
+    it = peers_.emplace(key, Peer{std::move(hb), now}).first;
+  } else {
+    material = Material(it->second.last, hb);
+    const bool member = IsMember(key.first, key.second) && !local_kept_out_;
+    const bool agreed_before = it->second.last.view_digest == view_digest_;
+    it->second.last = std::move(hb);
+    it->second.last_heard = now;
+    if (!material && member) {
+      const bool agrees = it->second.last.view_digest == view_digest_;
+      if (agrees != agreed_before) agreeing_ += agrees ? 1 : -1;
+      if (agreeing_ + 1 == view_.size()) {
+        if (!all_agree_since_) all_agree_since_ = now;
+      } else {
+        all_agree_since_.reset();
+      }
+    }
+  }
+  if (material) Recompute(now);
+  if (indirect_peers_ > 0) Expire(now);
+  return Status::Ok();
+}
+
+void Convergence::Expire(TimePoint now) {
+  bool changed = false;
+  size_t indirect = 0;
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    if (now < it->second.last_heard + Tolerance()) {
+      ++it;
+      continue;
+    }
+    // Silent to us, but a member we hear still hears it: under heavy loss this keeps one lost
+    // path from failing over a host the rest of the cluster hears.
+    const uint16_t id = it->first.first;
+    const bool heard_by_other = std::any_of(peers_.begin(), peers_.end(), [&](const auto& q) {
+      return q.first.first != id && now < q.second.last_heard + Tolerance() &&
+             q.second.last.heard.Contains(id);
+    });
+    if (heard_by_other) {
+      ++indirect;
+      ++it;
+    } else {
+      it = peers_.erase(it);
+      changed = true;
+    }
+  }
+  indirect_peers_ = indirect;
+  if (changed) Recompute(now);
+}
+
+void Convergence::Recompute(TimePoint now) {
+  struct Candidate {
+    ViewMember member;
+    bool holds_map;
+    Digest config_digest;
+    bool local;
+  };
+  std::vector<Candidate> candidates;
+  candidates.reserve(peers_.size() + 1);
+  candidates.push_back({{config_.local_host_id, config_.boot_id, config_.dedicated_address,
+                         config_.role, config_.rule_params},
+                        serving(),
+                        config_.config_digest,
+                        true});
+  for (const auto& [key, peer] : peers_) {
+    candidates.push_back({{key.first, key.second, peer.last.dedicated_address,
+                           RoleOfState(peer.last.state), peer.last.rule_params},
+                          peer.last.holds_map,
+                          peer.last.config_digest,
+                          false});
+  }
+  // One holder per host id: the one serving a map, then the lower address, then the lower boot,
+  // so every host that sees the same candidates picks the same one.
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tuple(a.member.host_id, !a.holds_map, a.member.dedicated_address,
+                      a.member.boot_id) < std::tuple(b.member.host_id, !b.holds_map,
+                                                     b.member.dedicated_address, b.member.boot_id);
+  });
+  std::vector<KeptOutHost> kept_out;
+  std::optional<KeptOutReason> local_reason;
+  auto keep_out = [&](const Candidate& c, KeptOutReason reason) {
+    if (c.local) {
+      local_reason = reason;
+    } else {
+      kept_out.push_back({c.member.host_id, c.member.dedicated_address, c.member.boot_id, reason});
+    }
+  };
+  std::vector<const Candidate*> holders;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (i > 0 && candidates[i].member.host_id == candidates[i - 1].member.host_id) {
+      keep_out(candidates[i], KeptOutReason::kDuplicateId);
+    } else {
+      holders.push_back(&candidates[i]);
+    }
+  }
+  // The established configuration: the largest group, then the one with more hosts serving a
+  // map, then the one holding the lowest host id.
+  struct Group {
+    size_t size = 0;
+    size_t serving = 0;
+    uint16_t lowest_id = kMaxHostId + 1;
+  };
+  std::map<Digest, Group> groups;
+  for (const Candidate* c : holders) {
+    Group& g = groups[c->config_digest];
+    ++g.size;
+    g.serving += c->holds_map ? 1 : 0;
+    g.lowest_id = std::min(g.lowest_id, c->member.host_id);
+  }
+  const Digest* established = nullptr;
+  const Group* best = nullptr;
+  for (const auto& [digest, group] : groups) {
+    if (best == nullptr ||
+        std::tuple(group.size, group.serving, -static_cast<int>(group.lowest_id)) >
+            std::tuple(best->size, best->serving, -static_cast<int>(best->lowest_id))) {
+      best = &group;
+      established = &digest;
+    }
+  }
+  std::vector<ViewMember> view;
+  for (const Candidate* c : holders) {
+    if (c->config_digest == *established) {
+      view.push_back(c->member);
+    } else {
+      keep_out(*c, KeptOutReason::kMismatchedRules);
+    }
+  }
+  kept_out_ = std::move(kept_out);
+  local_kept_out_ = local_reason;
+
+  const Digest digest = ViewDigest(view);
+  if (digest != view_digest_) {
+    if (local_reason) {
+      NoteChange("this host is kept out: " + std::string(KeptOutReasonName(*local_reason)), now);
+    } else {
+      NoteChange(DescribeChange(view_, view), now);
+    }
+    view_digest_ = digest;
+    // Tell the others at once, but never more than ten times a period however the view flaps.
+    const TimePoint earliest = last_send_ ? std::max(now, *last_send_ + config_.period / 10) : now;
+    next_send_ = std::min(next_send_, earliest);
+  }
+  view_ = std::move(view);
+  RecountAgreement(now);
+}
+
+void Convergence::RecountAgreement(TimePoint now) {
+  agreeing_ = 0;
+  if (local_kept_out_) {
+    all_agree_since_.reset();
+    return;
+  }
+  for (const ViewMember& m : view_) {
+    auto it = peers_.find({m.host_id, m.boot_id});
+    if (it != peers_.end() && it->second.last.view_digest == view_digest_) ++agreeing_;
+  }
+  if (agreeing_ + 1 == view_.size()) {
+    if (!all_agree_since_) all_agree_since_ = now;
+  } else {
+    all_agree_since_.reset();
+  }
+}
+
+void Convergence::NoteChange(std::string cause, TimePoint now) {
+  if (change_started_) return;  // the first change names the convergence
+  change_started_ = now;
+  pending_cause_ = std::move(cause);
+}
+
+Convergence::Actions Convergence::OnTick(TimePoint now) {
+  now_ = std::max(now_, now);
+  Expire(now);
+  Actions actions;
+  if (local_kept_out_ && map_) {
+    map_.reset();
+    actions.map_changed = true;
+  }
+  // A lone host that has never converged listens a second period before taking everything.
+  const Duration stability =
+      (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);
+  if (!local_kept_out_ && all_agree_since_ && now >= *all_agree_since_ + stability &&
+      (!map_ || map_->view_digest != view_digest_)) {
+    map_ = ComputeConvergedMap(view_, config_.rule_modes);
+    map_->generation = ++generation_;
+    actions.map_changed = true;
+  }
+  if (change_started_ && converged()) {
+    last_cause_ = std::move(pending_cause_);
+    last_duration_ = now - *change_started_;
+    change_started_.reset();
+  }
+  if (now >= next_send_) {
+    Result<std::vector<uint8_t>> bytes = EncodeHeartbeat(LocalHeartbeat(now), config_.key);
+    // Validate() bounds every field, so encoding cannot fail; if it ever does, skip one beat
+    // rather than send garbage.
+    if (bytes.ok()) {
+      actions.heartbeat = std::move(bytes).value();
+      ++counters_.sent;
+    }
+    last_send_ = now;
+    next_send_ = now + (converged() ? Duration(config_.period) : Duration(config_.period) / 2);
+  }
+  return actions;
+}
+
+TimePoint Convergence::NextWakeup() const {
+  TimePoint next = next_send_;
+  for (const auto& [key, peer] : peers_) {
+    const TimePoint expiry = peer.last_heard + Tolerance();
+    if (expiry > now_) next = std::min(next, expiry);
+  }
+  if (!local_kept_out_ && all_agree_since_ && (!map_ || map_->view_digest != view_digest_)) {
+    const Duration stability =
+        (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);
+    next = std::min(next, *all_agree_since_ + stability);
+  }
+  return next;
+}
+
+Heartbeat Convergence::LocalHeartbeat(TimePoint now) {
+  Heartbeat hb;
+  hb.cluster_name = config_.cluster_name;
+  hb.host_id = config_.local_host_id;
+  hb.dedicated_address = config_.dedicated_address;
+  hb.boot_id = config_.boot_id;
+  hb.sequence = ++sequence_;
+  hb.state = StateOfRole(config_.role, converged());
+  hb.holds_map = serving();
+  for (const ViewMember& m : view_) hb.members.Add(m.host_id);
+  for (const auto& [key, peer] : peers_) {
+    if (now < peer.last_heard + Tolerance()) hb.heard.Add(key.first);
+  }
+  hb.view_digest = view_digest_;
+  hb.config_digest = config_.config_digest;
+  hb.rule_params = config_.rule_params;
+  for (const KeptOutHost& k : kept_out_) {
+    if (hb.kept_out.size() == kMaxKeptOutReports) break;
+    hb.kept_out.push_back({k.host_id, k.boot_id, k.reason});
+  }
+  return hb;
+}
+
+void Convergence::SetRole(HostRole role, TimePoint now) {
+  config_.role = role;
+  Recompute(now);
+}
+
+void Convergence::SetRuleParams(std::vector<HostRuleParams> params, TimePoint now) {
+  config_.rule_params = std::move(params);
+  Recompute(now);
+}
+
+void Convergence::SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
+                           std::vector<HostRuleParams> rule_params, TimePoint now) {
+  config_.config_digest = config_digest;
+  config_.rule_modes = std::move(rule_modes);
+  config_.rule_params = std::move(rule_params);
+  Recompute(now);
+}
+
+ConvergenceReport Convergence::Report() const {
+  ConvergenceReport report;
+  report.converged = converged();
+  report.serving = serving();
+  report.local_kept_out = local_kept_out_;
+  for (const ViewMember& m : view_) {
+    MemberReport member{m.host_id, m.dedicated_address, m.boot_id, HostState::kConverging};
+    if (m.host_id == config_.local_host_id && m.boot_id == config_.boot_id) {
+      member.state = StateOfRole(config_.role, converged());
+    } else if (auto it = peers_.find({m.host_id, m.boot_id}); it != peers_.end()) {
+      member.state = it->second.last.state;
+    }
+    report.members.push_back(member);
+  }
+  report.kept_out = kept_out_;
+  report.generation = map_ ? map_->generation : 0;
+  report.last_cause = last_cause_;
+  report.last_duration = last_duration_;
+  report.counters = counters_;
+  return report;
+}
+
+}  // namespace nlb

@@ -1,0 +1,177 @@
+// Convergence: the membership and convergence state machine of one agent (docs/protocol.md).
+//
+// Pure: no sockets, no clock, no randomness. The daemon feeds it every datagram received on the
+// heartbeat port (OnDatagram) and calls OnTick when NextWakeup() is reached and after every
+// OnDatagram; OnTick returns the heartbeat to broadcast, if one is due, and says when a new map
+// was agreed. Time is whatever monotonic TimePoint the caller passes (steady_clock in the daemon,
+// a simulated clock in tests); it must never go backwards.
+//
+// Rules in short: a sender not heard for `tolerance` periods, directly or through a live member
+// that still hears it, has left; an unknown authenticated sender has joined; a new boot id,
+// role, weight or rules digest is a change. On a change the host heartbeats twice per period;
+// once every member has reported the same view digest for a full period, each host computes the
+// map from that view alone. Until then the previous map keeps being served.
+//
+// Not thread-safe: one instance per agent, driven from the daemon's event loop thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/cluster_view.h"
+#include "common/converged_map.h"
+#include "common/heartbeat.h"
+#include "common/replay_guard.h"
+#include "common/status.h"
+
+namespace nlb {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::steady_clock::duration;
+
+struct ConvergenceConfig {
+  std::string cluster_name;
+  std::vector<uint8_t> key;  // the cluster's HMAC key
+  uint16_t local_host_id = 0;
+  IpAddress dedicated_address;
+  uint64_t boot_id = 0;  // random per process start
+  std::chrono::milliseconds period{1000};
+  uint32_t tolerance = 5;  // periods of silence before a host has left
+  Digest config_digest{};
+  std::vector<FilteringMode> rule_modes;    // canonical rule order
+  std::vector<HostRuleParams> rule_params;  // this host's, aligned with rule_modes
+  HostRole role = HostRole::kActive;
+};
+
+// Every datagram that did not change anything is counted under exactly one reason.
+struct HeartbeatCounters {
+  uint64_t sent = 0;
+  uint64_t accepted = 0;
+  uint64_t malformed = 0;      // unparsable, or inconsistent with the cluster's rule count
+  uint64_t bad_hmac = 0;
+  uint64_t wrong_cluster = 0;
+  uint64_t replayed = 0;       // old sequence, or a boot superseded by a restart
+  uint64_t looped_back = 0;    // our own broadcast coming back
+  uint64_t duplicate_id = 0;   // another boot claims our own host id
+};
+
+struct MemberReport {
+  uint16_t host_id = 0;
+  IpAddress dedicated_address;
+  uint64_t boot_id = 0;
+  HostState state = HostState::kConverging;
+};
+
+struct KeptOutHost {
+  uint16_t host_id = 0;
+  IpAddress dedicated_address;
+  uint64_t boot_id = 0;
+  KeptOutReason reason = KeptOutReason::kMismatchedRules;
+};
+
+// What `nlbctl query` shows.
+struct ConvergenceReport {
+  bool converged = false;   // holds a map agreed by every member of its current view
+  bool serving = false;     // holds a map and is not kept out
+  std::optional<KeptOutReason> local_kept_out;  // set when this host itself is kept out
+  std::vector<MemberReport> members;            // current view, by host id
+  std::vector<KeptOutHost> kept_out;
+  uint64_t generation = 0;  // of the map in use; 0 before the first agreement
+  std::string last_cause;   // first change of the last convergence, e.g. "host 3 left"
+  Duration last_duration{};  // from that change to agreement
+  HeartbeatCounters counters;
+};
+
+class Convergence {
+ public:
+  struct Actions {
+    std::optional<std::vector<uint8_t>> heartbeat;  // broadcast it now
+    bool map_changed = false;                       // ConvergedMap() is new: publish a snapshot
+  };
+
+  // REQUIRES: Validate(config).ok()
+  Convergence(ConvergenceConfig config, TimePoint now);
+  // Says what is wrong with a configuration: host id range, empty key or name, period, etc.
+  [[nodiscard]] static Status Validate(const ConvergenceConfig& config);
+
+  // Authenticates and applies one datagram. A non-ok Status says why it was dropped (already
+  // counted); never throws, whatever the bytes.
+  [[nodiscard]] Status OnDatagram(std::span<const uint8_t> bytes, TimePoint now);
+  // Expires silent hosts, adopts an agreed view, and emits the heartbeat when it is due.
+  Actions OnTick(TimePoint now);
+  // The latest time by which OnTick must be called again.
+  TimePoint NextWakeup() const;
+
+  // Operator changes (nlbctl start/stop/drainstop/suspend, weight changes, reload). Each is a
+  // change that starts convergence.
+  void SetRole(HostRole role, TimePoint now);
+  // REQUIRES: params.size() == config rule_modes.size()
+  void SetRuleParams(std::vector<HostRuleParams> params, TimePoint now);
+  // REQUIRES: rule_modes.size() == rule_params.size()
+  void SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
+                std::vector<HostRuleParams> rule_params, TimePoint now);
+
+  // The map in use (the last agreed one), or nullptr before the first agreement. Valid until the
+  // next call of a non-const method.
+  const ConvergedMap* CurrentMap() const { return map_ ? &*map_ : nullptr; }
+  bool converged() const;
+  // True when this host should accept packets: it holds a map and is not kept out.
+  bool serving() const { return map_.has_value() && !local_kept_out_.has_value(); }
+  const Digest& view_digest() const { return view_digest_; }
+  ConvergenceReport Report() const;
+  const HeartbeatCounters& counters() const { return counters_; }
+
+ private:
+  // One sender, identified by (host id, boot id): two boots of one id are two candidates.
+  struct Peer {
+    Heartbeat last;
+    TimePoint last_heard;
+  };
+  using PeerKey = std::pair<uint16_t, uint64_t>;
+
+  bool IsMember(uint16_t host_id, uint64_t boot_id) const;
+  // Did the last heartbeat change anything the view is made of (not just liveness)?
+  static bool Material(const Heartbeat& before, const Heartbeat& after);
+  void Expire(TimePoint now);
+  void Recompute(TimePoint now);
+  void RecountAgreement(TimePoint now);
+  void NoteChange(std::string cause, TimePoint now);
+  Heartbeat LocalHeartbeat(TimePoint now);
+  Duration Tolerance() const { return config_.period * config_.tolerance; }
+
+  ConvergenceConfig config_;
+  ReplayGuard replay_;
+  HeartbeatCounters counters_;
+  std::map<PeerKey, Peer> peers_;
+  uint64_t sequence_ = 0;
+  TimePoint now_;  // the latest time passed in: expiries before it are not wakeups
+
+  // Derived by Recompute from the peers and the local configuration.
+  std::vector<ViewMember> view_;  // sorted by host id, includes this host unless kept out
+  Digest view_digest_{};
+  std::vector<KeptOutHost> kept_out_;
+  std::optional<KeptOutReason> local_kept_out_;
+  size_t indirect_peers_ = 0;  // peers kept alive only by another member hearing them
+
+  // Agreement: how many other members report view_digest_, and since when all of them do.
+  size_t agreeing_ = 0;
+  std::optional<TimePoint> all_agree_since_;
+
+  std::optional<ConvergedMap> map_;
+  uint64_t generation_ = 0;
+  std::optional<TimePoint> change_started_;  // first change not yet agreed on
+  std::string pending_cause_;
+  std::string last_cause_;
+  Duration last_duration_{};
+
+  TimePoint next_send_;
+  std::optional<TimePoint> last_send_;
+};
+
+}  // namespace nlb

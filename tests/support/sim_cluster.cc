@@ -1,0 +1,157 @@
+#include "tests/support/sim_cluster.h"
+
+#include <algorithm>
+
+#include "common/flow_hash.h"
+
+namespace nlb::test {
+
+ConvergenceConfig SimHostConfig(uint16_t host_id, uint64_t boot_id) {
+  ConvergenceConfig config;
+  config.cluster_name = "sim";
+  config.key = kSimKey;
+  config.local_host_id = host_id;
+  const uint8_t address[4] = {198, 18, static_cast<uint8_t>(host_id >> 8),
+                              static_cast<uint8_t>(host_id)};
+  config.dedicated_address = IpAddress::V4(address);
+  config.boot_id = boot_id;
+  config.config_digest.fill(0xab);
+  config.rule_modes = {FilteringMode::kMultipleHost, FilteringMode::kSingleHost,
+                       FilteringMode::kDisabled};
+  config.rule_params = {{50, host_id}, {50, host_id}, {50, host_id}};
+  return config;
+}
+
+int SimCluster::Start(ConvergenceConfig config) {
+  const int index = network_.Attach();
+  Host& host = hosts_.emplace_back();
+  host.config = config;
+  host.machine.emplace(std::move(config), now_);
+  host.alive = true;
+  Schedule(index);
+  return index;
+}
+
+void SimCluster::Restart(int index) {
+  Host& host = hosts_[index];
+  host.config.boot_id = NextBootId();
+  host.machine.emplace(host.config, now_);
+  host.alive = true;
+  Schedule(index);
+}
+
+void SimCluster::Schedule(int index) {
+  wakeups_.push({hosts_[index].machine->NextWakeup(), index});
+}
+
+void SimCluster::Tick(int index) {
+  Host& host = hosts_[index];
+  Convergence::Actions actions = host.machine->OnTick(now_);
+  if (actions.map_changed) ++host.map_changes;
+  if (actions.heartbeat) network_.Broadcast(index, *actions.heartbeat, now_);
+}
+
+// Processes every event due by `until` (one event per call of the step callback is not needed:
+// the callers check invariants between batches of equal time).
+void SimCluster::Step(TimePoint until) {
+  const std::optional<TimePoint> delivery = network_.NextDeliveryTime();
+  const TimePoint wake = wakeups_.empty() ? TimePoint::max() : wakeups_.top().at;
+  const TimePoint next = std::min(delivery.value_or(TimePoint::max()), wake);
+  if (next > until) {
+    now_ = until;
+    return;
+  }
+  now_ = std::max(now_, next);
+  if (delivery && *delivery <= wake) {
+    SimNetwork::Delivery d = network_.PopDelivery();
+    Host& host = hosts_[d.to];
+    if (!host.alive) return;
+    (void)host.machine->OnDatagram(d.bytes, now_);  // drops are counted by the machine
+    Schedule(d.to);
+    return;
+  }
+  const Wakeup w = wakeups_.top();
+  wakeups_.pop();
+  Host& host = hosts_[w.index];
+  // Stale entries (superseded by a later Schedule) fire early; ticking then is harmless because
+  // OnTick acts only on what is due, and it keeps the queue simple.
+  if (!host.alive) return;
+  if (host.machine->NextWakeup() > now_) return;
+  Tick(w.index);
+  Schedule(w.index);
+}
+
+void SimCluster::Run(Duration duration, const std::function<void()>& each_step) {
+  const TimePoint end = now_ + duration;
+  while (now_ < end) {
+    Step(end);
+    if (each_step) each_step();
+  }
+}
+
+std::optional<Duration> SimCluster::RunUntilAgreed(const std::set<uint16_t>& expected_ids,
+                                                   Duration deadline) {
+  const TimePoint start = now_;
+  const TimePoint end = now_ + deadline;
+  while (now_ < end) {
+    if (ClusterAgrees(expected_ids)) return now_ - start;
+    Step(end);
+  }
+  return std::nullopt;
+}
+
+std::string SimCluster::Disagreement(const std::set<uint16_t>& expected_ids) const {
+  const ConvergedMap* reference = nullptr;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    const Host& host = hosts_[i];
+    if (!host.alive || !expected_ids.contains(host.config.local_host_id)) continue;
+    const Convergence& c = *host.machine;
+    const std::string who = "host index " + std::to_string(i);
+    if (!c.converged()) return who + " not converged";
+    const ConvergedMap* map = c.CurrentMap();
+    if (reference == nullptr) {
+      reference = map;
+      std::set<uint16_t> members;
+      for (const ViewMember& m : map->members) members.insert(m.host_id);
+      if (members != expected_ids) return who + " has other members";
+    } else if (map->view_digest != reference->view_digest ||
+               map->default_host_id != reference->default_host_id ||
+               map->rules.size() != reference->rules.size()) {
+      return who + " holds another map";
+    } else {
+      for (size_t r = 0; r < map->rules.size(); ++r) {
+        if (map->rules[r].bucket_owner != reference->rules[r].bucket_owner ||
+            map->rules[r].single_owner != reference->rules[r].single_owner) {
+          return who + " owns differently in rule " + std::to_string(r);
+        }
+      }
+    }
+  }
+  if (reference == nullptr) return "no live expected host";
+  return "";
+}
+
+std::string SimCluster::MapDefect() const {
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    if (!hosts_[i].alive) continue;
+    const ConvergedMap* map = hosts_[i].machine->CurrentMap();
+    if (map == nullptr) continue;
+    std::set<uint16_t> active;
+    for (const ViewMember& m : map->members) {
+      if (m.role == HostRole::kActive) active.insert(m.host_id);
+    }
+    for (const RuleOwners& rule : map->rules) {
+      if (rule.mode != FilteringMode::kMultipleHost) continue;
+      if (rule.bucket_owner.size() != kBucketCount) return "bucket vector has the wrong size";
+      for (uint16_t owner : rule.bucket_owner) {
+        if (!active.contains(owner) && !(owner == kNoHost && active.empty())) {
+          return "host index " + std::to_string(i) + ": bucket owned by non-member " +
+                 std::to_string(owner);
+        }
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace nlb::test

@@ -1,0 +1,82 @@
+// SimCluster: Convergence instances wired to a SimNetwork and driven the way the daemon drives
+// them (OnTick at NextWakeup, OnDatagram on arrival), on a simulated clock that jumps from event
+// to event. Hosts can start, crash (stop sending and receiving) and restart with a new boot id.
+// Also checks the cluster invariants. Single-threaded.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/convergence.h"
+#include "tests/support/sim_network.h"
+
+namespace nlb::test {
+
+// Three rules: multiple-host, single-host, disabled; every host weight 50, priority = host id.
+ConvergenceConfig SimHostConfig(uint16_t host_id, uint64_t boot_id);
+inline const std::vector<uint8_t> kSimKey = {'s', 'i', 'm', '-', 'k', 'e', 'y'};
+
+class SimCluster {
+ public:
+  explicit SimCluster(SimNetwork::Options options) : network_(options) {}
+
+  // Starts a host now. Returns its index (also its network endpoint).
+  int Start(ConvergenceConfig config);
+  int Start(uint16_t host_id) { return Start(SimHostConfig(host_id, NextBootId())); }
+  void Crash(int index) { hosts_[index].alive = false; }
+  // Same id and address, new boot id.
+  void Restart(int index);
+
+  // Advances simulated time by `duration`, calling `each_step` after every event.
+  void Run(Duration duration, const std::function<void()>& each_step = {});
+  // Runs until ClusterAgrees(expected_ids) or the deadline; returns the elapsed time if it did.
+  std::optional<Duration> RunUntilAgreed(const std::set<uint16_t>& expected_ids, Duration deadline);
+
+  // Every live, not kept-out host is converged on one map whose members are exactly
+  // expected_ids. Empty string when true, else what differs.
+  std::string Disagreement(const std::set<uint16_t>& expected_ids) const;
+  bool ClusterAgrees(const std::set<uint16_t>& expected_ids) const {
+    return Disagreement(expected_ids).empty();
+  }
+  // Structural check of every host's map: each bucket of each multiple-host rule has exactly one
+  // owner and it is an active member of that map (or no owner when no member has weight).
+  std::string MapDefect() const;
+
+  TimePoint now() const { return now_; }
+  Convergence& host(int index) { return *hosts_[index].machine; }
+  const Convergence& host(int index) const { return *hosts_[index].machine; }
+  bool alive(int index) const { return hosts_[index].alive; }
+  int size() const { return static_cast<int>(hosts_.size()); }
+  SimNetwork& network() { return network_; }
+  // Every map change seen so far, per host index.
+  uint64_t map_changes(int index) const { return hosts_[index].map_changes; }
+  uint64_t NextBootId() { return 0x1000 + ++boots_; }
+
+ private:
+  struct Host {
+    std::optional<Convergence> machine;
+    ConvergenceConfig config;
+    bool alive = false;
+    uint64_t map_changes = 0;
+  };
+  struct Wakeup {
+    TimePoint at;
+    int index;
+    bool operator>(const Wakeup& other) const { return at > other.at; }
+  };
+  void Tick(int index);
+  void Schedule(int index);
+  void Step(TimePoint until);
+
+  SimNetwork network_;
+  std::vector<Host> hosts_;
+  std::priority_queue<Wakeup, std::vector<Wakeup>, std::greater<>> wakeups_;
+  TimePoint now_{std::chrono::hours(1)};  // not zero: nothing may depend on the clock's epoch
+  uint64_t boots_ = 0;
+};
+
+}  // namespace nlb::test
