@@ -4,6 +4,31 @@ namespace nlb {
 namespace {
 
 constexpr std::string_view kCheckConfig = "--check-config";
+constexpr std::string_view kConfig = "--config";
+
+// "--flag FILE" or "--flag=FILE": the file, and how many arguments it took.
+Result<size_t> TakeFile(std::span<const std::string_view> args, std::string_view flag,
+                        std::string* file) {
+  const std::string_view first = args[0];
+  size_t used = 1;
+  if (first == flag) {
+    if (args.size() < 2) {
+      return Status::Error(ErrorCode::kInvalidArgument, std::string(flag) + " needs a FILE");
+    }
+    *file = std::string(args[1]);
+    used = 2;
+  } else {
+    *file = std::string(first.substr(flag.size() + 1));
+  }
+  if (file->empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument, std::string(flag) + " needs a FILE");
+  }
+  return used;
+}
+
+bool IsFlag(std::string_view arg, std::string_view flag) {
+  return arg == flag || arg.starts_with(std::string(flag) + "=");
+}
 
 }  // namespace
 
@@ -18,22 +43,13 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> args) {
     command.action = CommandLine::Action::kHelp;
   } else if (first == "--version") {
     command.action = CommandLine::Action::kVersion;
-  } else if (first == kCheckConfig || first.starts_with(std::string(kCheckConfig) + "=")) {
-    command.action = CommandLine::Action::kCheckConfig;
-    if (first == kCheckConfig) {
-      if (args.size() < 2) {
-        return Status::Error(ErrorCode::kInvalidArgument, "--check-config needs a FILE");
-      }
-      command.config_path = std::string(args[1]);
-      used = 2;
-    } else {
-      command.config_path = std::string(first.substr(kCheckConfig.size() + 1));
-    }
-    if (command.config_path.empty()) {
-      return Status::Error(ErrorCode::kInvalidArgument, "--check-config needs a FILE");
-    }
+  } else if (IsFlag(first, kCheckConfig) || IsFlag(first, kConfig)) {
+    const bool check = IsFlag(first, kCheckConfig);
+    command.action = check ? CommandLine::Action::kCheckConfig : CommandLine::Action::kRun;
+    Result<size_t> taken = TakeFile(args, check ? kCheckConfig : kConfig, &command.config_path);
+    if (!taken.ok()) return taken.status();
+    used = taken.value();
   } else {
-    // The daemon's own options (--config FILE, ...) get their branches above this one.
     return Status::Error(ErrorCode::kInvalidArgument,
                          "unknown argument '" + std::string(first) + "'");
   }
@@ -46,18 +62,21 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> args) {
 
 std::string UsageText(std::string_view program) {
   const std::string p(program);
-  return "usage: " + p + " --check-config FILE\n" +
+  return "usage: " + p + " --config FILE\n" +
+         "       " + p + " --check-config FILE\n" +
          "       " + p + " --version\n" +
          "       " + p + " --help\n"
          "\n"
          "nlbd is the nlb cluster agent (a network load balancer in the style of Windows NLB).\n"
          "\n"
+         "  --config FILE        run the agent with FILE (SIGHUP re-reads it; SIGTERM stops)\n"
          "  --check-config FILE  validate FILE and its cluster key; print a summary with the\n"
          "                       cluster digest (exit 0), or every error found (exit 2)\n"
          "  --version            print the version\n"
          "  --help, -h           print this text\n"
          "\n"
-         "Exit status: 0 ok, 2 invalid configuration, 64 bad command line.\n"
+         "Exit status: 0 ok, 1 the agent could not start or failed, 2 invalid configuration,\n"
+         "64 bad command line.\n"
          "Configuration reference: docs/configuration.md\n";
 }
 

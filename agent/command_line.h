@@ -12,6 +12,7 @@ namespace nlb {
 
 // Exit statuses of nlbd, as sysexits.h has them where one fits.
 inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
 inline constexpr int kExitConfigInvalid = 2;
 inline constexpr int kExitUsage = 64;  // EX_USAGE
 
@@ -20,10 +21,10 @@ struct CommandLine {
     kHelp,         // --help, -h
     kVersion,      // --version
     kCheckConfig,  // --check-config FILE: validate, print a summary, exit
-    // Running the daemon (--config FILE) is added here, with its own Action.
+    kRun,          // --config FILE: run the agent
   };
   Action action = Action::kHelp;
-  std::string config_path;  // kCheckConfig
+  std::string config_path;  // kCheckConfig, kRun
 };
 
 // args: the arguments after the program name. kInvalidArgument naming the offending argument

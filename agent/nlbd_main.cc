@@ -6,6 +6,7 @@
 
 #include "agent/command_line.h"
 #include "agent/config_check.h"
+#include "agent/run_agent.h"
 
 int main(int argc, char** argv) {
   const std::string_view program = argc > 0 ? argv[0] : "nlbd";
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
       return nlb::kExitOk;
     case nlb::CommandLine::Action::kCheckConfig:
       return nlb::RunConfigCheck(command->config_path, std::cout, std::cerr);
-    // Running the daemon is dispatched here.
+    case nlb::CommandLine::Action::kRun:
+      return nlb::agent::RunAgent(command->config_path);
   }
   return nlb::kExitUsage;
 }

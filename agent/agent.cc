@@ -1,0 +1,639 @@
+#include "agent/agent.h"
+
+#include <sys/random.h>
+
+#include <boost/system/error_code.hpp>
+#include <cstring>
+
+#include "agent/interface_info.h"
+#include "agent/log.h"
+#include "common/flow_hash.h"
+#include "common/json_writer.h"
+#include "config/cluster_key.h"
+#include "config/config_digest.h"
+#include "config/config_loader.h"
+
+namespace nlb::agent {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr size_t kMaxEvents = 64;
+
+uint64_t RandomBootId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+      id = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    }
+  }
+  return id;
+}
+
+std::vector<FilteringMode> RuleModes(const ClusterConfig& cluster) {
+  std::vector<FilteringMode> modes;
+  for (const PortRule& rule : cluster.port_rules) modes.push_back(rule.mode);
+  return modes;
+}
+
+std::string Refusal(uint16_t host, std::string_view code, std::string_view message) {
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(false).Key("host").Uint(host);
+  w.Key("code").String(code).Key("error").String(message).EndObject();
+  return w.str();
+}
+
+std::string Done(uint16_t host, std::string_view message) {
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(host).Key("result").String(message);
+  w.EndObject();
+  return w.str();
+}
+
+std::string HostList(const std::vector<MemberReport>& members) {
+  std::string out = "[";
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) out += ",";
+    out += std::to_string(members[i].host_id);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string ControlSocketPath(const std::string& cluster_name, uint16_t host_id) {
+  return "/run/nlb/" + cluster_name + "-" + std::to_string(host_id) + ".sock";
+}
+
+Agent::Agent(asio::io_context& io, NodeConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      signals_(io, SIGTERM, SIGINT, SIGHUP),
+      timer_(io),
+      rule_control_(config_.cluster.port_rules.size(), RuleControl::kEnabled) {
+  if (config_.host.initial_state == InitialState::kStopped) role_ = HostRole::kStopped;
+}
+
+Agent::~Agent() {
+  // The data path thread must stop before the objects it reads go away.
+  if (data_path_) data_path_->Stop();
+}
+
+Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig config) {
+  std::unique_ptr<Agent> agent(new Agent(io, std::move(config)));
+  const NodeConfig& c = agent->config_;
+
+  auto lock = InstanceLock::Acquire(c.cluster.name);
+  if (!lock.ok()) return lock.status();
+  agent->lock_.emplace(std::move(lock.value()));
+
+  auto key = ReadClusterKey(c.cluster.heartbeat.key_file);
+  if (!key.ok()) return key.status();
+  agent->key_.assign(key->begin(), key->end());
+
+  auto interface = LookupInterface(c.host.interface, c.host.dedicated_address);
+  if (!interface.ok()) return interface.status();
+
+  ConvergenceConfig cc;
+  cc.cluster_name = c.cluster.name;
+  cc.key = agent->key_;
+  cc.local_host_id = c.host.id;
+  cc.dedicated_address = c.host.dedicated_address;
+  cc.boot_id = RandomBootId();
+  cc.period = std::chrono::milliseconds(c.cluster.heartbeat.period_ms);
+  cc.tolerance = c.cluster.heartbeat.tolerance;
+  cc.config_digest = ClusterDigest(c.cluster);
+  cc.rule_modes = RuleModes(c.cluster);
+  cc.rule_params = agent->EffectiveRuleParams();
+  cc.role = agent->role_;
+  if (Status s = Convergence::Validate(cc); !s.ok()) return s;
+  agent->convergence_ = std::make_unique<Convergence>(cc, std::chrono::steady_clock::now());
+
+  if (Status s = agent->SetUpDataPath(); !s.ok()) return s;
+
+  auto channel = HeartbeatChannel::Open(io, c.host.interface, c.cluster.heartbeat.port,
+                                        interface->broadcast);
+  if (!channel.ok()) return channel.status();
+  agent->heartbeats_ = std::move(channel.value());
+
+  Agent* self = agent.get();
+  auto control = ControlServer::Open(io, ControlSocketPath(c.cluster.name, c.host.id),
+                                     [self](const std::vector<std::string>& words) {
+                                       return self->HandleControl(words, /*remote=*/false);
+                                     });
+  if (!control.ok()) return control.status();
+  agent->control_ = std::move(control.value());
+
+  agent->heartbeats_->Start([self](std::span<const uint8_t> d, const IpAddress& from) {
+    self->OnDatagram(d, from);
+  });
+  agent->WaitForSignal();
+  agent->ScheduleTick();
+  LogNotice("agent", "host " + std::to_string(c.host.id) + " of cluster " + c.cluster.name +
+                         " started on " + c.host.interface + " (" +
+                         c.host.dedicated_address.ToString() + "), role " +
+                         std::string(HostRoleName(agent->role_)) + ", config digest " +
+                         DigestHex(cc.config_digest).substr(0, 12));
+  agent->NoteEvent("started");
+  return agent;
+}
+
+Status Agent::SetUpDataPath() {
+  const ClusterConfig& cluster = config_.cluster;
+  const auto cluster_mac = ComputeClusterMac(cluster.vips, cluster.mac_mode);
+  if (!cluster_mac) {
+    return Status::Error(ErrorCode::kInvalidArgument, "cluster.vips: no VIP to derive a MAC from");
+  }
+  ClusterMacOptions mac_options;
+  mac_options.interface = config_.host.interface;
+  mac_options.cluster = *cluster_mac;
+  mac_options.host_id = config_.host.id;
+  mac_options.vips = cluster.vips;
+  auto binding = ClusterMacBinding::Bind(mac_options);
+  if (!binding.ok()) return binding.status();
+  mac_binding_ = std::move(binding.value());
+
+  // The diversion goes in before the VIPs exist locally, so the kernel never takes one itself.
+  DiversionOptions diversion_options;
+  diversion_options.cluster_name = cluster.name;
+  diversion_options.interface = config_.host.interface;
+  diversion_options.vips = cluster.vips;
+  if (cluster.mac_mode == MacMode::kUnicast) {
+    diversion_options.cluster_mac = cluster_mac->mac;
+    diversion_options.masked_source = MaskedSourceMac(*cluster_mac, config_.host.id);
+  }
+  auto diversion = IngressDiversion::Install(diversion_options);
+  if (!diversion.ok()) return diversion.status();
+  diversion_ = std::move(diversion.value());
+
+  auto capture = PacketCapture::Open({config_.host.interface, cluster.vips});
+  if (!capture.ok()) return capture.status();
+  capture_ = std::move(capture.value());
+
+  auto tun = TunDevice::Create({"nlb0", config_.host.interface, cluster.vips});
+  if (!tun.ok()) return tun.status();
+  tun_ = std::move(tun.value());
+
+  const NeighbourIdentity identity{mac_binding_->frame_source(), cluster_mac->mac};
+  auto responder = NeighbourResponder::Open(mac_binding_->interface_index(), identity,
+                                            cluster.vips);
+  if (!responder.ok()) return responder.status();
+  responder_ = std::move(responder.value());
+
+  PublishSnapshot();  // not serving until the first agreement
+  data_path_ = std::make_unique<DataPath>(*capture_, *tun_, *responder_, snapshots_);
+  if (Status s = data_path_->Start(); !s.ok()) return s;
+  LogInfo("datapath", "capturing on " + config_.host.interface + ", cluster MAC " +
+                          FormatMac(cluster_mac->mac) + " (" +
+                          std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
+                          ", nftables table " + diversion_->table());
+  return Status::Ok();
+}
+
+void Agent::WaitForSignal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      if (Status s = Reload(); !s.ok()) LogError("reload", s.message());
+      WaitForSignal();
+      return;
+    }
+    Shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+}
+
+void Agent::Shutdown(const std::string& why) {
+  LogNotice("agent", "stopping (" + why + ")");
+  timer_.cancel();
+  signals_.cancel();
+  if (heartbeats_) heartbeats_->Close();
+  if (data_path_) data_path_->Stop();
+  io_.stop();
+}
+
+void Agent::ScheduleTick() {
+  timer_.expires_at(convergence_->NextWakeup());
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    Tick();
+    ScheduleTick();
+  });
+}
+
+void Agent::Tick() {
+  const auto before = convergence_->Report();
+  Convergence::Actions actions = convergence_->OnTick(std::chrono::steady_clock::now());
+  if (actions.heartbeat) heartbeats_->Send(*actions.heartbeat);
+  const auto after = convergence_->Report();
+  if (actions.map_changed) {
+    PublishSnapshot();
+    responder_->Announce();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after.last_duration);
+    const std::string line = "converged: generation " + std::to_string(after.generation) +
+                             ", members " + HostList(after.members) + ", cause: " +
+                             after.last_cause + ", took " + std::to_string(ms.count()) + " ms";
+    LogNotice("convergence", line);
+    NoteEvent(line);
+  }
+  if (before.local_kept_out != after.local_kept_out && after.local_kept_out) {
+    const std::string line = "this host is kept out of the cluster: " +
+                             std::string(KeptOutReasonName(*after.local_kept_out));
+    LogError("convergence", line);
+    NoteEvent(line);
+    PublishSnapshot();
+  }
+  for (const KeptOutHost& k : after.kept_out) {
+    bool known = false;
+    for (const KeptOutHost& b : before.kept_out) known |= b.host_id == k.host_id;
+    if (known) continue;
+    const std::string line = "keeping out host " + std::to_string(k.host_id) + " (" +
+                             k.dedicated_address.ToString() +
+                             "): " + std::string(KeptOutReasonName(k.reason));
+    LogWarning("convergence", line);
+    NoteEvent(line);
+  }
+}
+
+void Agent::OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from) {
+  const Status s = convergence_->OnDatagram(datagram, std::chrono::steady_clock::now());
+  if (!s.ok()) {
+    LogDebug("heartbeat", "dropped datagram from " + from.ToString() + ": " + s.message());
+  }
+  // A datagram may complete an agreement; ticking now keeps convergence to network latency.
+  Tick();
+  ScheduleTick();
+}
+
+void Agent::PublishSnapshot() {
+  auto snapshot = std::make_shared<MapSnapshot>();
+  const ConvergedMap* map = convergence_->CurrentMap();
+  if (map != nullptr) {
+    *snapshot = ToMapSnapshot(*map, config_.cluster.port_rules, config_.cluster.vips,
+                              config_.host.id, convergence_->serving());
+    // A rule this host disabled stops at once, before the cluster has moved its buckets.
+    for (size_t i = 0; i < snapshot->rules.size() && i < rule_control_.size(); ++i) {
+      if (rule_control_[i] == RuleControl::kDisabled) snapshot->rules[i].enabled = false;
+    }
+    if (role_ == HostRole::kStopped || role_ == HostRole::kSuspended) snapshot->serving = false;
+  } else {
+    snapshot->local_host_id = config_.host.id;
+    snapshot->vips = config_.cluster.vips;
+  }
+  snapshots_.Publish(std::move(snapshot));
+}
+
+void Agent::NoteEvent(std::string event) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  events_.push_back(std::string(stamp) + " " + std::move(event));
+  while (events_.size() > kMaxEvents) events_.pop_front();
+}
+
+std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
+  std::vector<HostRuleParams> params = config_.host.rule_params;
+  // A rule this host disabled or drains is announced with weight 0: the others take it over.
+  for (size_t i = 0; i < params.size() && i < rule_control_.size(); ++i) {
+    if (rule_control_[i] != RuleControl::kEnabled) params[i].weight = 0;
+  }
+  return params;
+}
+
+Status Agent::Reload() {
+  ++reloads_;
+  auto loaded = LoadConfigFile(config_.source_path);
+  if (!loaded.ok()) {
+    ++reload_failures_;
+    NoteEvent("reload refused: " + loaded.status().message());
+    return Status::Error(loaded.status().code(),
+                         "reload refused, the running configuration stays in force:\n" +
+                             loaded.status().message());
+  }
+  NodeConfig& next = loaded.value();
+  const ClusterConfig& cur = config_.cluster;
+  std::string needs_restart;
+  if (next.cluster.name != cur.name) needs_restart = "cluster.name";
+  else if (next.cluster.vips != cur.vips) needs_restart = "cluster.vips";
+  else if (next.cluster.mac_mode != cur.mac_mode) needs_restart = "cluster.mac_mode";
+  else if (next.cluster.heartbeat.period_ms != cur.heartbeat.period_ms ||
+           next.cluster.heartbeat.tolerance != cur.heartbeat.tolerance ||
+           next.cluster.heartbeat.port != cur.heartbeat.port)
+    needs_restart = "cluster.heartbeat";
+  else if (next.host.id != config_.host.id) needs_restart = "host.id";
+  else if (next.host.interface != config_.host.interface) needs_restart = "host.interface";
+  else if (next.host.dedicated_address != config_.host.dedicated_address)
+    needs_restart = "host.dedicated_address";
+  if (!needs_restart.empty()) {
+    ++reload_failures_;
+    NoteEvent("reload refused: " + needs_restart + " changed");
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "reload refused: " + needs_restart +
+                             " changed, which takes a restart of nlbd; the running configuration "
+                             "stays in force");
+  }
+  auto key = ReadClusterKey(next.cluster.heartbeat.key_file);
+  if (!key.ok()) {
+    ++reload_failures_;
+    return Status::Error(key.status().code(), "reload refused: " + key.status().message());
+  }
+  const bool rules_changed = next.cluster.port_rules != cur.port_rules;
+  config_ = std::move(next);
+  if (rules_changed) rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
+  convergence_->SetRules(ClusterDigest(config_.cluster), RuleModes(config_.cluster),
+                         EffectiveRuleParams(), std::chrono::steady_clock::now());
+  PublishSnapshot();
+  const std::string line = "reloaded " + config_.source_path + " (config digest " +
+                           DigestHex(ClusterDigest(config_.cluster)).substr(0, 12) + ")";
+  LogNotice("reload", line);
+  NoteEvent(line);
+  Tick();
+  ScheduleTick();
+  return Status::Ok();
+}
+
+std::string Agent::HandleControl(const std::vector<std::string>& words, bool remote) {
+  const uint16_t host = config_.host.id;
+  const std::string& command = words.front();
+  const size_t args = words.size() - 1;
+  auto wants = [&](size_t n) { return args == n; };
+  const bool reads_only = command == "query" || command == "params" || command == "report";
+  if (remote && suspended_ && !reads_only && command != "resume") {
+    ++refused_remote_;
+    return Refusal(host, "refused",
+                   "host " + std::to_string(host) +
+                       " is suspended: it ignores remote commands until resumed locally");
+  }
+  if (command == "query" && wants(0)) return Query();
+  if (command == "params" && wants(0)) return Params();
+  if (command == "report" && wants(0)) return Report();
+  if (command == "start" && wants(0)) return SetRole(HostRole::kActive, "started");
+  if (command == "stop" && wants(0)) return SetRole(HostRole::kStopped, "stopped");
+  if (command == "drainstop" && wants(0)) return SetRole(HostRole::kDraining, "draining");
+  if (command == "suspend" && wants(0)) {
+    if (suspended_) return Refusal(host, "already", "host is already suspended");
+    suspended_ = true;
+    return SetRole(HostRole::kSuspended, "suspended");
+  }
+  if (command == "resume" && wants(0)) {
+    if (!suspended_) return Refusal(host, "already", "host is not suspended");
+    suspended_ = false;
+    return SetRole(HostRole::kStopped, "resumed (stopped; start it to handle traffic)");
+  }
+  if (command == "enable" && wants(1)) return SetRuleControl(words[1], RuleControl::kEnabled);
+  if (command == "disable" && wants(1)) return SetRuleControl(words[1], RuleControl::kDisabled);
+  if (command == "drain" && wants(1)) return SetRuleControl(words[1], RuleControl::kDraining);
+  if (command == "reload" && wants(0)) {
+    if (Status s = Reload(); !s.ok()) return Refusal(host, "invalid", s.message());
+    return Done(host, "reloaded " + config_.source_path);
+  }
+  static const char* const kKnown[] = {"query", "params", "report", "start", "stop", "drainstop",
+                                       "suspend", "resume", "enable", "disable", "drain",
+                                       "reload"};
+  for (const char* known : kKnown) {
+    if (command == known) {
+      return Refusal(host, "invalid", "'" + command + "' takes " +
+                                          (command == "enable" || command == "disable" ||
+                                                   command == "drain"
+                                               ? std::string("one argument: VIP:PORT, PORT or all")
+                                               : std::string("no argument")));
+    }
+  }
+  return Refusal(host, "invalid", "unknown command '" + command + "'");
+}
+
+std::string Agent::SetRole(HostRole role, const char* verb) {
+  const uint16_t host = config_.host.id;
+  if (role == role_) {
+    return Refusal(host, "already", "host " + std::to_string(host) + " is already " + verb);
+  }
+  if (suspended_ && role != HostRole::kSuspended && role_ == HostRole::kSuspended &&
+      role != HostRole::kStopped) {
+    return Refusal(host, "refused", "host is suspended: resume it first");
+  }
+  role_ = role;
+  convergence_->SetRole(role, std::chrono::steady_clock::now());
+  PublishSnapshot();
+  const std::string line = std::string("host ") + verb + " by operator";
+  LogNotice("control", line);
+  NoteEvent(line);
+  Tick();
+  ScheduleTick();
+  return Done(host, line);
+}
+
+std::string Agent::SetRuleControl(const std::string& selector, RuleControl control) {
+  const uint16_t host = config_.host.id;
+  // RULE: "all", "PORT", or "VIP:PORT" ("[v6]:PORT" for IPv6).
+  std::optional<IpAddress> vip;
+  std::string port_text = selector;
+  const bool all = selector == "all";
+  if (!all) {
+    const size_t colon = selector.rfind(':');
+    if (colon != std::string::npos) {
+      std::string vip_text = selector.substr(0, colon);
+      if (vip_text.size() > 2 && vip_text.front() == '[' && vip_text.back() == ']') {
+        vip_text = vip_text.substr(1, vip_text.size() - 2);
+      }
+      vip = IpAddress::Parse(vip_text);
+      if (!vip) {
+        return Refusal(host, "invalid", "'" + selector + "': " + vip_text +
+                                            " is not an IP address (RULE is VIP:PORT, PORT or all)");
+      }
+      port_text = selector.substr(colon + 1);
+    }
+  }
+  uint32_t port = 0;
+  if (!all) {
+    char* end = nullptr;
+    port = static_cast<uint32_t>(std::strtoul(port_text.c_str(), &end, 10));
+    if (port_text.empty() || *end != '\0' || port > 65535) {
+      return Refusal(host, "invalid",
+                     "'" + selector + "': " + port_text + " is not a port (0-65535)");
+    }
+  }
+  std::vector<size_t> matched;
+  for (size_t i = 0; i < config_.cluster.port_rules.size(); ++i) {
+    const PortRule& r = config_.cluster.port_rules[i];
+    if (all) {
+      matched.push_back(i);
+      continue;
+    }
+    if (port < r.first_port || port > r.last_port) continue;
+    if (vip && r.vip && *r.vip != *vip) continue;
+    if (vip && !r.vip) {
+      bool cluster_vip = false;
+      for (const IpAddress& v : config_.cluster.vips) cluster_vip |= v == *vip;
+      if (!cluster_vip) continue;
+    }
+    matched.push_back(i);
+  }
+  if (matched.empty()) {
+    return Refusal(host, "not_found", "no port rule covers '" + selector + "'");
+  }
+  bool changed = false;
+  for (size_t i : matched) {
+    changed |= rule_control_[i] != control;
+    rule_control_[i] = control;
+  }
+  static const char* const kVerb[] = {"enabled", "disabled", "draining"};
+  const char* verb = kVerb[static_cast<int>(control)];
+  if (!changed) return Refusal(host, "already", "'" + selector + "' is already " + verb);
+  convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
+  PublishSnapshot();
+  std::string names;
+  for (size_t i : matched) names += (names.empty() ? "" : ", ") + config_.cluster.port_rules[i].name;
+  const std::string line = "rule " + names + " " + verb + " by operator";
+  LogNotice("control", line);
+  NoteEvent(line);
+  Tick();
+  ScheduleTick();
+  return Done(host, line);
+}
+
+std::string Agent::Query() const {
+  const ConvergenceReport r = convergence_->Report();
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
+  w.Key("cluster").String(config_.cluster.name);
+  std::string state;
+  if (r.local_kept_out) state = "kept out (" + std::string(KeptOutReasonName(*r.local_kept_out)) + ")";
+  else if (suspended_) state = "suspended";
+  else if (role_ == HostRole::kStopped) state = "stopped";
+  else if (role_ == HostRole::kDraining) state = "draining";
+  else if (!r.converged) state = "converging";
+  else {
+    const ConvergedMap* map = convergence_->CurrentMap();
+    state = map != nullptr && map->default_host_id == config_.host.id ? "converged as default host"
+                                                                      : "converged";
+  }
+  w.Key("state").String(state);
+  w.Key("converged").Bool(r.converged).Key("serving").Bool(r.serving);
+  const ConvergedMap* map = convergence_->CurrentMap();
+  w.Key("default_host").Uint(map != nullptr ? map->default_host_id : 0);
+  w.Key("generation").Uint(r.generation);
+  w.Key("members").BeginArray();
+  for (const MemberReport& m : r.members) {
+    w.BeginObject().Key("id").Uint(m.host_id).Key("address").String(m.dedicated_address.ToString());
+    w.Key("state").String(HostStateName(m.state)).EndObject();
+  }
+  w.EndArray();
+  w.Key("kept_out").BeginArray();
+  for (const KeptOutHost& k : r.kept_out) {
+    w.BeginObject().Key("id").Uint(k.host_id).Key("address").String(k.dedicated_address.ToString());
+    w.Key("reason").String(KeptOutReasonName(k.reason)).EndObject();
+  }
+  w.EndArray();
+  w.Key("last_convergence").BeginObject().Key("cause").String(r.last_cause);
+  w.Key("duration_ms").Int(std::chrono::duration_cast<std::chrono::milliseconds>(r.last_duration).count());
+  w.EndObject();
+  w.EndObject();
+  return w.str();
+}
+
+std::string Agent::Params() const {
+  const ClusterConfig& c = config_.cluster;
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
+  w.Key("config_file").String(config_.source_path);
+  w.Key("cluster").BeginObject();
+  w.Key("name").String(c.name).Key("digest").String(DigestHex(ClusterDigest(c)));
+  w.Key("vips").BeginArray();
+  for (const IpAddress& v : c.vips) w.String(v.ToString());
+  w.EndArray();
+  w.Key("mac_mode").String(MacModeName(c.mac_mode));
+  w.Key("heartbeat").BeginObject().Key("period_ms").Uint(c.heartbeat.period_ms);
+  w.Key("tolerance").Uint(c.heartbeat.tolerance).Key("port").Uint(c.heartbeat.port).EndObject();
+  w.Key("control").BeginObject().Key("remote").Bool(c.control.remote);
+  w.Key("port").Uint(c.control.port).EndObject();
+  w.Key("port_rules").BeginArray();
+  for (size_t i = 0; i < c.port_rules.size(); ++i) {
+    const PortRule& r = c.port_rules[i];
+    const HostRuleParams& p = config_.host.rule_params[i];
+    static const char* const kControl[] = {"enabled", "disabled", "draining"};
+    w.BeginObject().Key("name").String(r.name).Key("covers").String(r.Describe());
+    w.Key("mode").String(FilteringModeName(r.mode)).Key("affinity").String(AffinityName(r.affinity));
+    w.Key("weight").Uint(p.weight).Key("priority").Uint(p.priority);
+    w.Key("state").String(kControl[static_cast<int>(rule_control_[i])]).EndObject();
+  }
+  w.EndArray().EndObject();
+  w.Key("host_config").BeginObject().Key("id").Uint(config_.host.id);
+  w.Key("interface").String(config_.host.interface);
+  w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
+  w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
+  w.Key("events").BeginArray();
+  for (const std::string& e : events_) w.String(e);
+  w.EndArray();
+  w.EndObject();
+  return w.str();
+}
+
+std::string Agent::Report() const {
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
+  const auto snapshot = snapshots_.Load();
+  w.Key("rules").BeginArray();
+  for (const RuleMap& rule : snapshot->rules) {
+    uint32_t owned = 0;
+    for (uint16_t owner : rule.bucket_owner) owned += owner == config_.host.id ? 1 : 0;
+    w.BeginObject().Key("name").String(rule.rule.name).Key("buckets_owned").Uint(owned);
+    w.Key("buckets").Uint(rule.bucket_owner.empty() ? 0 : kBucketCount);
+    w.Key("single_owner").Uint(rule.single_owner).Key("enabled").Bool(rule.enabled).EndObject();
+  }
+  w.EndArray();
+  w.Key("packets").BeginObject();
+  const DecisionCounters& d = data_path_->decisions();
+  uint64_t accepted = 0, dropped = 0, accepted_bytes = 0, dropped_bytes = 0;
+  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
+    const auto reason = static_cast<DecisionReason>(i);
+    const bool accept = reason == DecisionReason::kOwnedBucket ||
+                        reason == DecisionReason::kSingleHostOwner ||
+                        reason == DecisionReason::kDefaultHost;
+    (accept ? accepted : dropped) += d.ReadPackets(reason);
+    (accept ? accepted_bytes : dropped_bytes) += d.ReadBytes(reason);
+  }
+  w.Key("accepted").Uint(accepted).Key("accepted_bytes").Uint(accepted_bytes);
+  w.Key("dropped").Uint(dropped).Key("dropped_bytes").Uint(dropped_bytes);
+  w.Key("by_reason").BeginObject();
+  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
+    const auto reason = static_cast<DecisionReason>(i);
+    w.Key(DecisionReasonName(reason)).BeginObject().Key("packets").Uint(d.ReadPackets(reason));
+    w.Key("bytes").Uint(d.ReadBytes(reason)).EndObject();
+  }
+  w.EndObject();
+  w.Key("malformed").BeginObject();
+  for (size_t i = 1; i < static_cast<size_t>(ParseVerdict::kCount); ++i) {
+    const auto v = static_cast<ParseVerdict>(i);
+    w.Key(ParseVerdictName(v)).Uint(d.ReadMalformed(v));
+  }
+  w.EndObject().EndObject();
+  const DataPathCounters& p = data_path_->counters();
+  const HeartbeatCounters& h = convergence_->counters();
+  w.Key("errors").BeginObject();
+  w.Key("delivery_errors").Uint(p.delivery_errors.load());
+  w.Key("truncated").Uint(p.truncated.load());
+  w.Key("capture_errors").Uint(p.capture_errors.load());
+  w.Key("capture_dropped").Uint(p.capture_dropped.load());
+  w.Key("neighbour_send_errors").Uint(responder_->send_errors());
+  w.Key("heartbeat_malformed").Uint(h.malformed);
+  w.Key("heartbeat_bad_hmac").Uint(h.bad_hmac);
+  w.Key("heartbeat_wrong_cluster").Uint(h.wrong_cluster);
+  w.Key("heartbeat_replayed").Uint(h.replayed);
+  w.Key("heartbeat_duplicate_id").Uint(h.duplicate_id);
+  w.Key("heartbeat_send_errors").Uint(heartbeats_->send_errors());
+  w.Key("heartbeat_receive_errors").Uint(heartbeats_->receive_errors());
+  w.Key("control_malformed").Uint(control_->malformed_requests());
+  w.Key("control_refused_remote").Uint(refused_remote_);
+  w.Key("reload_failures").Uint(reload_failures_);
+  w.EndObject();
+  w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
+  w.Key("looped_back").Uint(h.looped_back).EndObject();
+  w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
+  w.Key("announcements").Uint(responder_->announcements()).EndObject();
+  w.Key("delivered").Uint(p.delivered.load());
+  w.EndObject();
+  return w.str();
+}
+
+}  // namespace nlb::agent

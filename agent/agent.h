@@ -1,0 +1,102 @@
+// Agent: one running nlbd. Ties the configuration, the heartbeat channel, the convergence state
+// machine, the data path and the control socket together.
+//
+// Everything but the data path runs on one Boost.Asio io_context thread: heartbeats in and out,
+// convergence ticks, control requests, signals. The data path has its own thread and reads the
+// map through the SnapshotHolder this class publishes into (see agent/data_path.h). Nothing the
+// agent changes on the host outlives it: the members below undo their set-up when destroyed.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/cluster_mac.h"
+#include "agent/control_server.h"
+#include "agent/data_path.h"
+#include "agent/heartbeat_channel.h"
+#include "agent/ingress_diversion.h"
+#include "agent/instance_lock.h"
+#include "agent/neighbour_responder.h"
+#include "agent/packet_capture.h"
+#include "agent/tun_device.h"
+#include "common/convergence.h"
+#include "common/map_snapshot.h"
+#include "common/status.h"
+#include "config/cluster_config.h"
+
+namespace nlb::agent {
+
+// Where the local control socket of (cluster, host) lives; nlbctl derives the same path.
+std::string ControlSocketPath(const std::string& cluster_name, uint16_t host_id);
+
+// Per-rule state an operator set on this host with enable/disable/drain.
+enum class RuleControl : uint8_t { kEnabled = 0, kDisabled, kDraining };
+
+class Agent {
+ public:
+  // Checks and sets up everything (refusing with a clear Status when the key file is missing or
+  // readable by others, the interface is missing, or another nlbd runs this cluster here), then
+  // starts heartbeating. REQUIRES: config validated by LoadConfigFile.
+  static Result<std::unique_ptr<Agent>> Start(boost::asio::io_context& io, NodeConfig config);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Answers one control request (docs/control.md). remote: it came over the network.
+  std::string HandleControl(const std::vector<std::string>& words, bool remote);
+
+ private:
+  Agent(boost::asio::io_context& io, NodeConfig config);
+  Status SetUpDataPath();
+  void WaitForSignal();
+  void Shutdown(const std::string& why);
+  void ScheduleTick();
+  void Tick();
+  void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
+  void PublishSnapshot();
+  void NoteEvent(std::string event);
+  std::vector<HostRuleParams> EffectiveRuleParams() const;
+  Status Reload();
+
+  std::string Query() const;
+  std::string Params() const;
+  std::string Report() const;
+  std::string SetRole(HostRole role, const char* verb);
+  std::string SetRuleControl(const std::string& selector, RuleControl control);
+
+  boost::asio::io_context& io_;
+  NodeConfig config_;
+  std::vector<uint8_t> key_;
+  std::optional<InstanceLock> lock_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer timer_;
+  std::unique_ptr<HeartbeatChannel> heartbeats_;
+  std::unique_ptr<Convergence> convergence_;
+  HostRole role_ = HostRole::kActive;
+  bool suspended_ = false;
+  std::vector<RuleControl> rule_control_;  // canonical rule order
+  uint64_t refused_remote_ = 0;
+  uint64_t reloads_ = 0;
+  uint64_t reload_failures_ = 0;
+  std::deque<std::string> events_;  // most recent last
+
+  // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
+  SnapshotHolder snapshots_;
+  std::unique_ptr<ClusterMacBinding> mac_binding_;
+  std::unique_ptr<IngressDiversion> diversion_;
+  std::unique_ptr<PacketCapture> capture_;
+  std::unique_ptr<TunDevice> tun_;
+  std::unique_ptr<NeighbourResponder> responder_;
+  std::unique_ptr<DataPath> data_path_;
+  std::unique_ptr<ControlServer> control_;
+};
+
+}  // namespace nlb::agent
