@@ -1,0 +1,88 @@
+# Shared by the integration tests: a lab run that is always torn down, and waits with deadlines.
+# Source it, then call lab_start N [M]. Every test gets its own run id, so runs never collide.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${NLB_BUILD_DIR:-$ROOT/build}
+export NLBD=$BUILD/agent/nlbd
+LAB=$ROOT/tools/nlb-lab
+RUN=""
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+lab_teardown() {
+  local rc=$?
+  if [ -n "$RUN" ]; then
+    if [ $rc -ne 0 ] && [ -d "/run/nlb-lab/$RUN/logs" ]; then
+      for f in /run/nlb-lab/"$RUN"/logs/*.log; do
+        [ -f "$f" ] || continue
+        echo "== $f (last 30 lines)"; tail -n 30 "$f"
+      done
+    fi
+    "$LAB" down --run "$RUN" || true
+  fi
+  exit $rc
+}
+
+# lab_start HOSTS [CLIENTS]: a fresh lab and a cluster key in $STATE.
+lab_start() {
+  [ "$(id -u)" -eq 0 ] || { echo "SKIP: integration tests need root"; exit 77; }
+  [ -x "$NLBD" ] || fail "no nlbd at $NLBD"
+  RUN=$(printf 't%05x' $(( (RANDOM << 8 | RANDOM) & 0xfffff )))
+  STATE=/run/nlb-lab/$RUN
+  trap lab_teardown EXIT
+  trap 'exit 130' INT TERM
+  "$LAB" up --run "$RUN" --hosts "$1" --clients "${2:-1}"
+  (umask 077; head -c 32 /dev/urandom | base64 >"$STATE/cluster.key")
+}
+
+# host_config I [nlb-lab config options...]: writes $STATE/hI.yaml.
+host_config() {
+  local i=$1; shift
+  "$LAB" config --run "$RUN" --host "$i" "$@" >"$STATE/h$i.yaml"
+}
+
+start_agent() { "$LAB" agent --run "$RUN" --host "$1" --config "${2:-$STATE/h$1.yaml}" >/dev/null; }
+kill_agent() { "$LAB" kill --run "$RUN" --host "$1" --signal "${2:-KILL}"; }
+in_host() { local i=$1; shift; ip netns exec "nlb-$RUN-h$i" "$@"; }
+in_client() { local j=$1; shift; ip netns exec "nlb-$RUN-c$j" "$@"; }
+
+# control I REQUEST...: one request to host I's local control socket; prints the JSON reply.
+control() {
+  local i=$1; shift
+  python3 - "/run/nlb/lab-$RUN-$i.sock" "$*" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().strip())
+PY
+}
+
+# json EXPR < reply: evaluates a Python expression over the parsed reply `r`.
+json() { python3 -c "import json,sys; r=json.load(sys.stdin); print($1)"; }
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls every 0.1 s until COMMAND succeeds.
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  local deadline=$(( $(date +%s%N) + limit * 1000000000 ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || fail "timed out after ${limit}s waiting for: $what"
+    sleep 0.1
+  done
+}
+
+# members_are I "1,2,3": host I is converged with exactly these members.
+members_are() {
+  local got
+  got=$(control "$1" query | json "'%s %s' % (r['converged'], ','.join(str(m['id']) for m in r['members']))")
+  [ "$got" = "True $2" ]
+}
