@@ -124,6 +124,8 @@ class Convergence {
   // True when this host should accept packets: it holds a map and is not kept out.
   bool serving() const { return map_.has_value() && !local_kept_out_.has_value(); }
   const Digest& view_digest() const { return view_digest_; }
+  // Set when this host itself is kept out of the cluster, with the reason.
+  const std::optional<KeptOutReason>& local_kept_out() const { return local_kept_out_; }
   ConvergenceReport Report() const;
   const HeartbeatCounters& counters() const { return counters_; }
 
@@ -132,6 +134,7 @@ class Convergence {
   struct Peer {
     Heartbeat last;
     TimePoint last_heard;
+    bool silent = false;  // not heard directly for tolerance periods
   };
   using PeerKey = std::pair<uint16_t, uint64_t>;
 
@@ -142,6 +145,7 @@ class Convergence {
   void Recompute(TimePoint now);
   void RecountAgreement(TimePoint now);
   void NoteChange(std::string cause, TimePoint now);
+  void SendSoon(TimePoint now);
   Heartbeat LocalHeartbeat(TimePoint now);
   Duration Tolerance() const { return config_.period * config_.tolerance; }
 
@@ -158,6 +162,9 @@ class Convergence {
   std::vector<KeptOutHost> kept_out_;
   std::optional<KeptOutReason> local_kept_out_;
   size_t indirect_peers_ = 0;  // peers kept alive only by another member hearing them
+  // No peer expires before this; it may be early (a peer was heard since), never late, so
+  // NextWakeup stays O(1) and a early wakeup merely rescans.
+  TimePoint next_expiry_ = TimePoint::max();
 
   // Agreement: how many other members report view_digest_, and since when all of them do.
   size_t agreeing_ = 0;
