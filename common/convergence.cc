@@ -152,7 +152,7 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
       }
     }
   }
-  if (material) Recompute(now);
+  if (material && !recompute_at_) recompute_at_ = now + config_.period / 50;
   if (indirect_peers_ > 0) Expire(now);
   return Status::Ok();
 }
@@ -193,6 +193,7 @@ void Convergence::Expire(TimePoint now) {
 }
 
 void Convergence::Recompute(TimePoint now) {
+  recompute_at_.reset();
   struct Candidate {
     ViewMember member;
     bool holds_map;
@@ -269,6 +270,13 @@ void Convergence::Recompute(TimePoint now) {
       keep_out(*c, KeptOutReason::kMismatchedRules);
     }
   }
+  auto same_host = [](const KeptOutHost& a, const KeptOutHost& b) {
+    return a.host_id == b.host_id && a.boot_id == b.boot_id && a.reason == b.reason;
+  };
+  if (!std::equal(kept_out.begin(), kept_out.end(), kept_out_.begin(), kept_out_.end(),
+                  same_host)) {
+    SendSoon(now);  // a host we just kept out learns it from our heartbeat, not a period later
+  }
   kept_out_ = std::move(kept_out);
   local_kept_out_ = local_reason;
 
@@ -317,6 +325,7 @@ void Convergence::NoteChange(std::string cause, TimePoint now) {
 
 Convergence::Actions Convergence::OnTick(TimePoint now) {
   now_ = std::max(now_, now);
+  if (recompute_at_ && now >= *recompute_at_) Recompute(now);
   if (now >= next_expiry_ || indirect_peers_ > 0) Expire(now);
   Actions actions;
   if (local_kept_out_ && map_) {
@@ -353,6 +362,7 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
 
 TimePoint Convergence::NextWakeup() const {
   TimePoint next = std::min(next_send_, next_expiry_);
+  if (recompute_at_) next = std::min(next, *recompute_at_);
   if (!local_kept_out_ && all_agree_since_ && (!map_ || map_->view_digest != view_digest_)) {
     const Duration stability =
         (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);

@@ -1,9 +1,9 @@
 // Convergence: the membership and convergence state machine of one agent (docs/protocol.md).
 //
 // Pure: no sockets, no clock, no randomness. The daemon feeds it every datagram received on the
-// heartbeat port (OnDatagram) and calls OnTick when NextWakeup() is reached and after every
-// OnDatagram; OnTick returns the heartbeat to broadcast, if one is due, and says when a new map
-// was agreed. Time is whatever monotonic TimePoint the caller passes (steady_clock in the daemon,
+// heartbeat port (OnDatagram), and keeps one timer armed at NextWakeup() (re-arm it after every
+// call: a datagram can bring the wakeup forward), calling OnTick when it fires. OnTick returns
+// the heartbeat to broadcast, if one is due, and says when a new map was agreed. Time is whatever monotonic TimePoint the caller passes (steady_clock in the daemon,
 // a simulated clock in tests); it must never go backwards.
 //
 // Rules in short: a sender not heard for `tolerance` periods, directly or through a live member
@@ -105,7 +105,7 @@ class Convergence {
   [[nodiscard]] Status OnDatagram(std::span<const uint8_t> bytes, TimePoint now);
   // Expires silent hosts, adopts an agreed view, and emits the heartbeat when it is due.
   Actions OnTick(TimePoint now);
-  // The latest time by which OnTick must be called again.
+  // The latest time by which OnTick must be called again. Calling it earlier is harmless.
   TimePoint NextWakeup() const;
 
   // Operator changes (nlbctl start/stop/drainstop/suspend, weight changes, reload). Each is a
@@ -165,6 +165,10 @@ class Convergence {
   // No peer expires before this; it may be early (a peer was heard since), never late, so
   // NextWakeup stays O(1) and a early wakeup merely rescans.
   TimePoint next_expiry_ = TimePoint::max();
+
+  // Material changes heard within 1/50 of a period are applied together: a 256-host start
+  // would otherwise recompute the view once per arriving host.
+  std::optional<TimePoint> recompute_at_;
 
   // Agreement: how many other members report view_digest_, and since when all of them do.
   size_t agreeing_ = 0;

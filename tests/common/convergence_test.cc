@@ -232,7 +232,8 @@ TEST(ConvergenceTest, DuplicateIdAndMismatchedRulesAreKeptOut) {
     std::vector<uint64_t> changes;
     for (int i = 0; i < 4; ++i) changes.push_back(cluster.map_changes(i));
     const int intruder = cluster.Start(c.intruder);
-    cluster.Run(milliseconds(20));  // the intruder hears the cluster and learns it is kept out
+    SCOPED_TRACE(c.description);
+    cluster.Run(milliseconds(100));  // the intruder hears the cluster and learns it is kept out
     ExpectSteady(cluster, Ids(1, 4), seconds(10));
     for (int i = 0; i < 4; ++i) {
       EXPECT_EQ(cluster.map_changes(i), changes[i]) << c.description << ": others keep serving";
