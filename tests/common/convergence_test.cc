@@ -161,15 +161,35 @@ TEST(ConvergenceTest, FlappingHostSettles) {
 }
 
 TEST(ConvergenceTest, ThirtyPercentLossNeverFailsOver) {
-  SimCluster cluster({.loss = 0.3, .seed = 5});
-  ASSERT_TRUE(StartAndConverge(cluster, 1, 8, seconds(20)).has_value());
-  cluster.Run(seconds(5));
-  std::vector<uint64_t> changes;
-  for (int i = 0; i < cluster.size(); ++i) changes.push_back(cluster.map_changes(i));
-  cluster.Run(std::chrono::minutes(30), [&] { ASSERT_EQ(cluster.MapDefect(), ""); });
-  for (int i = 0; i < cluster.size(); ++i) {
-    EXPECT_EQ(cluster.map_changes(i), changes[i]) << "host index " << i << " failed over";
-    EXPECT_TRUE(cluster.host(i).serving());
+  // Three hosts is the hard case: a host one peer stops hearing is kept only through the other.
+  // Two hosts cannot tell loss from death: 5 lost beats in a row (0.3^5 a second) fail over,
+  // about 9 times in 30 minutes; docs/protocol.md says so.
+  for (uint16_t hosts : {3, 8}) {
+    SimCluster cluster({.loss = 0.3, .seed = 5});
+    ASSERT_TRUE(StartAndConverge(cluster, 1, hosts, seconds(20)).has_value());
+    cluster.Run(seconds(5));
+    std::vector<uint64_t> changes;
+    for (int i = 0; i < cluster.size(); ++i) changes.push_back(cluster.map_changes(i));
+    // Sampled every 100 ms: how often host 1 sees the whole cluster agree. Without the indirect
+    // liveness rule each lost run of beats would put views out of step for a while.
+    int samples = 0, converged = 0;
+    TimePoint next_sample = cluster.now();
+    cluster.Run(std::chrono::minutes(30), [&] {
+      ASSERT_EQ(cluster.MapDefect(), "");
+      if (cluster.now() < next_sample) return;
+      next_sample = cluster.now() + milliseconds(100);
+      ++samples;
+      converged += cluster.host(0).converged() ? 1 : 0;
+    });
+    for (int i = 0; i < cluster.size(); ++i) {
+      EXPECT_EQ(cluster.map_changes(i), changes[i]) << hosts << " hosts: index " << i
+                                                    << " failed over";
+      EXPECT_TRUE(cluster.host(i).serving());
+    }
+    const double fraction = static_cast<double>(converged) / samples;
+    std::printf("[measure] %u hosts, 30%% loss, 30 min: converged %.2f%% of the time\n", hosts,
+                100 * fraction);
+    EXPECT_GT(fraction, 0.99);
   }
 }
 
