@@ -88,9 +88,15 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
   Result<Heartbeat> decoded = DecodeHeartbeat(bytes, config_.key, config_.cluster_name);
   if (!decoded.ok()) {
     switch (decoded.status().code()) {
-      case ErrorCode::kAuthentication: ++counters_.bad_hmac; break;
-      case ErrorCode::kInvalidArgument: ++counters_.wrong_cluster; break;
-      default: ++counters_.malformed; break;
+      case ErrorCode::kAuthentication:
+        ++counters_.bad_hmac;
+        break;
+      case ErrorCode::kInvalidArgument:
+        ++counters_.wrong_cluster;
+        break;
+      default:
+        ++counters_.malformed;
+        break;
     }
     return decoded.status();
   }
@@ -218,8 +224,8 @@ void Convergence::Recompute(TimePoint now) {
   // so every host that sees the same candidates picks the same one.
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     return std::tuple(a.member.host_id, !a.holds_map, a.member.dedicated_address,
-                      a.member.boot_id) < std::tuple(b.member.host_id, !b.holds_map,
-                                                     b.member.dedicated_address, b.member.boot_id);
+                      a.member.boot_id) <
+           std::tuple(b.member.host_id, !b.holds_map, b.member.dedicated_address, b.member.boot_id);
   });
   std::vector<KeptOutHost> kept_out;
   std::optional<KeptOutReason> local_reason;

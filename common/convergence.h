@@ -3,8 +3,9 @@
 // Pure: no sockets, no clock, no randomness. The daemon feeds it every datagram received on the
 // heartbeat port (OnDatagram), and keeps one timer armed at NextWakeup() (re-arm it after every
 // call: a datagram can bring the wakeup forward), calling OnTick when it fires. OnTick returns
-// the heartbeat to broadcast, if one is due, and says when a new map was agreed. Time is whatever monotonic TimePoint the caller passes (steady_clock in the daemon,
-// a simulated clock in tests); it must never go backwards.
+// the heartbeat to broadcast, if one is due, and says when a new map was agreed. Time is whatever
+// monotonic TimePoint the caller passes (steady_clock in the daemon, a simulated clock in tests);
+// it must never go backwards.
 //
 // Rules in short: a sender not heard for `tolerance` periods, directly or through a live member
 // that still hears it, has left; an unknown authenticated sender has joined; a new boot id,
@@ -53,12 +54,12 @@ struct ConvergenceConfig {
 struct HeartbeatCounters {
   uint64_t sent = 0;
   uint64_t accepted = 0;
-  uint64_t malformed = 0;      // unparsable, or inconsistent with the cluster's rule count
+  uint64_t malformed = 0;  // unparsable, or inconsistent with the cluster's rule count
   uint64_t bad_hmac = 0;
   uint64_t wrong_cluster = 0;
-  uint64_t replayed = 0;       // old sequence, or a boot superseded by a restart
-  uint64_t looped_back = 0;    // our own broadcast coming back
-  uint64_t duplicate_id = 0;   // another boot claims our own host id
+  uint64_t replayed = 0;      // old sequence, or a boot superseded by a restart
+  uint64_t looped_back = 0;   // our own broadcast coming back
+  uint64_t duplicate_id = 0;  // another boot claims our own host id
 };
 
 struct MemberReport {
@@ -77,13 +78,13 @@ struct KeptOutHost {
 
 // What `nlbctl query` shows.
 struct ConvergenceReport {
-  bool converged = false;   // holds a map agreed by every member of its current view
-  bool serving = false;     // holds a map and is not kept out
+  bool converged = false;  // holds a map agreed by every member of its current view
+  bool serving = false;    // holds a map and is not kept out
   std::optional<KeptOutReason> local_kept_out;  // set when this host itself is kept out
   std::vector<MemberReport> members;            // current view, by host id
   std::vector<KeptOutHost> kept_out;
-  uint64_t generation = 0;  // of the map in use; 0 before the first agreement
-  std::string last_cause;   // first change of the last convergence, e.g. "host 3 left"
+  uint64_t generation = 0;   // of the map in use; 0 before the first agreement
+  std::string last_cause;    // first change of the last convergence, e.g. "host 3 left"
   Duration last_duration{};  // from that change to agreement
   HeartbeatCounters counters;
 };

@@ -62,8 +62,8 @@ TEST(ConvergenceTest, ClustersOfEverySizeConverge) {
     SimCluster cluster({.loss = 0.01, .seed = c.hosts});
     std::optional<Duration> took = StartAndConverge(cluster, 1, c.hosts, c.deadline);
     ASSERT_TRUE(took.has_value()) << c.hosts << " hosts: " << cluster.Disagreement(Ids(1, c.hosts));
-    std::printf("[measure] %u hosts converge %.0f ms after the last start (period 1 s)\n",
-                c.hosts, Ms(*took));
+    std::printf("[measure] %u hosts converge %.0f ms after the last start (period 1 s)\n", c.hosts,
+                Ms(*took));
     ExpectSteady(cluster, Ids(1, c.hosts), seconds(3));
     // Default host and single-host owner: the lowest id with the best (lowest) priority.
     const ConvergedMap* map = cluster.host(0).CurrentMap();
@@ -79,10 +79,10 @@ TEST(ConvergenceTest, HeartbeatBytesPerHost) {
     ASSERT_TRUE(StartAndConverge(cluster, 1, hosts).has_value());
     const uint64_t before = cluster.network().bytes_broadcast();
     cluster.Run(seconds(10));
-    const double per_host = static_cast<double>(cluster.network().bytes_broadcast() - before) /
-                            10.0 / hosts;
-    std::printf("[measure] %u hosts: %.0f heartbeat bytes/s sent per host, %.0f received\n",
-                hosts, per_host, per_host * (hosts - 1));
+    const double per_host =
+        static_cast<double>(cluster.network().bytes_broadcast() - before) / 10.0 / hosts;
+    std::printf("[measure] %u hosts: %.0f heartbeat bytes/s sent per host, %.0f received\n", hosts,
+                per_host, per_host * (hosts - 1));
     EXPECT_LT(per_host, 400.0);  // one ~200-byte heartbeat per second once converged
   }
 }
@@ -93,7 +93,8 @@ TEST(ConvergenceTest, FailoverAndJoinTimes) {
     milliseconds period;
     uint32_t tolerance;
     Duration goal;
-  } cases[] = {{milliseconds(1000), 5, milliseconds(6060)}, {milliseconds(100), 3, milliseconds(500)}};
+  } cases[] = {{milliseconds(1000), 5, milliseconds(6060)},
+               {milliseconds(100), 3, milliseconds(500)}};
   for (const auto& c : cases) {
     Duration worst_death{}, worst_join{};
     for (int trial = 0; trial < 5; ++trial) {
@@ -124,10 +125,10 @@ TEST(ConvergenceTest, FailoverAndJoinTimes) {
       ASSERT_TRUE(join.has_value());
       worst_join = std::max(worst_join, *join);
     }
-    std::printf("[measure] period %lld ms, tolerance %u: death -> map without it %.0f ms, "
-                "start -> map with it %.0f ms (worst of 5)\n",
-                static_cast<long long>(c.period.count()), c.tolerance, Ms(worst_death),
-                Ms(worst_join));
+    std::printf(
+        "[measure] period %lld ms, tolerance %u: death -> map without it %.0f ms, "
+        "start -> map with it %.0f ms (worst of 5)\n",
+        static_cast<long long>(c.period.count()), c.tolerance, Ms(worst_death), Ms(worst_join));
     EXPECT_LE(worst_death, c.goal);
     EXPECT_LE(worst_join, c.goal);
   }
@@ -182,8 +183,8 @@ TEST(ConvergenceTest, ThirtyPercentLossNeverFailsOver) {
       converged += cluster.host(0).converged() ? 1 : 0;
     });
     for (int i = 0; i < cluster.size(); ++i) {
-      EXPECT_EQ(cluster.map_changes(i), changes[i]) << hosts << " hosts: index " << i
-                                                    << " failed over";
+      EXPECT_EQ(cluster.map_changes(i), changes[i])
+          << hosts << " hosts: index " << i << " failed over";
       EXPECT_TRUE(cluster.host(i).serving());
     }
     const double fraction = static_cast<double>(converged) / samples;
@@ -194,10 +195,8 @@ TEST(ConvergenceTest, ThirtyPercentLossNeverFailsOver) {
 }
 
 TEST(ConvergenceTest, ReorderedAndDuplicatedHeartbeats) {
-  SimCluster cluster({.duplicate = 0.3,
-                      .min_delay = milliseconds(1),
-                      .max_delay = milliseconds(400),
-                      .seed = 6});
+  SimCluster cluster(
+      {.duplicate = 0.3, .min_delay = milliseconds(1), .max_delay = milliseconds(400), .seed = 6});
   ASSERT_TRUE(StartAndConverge(cluster, 1, 8, seconds(20)).has_value());
   ExpectSteady(cluster, Ids(1, 8), seconds(60));
   EXPECT_GT(cluster.host(0).counters().replayed, 0u);  // duplicates and late copies were dropped
@@ -297,7 +296,7 @@ TEST(ConvergenceTest, ForgedAndReplayedHeartbeatsChangeNothing) {
   for (int i = 0; i < 3; ++i) cluster.network().Inject(i, recorded.value(), cluster.now());
   std::set<uint16_t> with9 = {1, 2, 3, 9};
   cluster.Run(milliseconds(50));
-  EXPECT_EQ(cluster.host(0).Report().members.size(), 4u);  // it did join
+  EXPECT_EQ(cluster.host(0).Report().members.size(), 4u);                   // it did join
   ASSERT_TRUE(cluster.RunUntilAgreed(Ids(1, 3), seconds(15)).has_value());  // and left
 
   const uint64_t changes = cluster.map_changes(0);
