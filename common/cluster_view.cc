@@ -6,10 +6,14 @@ namespace nlb {
 
 std::string_view HostRoleName(HostRole role) {
   switch (role) {
-    case HostRole::kActive: return "active";
-    case HostRole::kDraining: return "draining";
-    case HostRole::kStopped: return "stopped";
-    case HostRole::kSuspended: return "suspended";
+    case HostRole::kActive:
+      return "active";
+    case HostRole::kDraining:
+      return "draining";
+    case HostRole::kStopped:
+      return "stopped";
+    case HostRole::kSuspended:
+      return "suspended";
   }
   return "unknown";
 }
@@ -17,20 +21,28 @@ std::string_view HostRoleName(HostRole role) {
 HostRole RoleOfState(HostState state) {
   switch (state) {
     case HostState::kConverging:
-    case HostState::kConverged: return HostRole::kActive;
-    case HostState::kDraining: return HostRole::kDraining;
-    case HostState::kStopped: return HostRole::kStopped;
-    case HostState::kSuspended: return HostRole::kSuspended;
+    case HostState::kConverged:
+      return HostRole::kActive;
+    case HostState::kDraining:
+      return HostRole::kDraining;
+    case HostState::kStopped:
+      return HostRole::kStopped;
+    case HostState::kSuspended:
+      return HostRole::kSuspended;
   }
   return HostRole::kStopped;
 }
 
 HostState StateOfRole(HostRole role, bool converged) {
   switch (role) {
-    case HostRole::kActive: return converged ? HostState::kConverged : HostState::kConverging;
-    case HostRole::kDraining: return HostState::kDraining;
-    case HostRole::kStopped: return HostState::kStopped;
-    case HostRole::kSuspended: return HostState::kSuspended;
+    case HostRole::kActive:
+      return converged ? HostState::kConverged : HostState::kConverging;
+    case HostRole::kDraining:
+      return HostState::kDraining;
+    case HostRole::kStopped:
+      return HostState::kStopped;
+    case HostRole::kSuspended:
+      return HostState::kSuspended;
   }
   return HostState::kStopped;
 }
@@ -44,7 +56,8 @@ Digest ViewDigest(std::span<const ViewMember> members) {
   };
   for (const ViewMember& m : members) {
     u16(m.host_id);
-    for (int shift = 56; shift >= 0; shift -= 8) in.push_back(static_cast<uint8_t>(m.boot_id >> shift));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      in.push_back(static_cast<uint8_t>(m.boot_id >> shift));
     in.push_back(static_cast<uint8_t>(m.role));
     u16(static_cast<uint32_t>(m.rule_params.size()));
     for (const HostRuleParams& p : m.rule_params) {

@@ -88,9 +88,15 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
   Result<Heartbeat> decoded = DecodeHeartbeat(bytes, config_.key, config_.cluster_name);
   if (!decoded.ok()) {
     switch (decoded.status().code()) {
-      case ErrorCode::kAuthentication: ++counters_.bad_hmac; break;
-      case ErrorCode::kInvalidArgument: ++counters_.wrong_cluster; break;
-      default: ++counters_.malformed; break;
+      case ErrorCode::kAuthentication:
+        ++counters_.bad_hmac;
+        break;
+      case ErrorCode::kInvalidArgument:
+        ++counters_.wrong_cluster;
+        break;
+      default:
+        ++counters_.malformed;
+        break;
     }
     return decoded.status();
   }
@@ -133,13 +139,15 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
         ++old;
       }
     }
-    it = peers_.emplace(key, Peer{std::move(hb), now}).first;
+    it = peers_.emplace(key, Peer{std::move(hb), now, false}).first;
+    next_expiry_ = std::min(next_expiry_, now + Tolerance());
   } else {
     material = Material(it->second.last, hb);
     const bool member = IsMember(key.first, key.second) && !local_kept_out_;
     const bool agreed_before = it->second.last.view_digest == view_digest_;
     it->second.last = std::move(hb);
     it->second.last_heard = now;
+    it->second.silent = false;
     if (!material && member) {
       const bool agrees = it->second.last.view_digest == view_digest_;
       if (agrees != agreed_before) agreeing_ += agrees ? 1 : -1;
@@ -150,7 +158,7 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
       }
     }
   }
-  if (material) Recompute(now);
+  if (material && !recompute_at_) recompute_at_ = now + config_.period / 50;
   if (indirect_peers_ > 0) Expire(now);
   return Status::Ok();
 }
@@ -158,10 +166,18 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
 void Convergence::Expire(TimePoint now) {
   bool changed = false;
   size_t indirect = 0;
+  next_expiry_ = TimePoint::max();
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (now < it->second.last_heard + Tolerance()) {
+      next_expiry_ = std::min(next_expiry_, it->second.last_heard + Tolerance());
       ++it;
       continue;
+    }
+    if (!it->second.silent) {
+      // Our heard set shrank: say so at once, so that the others, who may be keeping this host
+      // only because we heard it, can let it go without waiting for our next beat.
+      it->second.silent = true;
+      SendSoon(now);
     }
     // Silent to us, but a member we hear still hears it: under heavy loss this keeps one lost
     // path from failing over a host the rest of the cluster hears.
@@ -183,6 +199,7 @@ void Convergence::Expire(TimePoint now) {
 }
 
 void Convergence::Recompute(TimePoint now) {
+  recompute_at_.reset();
   struct Candidate {
     ViewMember member;
     bool holds_map;
@@ -207,8 +224,8 @@ void Convergence::Recompute(TimePoint now) {
   // so every host that sees the same candidates picks the same one.
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     return std::tuple(a.member.host_id, !a.holds_map, a.member.dedicated_address,
-                      a.member.boot_id) < std::tuple(b.member.host_id, !b.holds_map,
-                                                     b.member.dedicated_address, b.member.boot_id);
+                      a.member.boot_id) <
+           std::tuple(b.member.host_id, !b.holds_map, b.member.dedicated_address, b.member.boot_id);
   });
   std::vector<KeptOutHost> kept_out;
   std::optional<KeptOutReason> local_reason;
@@ -259,6 +276,13 @@ void Convergence::Recompute(TimePoint now) {
       keep_out(*c, KeptOutReason::kMismatchedRules);
     }
   }
+  auto same_host = [](const KeptOutHost& a, const KeptOutHost& b) {
+    return a.host_id == b.host_id && a.boot_id == b.boot_id && a.reason == b.reason;
+  };
+  if (!std::equal(kept_out.begin(), kept_out.end(), kept_out_.begin(), kept_out_.end(),
+                  same_host)) {
+    SendSoon(now);  // a host we just kept out learns it from our heartbeat, not a period later
+  }
   kept_out_ = std::move(kept_out);
   local_kept_out_ = local_reason;
 
@@ -270,12 +294,16 @@ void Convergence::Recompute(TimePoint now) {
       NoteChange(DescribeChange(view_, view), now);
     }
     view_digest_ = digest;
-    // Tell the others at once, but never more than ten times a period however the view flaps.
-    const TimePoint earliest = last_send_ ? std::max(now, *last_send_ + config_.period / 10) : now;
-    next_send_ = std::min(next_send_, earliest);
+    SendSoon(now);
   }
   view_ = std::move(view);
   RecountAgreement(now);
+}
+
+void Convergence::SendSoon(TimePoint now) {
+  // At once, but never more than twenty times a period however the view flaps.
+  const TimePoint earliest = last_send_ ? std::max(now, *last_send_ + config_.period / 20) : now;
+  next_send_ = std::min(next_send_, earliest);
 }
 
 void Convergence::RecountAgreement(TimePoint now) {
@@ -303,7 +331,8 @@ void Convergence::NoteChange(std::string cause, TimePoint now) {
 
 Convergence::Actions Convergence::OnTick(TimePoint now) {
   now_ = std::max(now_, now);
-  Expire(now);
+  if (recompute_at_ && now >= *recompute_at_) Recompute(now);
+  if (now >= next_expiry_ || indirect_peers_ > 0) Expire(now);
   Actions actions;
   if (local_kept_out_ && map_) {
     map_.reset();
@@ -338,11 +367,8 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
 }
 
 TimePoint Convergence::NextWakeup() const {
-  TimePoint next = next_send_;
-  for (const auto& [key, peer] : peers_) {
-    const TimePoint expiry = peer.last_heard + Tolerance();
-    if (expiry > now_) next = std::min(next, expiry);
-  }
+  TimePoint next = std::min(next_send_, next_expiry_);
+  if (recompute_at_) next = std::min(next, *recompute_at_);
   if (!local_kept_out_ && all_agree_since_ && (!map_ || map_->view_digest != view_digest_)) {
     const Duration stability =
         (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);

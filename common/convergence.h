@@ -1,10 +1,11 @@
 // Convergence: the membership and convergence state machine of one agent (docs/protocol.md).
 //
 // Pure: no sockets, no clock, no randomness. The daemon feeds it every datagram received on the
-// heartbeat port (OnDatagram) and calls OnTick when NextWakeup() is reached and after every
-// OnDatagram; OnTick returns the heartbeat to broadcast, if one is due, and says when a new map
-// was agreed. Time is whatever monotonic TimePoint the caller passes (steady_clock in the daemon,
-// a simulated clock in tests); it must never go backwards.
+// heartbeat port (OnDatagram), and keeps one timer armed at NextWakeup() (re-arm it after every
+// call: a datagram can bring the wakeup forward), calling OnTick when it fires. OnTick returns
+// the heartbeat to broadcast, if one is due, and says when a new map was agreed. Time is whatever
+// monotonic TimePoint the caller passes (steady_clock in the daemon, a simulated clock in tests);
+// it must never go backwards.
 //
 // Rules in short: a sender not heard for `tolerance` periods, directly or through a live member
 // that still hears it, has left; an unknown authenticated sender has joined; a new boot id,
@@ -53,12 +54,12 @@ struct ConvergenceConfig {
 struct HeartbeatCounters {
   uint64_t sent = 0;
   uint64_t accepted = 0;
-  uint64_t malformed = 0;      // unparsable, or inconsistent with the cluster's rule count
+  uint64_t malformed = 0;  // unparsable, or inconsistent with the cluster's rule count
   uint64_t bad_hmac = 0;
   uint64_t wrong_cluster = 0;
-  uint64_t replayed = 0;       // old sequence, or a boot superseded by a restart
-  uint64_t looped_back = 0;    // our own broadcast coming back
-  uint64_t duplicate_id = 0;   // another boot claims our own host id
+  uint64_t replayed = 0;      // old sequence, or a boot superseded by a restart
+  uint64_t looped_back = 0;   // our own broadcast coming back
+  uint64_t duplicate_id = 0;  // another boot claims our own host id
 };
 
 struct MemberReport {
@@ -77,13 +78,13 @@ struct KeptOutHost {
 
 // What `nlbctl query` shows.
 struct ConvergenceReport {
-  bool converged = false;   // holds a map agreed by every member of its current view
-  bool serving = false;     // holds a map and is not kept out
+  bool converged = false;  // holds a map agreed by every member of its current view
+  bool serving = false;    // holds a map and is not kept out
   std::optional<KeptOutReason> local_kept_out;  // set when this host itself is kept out
   std::vector<MemberReport> members;            // current view, by host id
   std::vector<KeptOutHost> kept_out;
-  uint64_t generation = 0;  // of the map in use; 0 before the first agreement
-  std::string last_cause;   // first change of the last convergence, e.g. "host 3 left"
+  uint64_t generation = 0;   // of the map in use; 0 before the first agreement
+  std::string last_cause;    // first change of the last convergence, e.g. "host 3 left"
   Duration last_duration{};  // from that change to agreement
   HeartbeatCounters counters;
 };
@@ -105,7 +106,7 @@ class Convergence {
   [[nodiscard]] Status OnDatagram(std::span<const uint8_t> bytes, TimePoint now);
   // Expires silent hosts, adopts an agreed view, and emits the heartbeat when it is due.
   Actions OnTick(TimePoint now);
-  // The latest time by which OnTick must be called again.
+  // The latest time by which OnTick must be called again. Calling it earlier is harmless.
   TimePoint NextWakeup() const;
 
   // Operator changes (nlbctl start/stop/drainstop/suspend, weight changes, reload). Each is a
@@ -124,6 +125,8 @@ class Convergence {
   // True when this host should accept packets: it holds a map and is not kept out.
   bool serving() const { return map_.has_value() && !local_kept_out_.has_value(); }
   const Digest& view_digest() const { return view_digest_; }
+  // Set when this host itself is kept out of the cluster, with the reason.
+  const std::optional<KeptOutReason>& local_kept_out() const { return local_kept_out_; }
   ConvergenceReport Report() const;
   const HeartbeatCounters& counters() const { return counters_; }
 
@@ -132,6 +135,7 @@ class Convergence {
   struct Peer {
     Heartbeat last;
     TimePoint last_heard;
+    bool silent = false;  // not heard directly for tolerance periods
   };
   using PeerKey = std::pair<uint16_t, uint64_t>;
 
@@ -142,6 +146,7 @@ class Convergence {
   void Recompute(TimePoint now);
   void RecountAgreement(TimePoint now);
   void NoteChange(std::string cause, TimePoint now);
+  void SendSoon(TimePoint now);
   Heartbeat LocalHeartbeat(TimePoint now);
   Duration Tolerance() const { return config_.period * config_.tolerance; }
 
@@ -158,6 +163,13 @@ class Convergence {
   std::vector<KeptOutHost> kept_out_;
   std::optional<KeptOutReason> local_kept_out_;
   size_t indirect_peers_ = 0;  // peers kept alive only by another member hearing them
+  // No peer expires before this; it may be early (a peer was heard since), never late, so
+  // NextWakeup stays O(1) and a early wakeup merely rescans.
+  TimePoint next_expiry_ = TimePoint::max();
+
+  // Material changes heard within 1/50 of a period are applied together: a 256-host start
+  // would otherwise recompute the view once per arriving host.
+  std::optional<TimePoint> recompute_at_;
 
   // Agreement: how many other members report view_digest_, and since when all of them do.
   size_t agreeing_ = 0;

@@ -18,8 +18,8 @@ constexpr uint8_t kKnownFlags = kFlagHoldsMap;
 Digest Hmac(std::span<const uint8_t> key, std::span<const uint8_t> data) {
   Digest tag{};
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-       tag.data(), &length);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), tag.data(),
+       &length);
   return tag;
 }
 
@@ -147,19 +147,26 @@ Status CheckEncodable(const Heartbeat& hb) {
 
 std::string_view HostStateName(HostState state) {
   switch (state) {
-    case HostState::kConverging: return "converging";
-    case HostState::kConverged: return "converged";
-    case HostState::kDraining: return "draining";
-    case HostState::kStopped: return "stopped";
-    case HostState::kSuspended: return "suspended";
+    case HostState::kConverging:
+      return "converging";
+    case HostState::kConverged:
+      return "converged";
+    case HostState::kDraining:
+      return "draining";
+    case HostState::kStopped:
+      return "stopped";
+    case HostState::kSuspended:
+      return "suspended";
   }
   return "unknown";
 }
 
 std::string_view KeptOutReasonName(KeptOutReason reason) {
   switch (reason) {
-    case KeptOutReason::kMismatchedRules: return "mismatched rules";
-    case KeptOutReason::kDuplicateId: return "duplicate id";
+    case KeptOutReason::kMismatchedRules:
+      return "mismatched rules";
+    case KeptOutReason::kDuplicateId:
+      return "duplicate id";
   }
   return "unknown";
 }
@@ -326,8 +333,8 @@ Result<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> bytes, std::span<cons
     return Malformed(std::to_string(r.remaining()) + " unexpected bytes after the last field");
   }
   if (hb.cluster_name != expected_cluster_name) {
-    return Status::Error(ErrorCode::kInvalidArgument, "heartbeat for cluster '" +
-                                                          hb.cluster_name + "', this is cluster '" +
+    return Status::Error(ErrorCode::kInvalidArgument, "heartbeat for cluster '" + hb.cluster_name +
+                                                          "', this is cluster '" +
                                                           std::string(expected_cluster_name) + "'");
   }
   return hb;

@@ -72,17 +72,17 @@ struct KeptOutReport {
 };
 
 struct Heartbeat {
-  std::string cluster_name;          // 1..63 bytes; must equal the receiver's
-  uint16_t host_id = 0;              // 1..256
-  IpAddress dedicated_address;       // v4 or v6
-  uint64_t boot_id = 0;              // random per process start
-  uint64_t sequence = 0;             // increases with every heartbeat of one boot
+  std::string cluster_name;     // 1..63 bytes; must equal the receiver's
+  uint16_t host_id = 0;         // 1..256
+  IpAddress dedicated_address;  // v4 or v6
+  uint64_t boot_id = 0;         // random per process start
+  uint64_t sequence = 0;        // increases with every heartbeat of one boot
   HostState state = HostState::kConverging;
-  bool holds_map = false;            // the sender serves a converged map (flags bit 0)
-  HostSet members;                   // the sender's current view
-  HostSet heard;                     // hosts the sender heard itself within tolerance
-  Digest view_digest{};              // ViewDigest() of the sender's current view
-  Digest config_digest{};            // the cluster-wide configuration (rules) digest
+  bool holds_map = false;                   // the sender serves a converged map (flags bit 0)
+  HostSet members;                          // the sender's current view
+  HostSet heard;                            // hosts the sender heard itself within tolerance
+  Digest view_digest{};                     // ViewDigest() of the sender's current view
+  Digest config_digest{};                   // the cluster-wide configuration (rules) digest
   std::vector<HostRuleParams> rule_params;  // canonical rule order; weight 0..255, priority 0..255
   std::vector<MovingBucket> moving;
   std::vector<KeptOutReport> kept_out;
@@ -92,10 +92,10 @@ struct Heartbeat {
 
 // Fixed header (magic, version, flags, length, state, name length) and the largest message.
 inline constexpr size_t kHeartbeatHeaderSize = 10;
-inline constexpr size_t kMaxHeartbeatSize =
-    kHeartbeatHeaderSize + kMaxClusterNameLength + 2 + 1 + 16 + 8 + 8 + 32 + 32 + 32 + 32 +
-    1 + 2 * kMaxHeartbeatRules + 1 + 4 * kMaxMovingBuckets + 1 + 11 * kMaxKeptOutReports +
-    kHeartbeatTagSize;
+inline constexpr size_t kMaxHeartbeatSize = kHeartbeatHeaderSize + kMaxClusterNameLength + 2 + 1 +
+                                            16 + 8 + 8 + 32 + 32 + 32 + 32 + 1 +
+                                            2 * kMaxHeartbeatRules + 1 + 4 * kMaxMovingBuckets + 1 +
+                                            11 * kMaxKeptOutReports + kHeartbeatTagSize;
 static_assert(kMaxHeartbeatSize <= 1452, "a heartbeat must fit one UDP/IPv6 datagram at MTU 1500");
 
 // Serialises and signs. Errors (kInvalidArgument) name the field out of range.

@@ -40,8 +40,11 @@ std::optional<Duration> StartAndConverge(SimCluster& cluster, uint16_t first, ui
 // Invariant for steady phases: one map, every bucket owned by a member.
 void ExpectSteady(SimCluster& cluster, const std::set<uint16_t>& ids, Duration duration) {
   std::string failure;
+  TimePoint next_check = cluster.now();
+  const Duration every = ids.size() > 32 ? Duration(milliseconds(10)) : Duration::zero();
   cluster.Run(duration, [&] {
-    if (!failure.empty()) return;
+    if (!failure.empty() || cluster.now() < next_check) return;
+    next_check = cluster.now() + every;
     failure = cluster.Disagreement(ids);
     if (failure.empty()) failure = cluster.MapDefect();
   });
@@ -54,12 +57,13 @@ TEST(ConvergenceTest, ClustersOfEverySizeConverge) {
     Duration deadline;
   } cases[] = {{2, seconds(5)},  {3, seconds(5)},  {8, seconds(5)},
                {32, seconds(6)}, {64, seconds(8)}, {256, seconds(12)}};
+  // Larger clusters are checked every 10 simulated ms rather than at every event.
   for (const auto& c : cases) {
     SimCluster cluster({.loss = 0.01, .seed = c.hosts});
     std::optional<Duration> took = StartAndConverge(cluster, 1, c.hosts, c.deadline);
     ASSERT_TRUE(took.has_value()) << c.hosts << " hosts: " << cluster.Disagreement(Ids(1, c.hosts));
-    std::printf("[measure] %u hosts converge %.0f ms after the last start (period 1 s)\n",
-                c.hosts, Ms(*took));
+    std::printf("[measure] %u hosts converge %.0f ms after the last start (period 1 s)\n", c.hosts,
+                Ms(*took));
     ExpectSteady(cluster, Ids(1, c.hosts), seconds(3));
     // Default host and single-host owner: the lowest id with the best (lowest) priority.
     const ConvergedMap* map = cluster.host(0).CurrentMap();
@@ -75,10 +79,10 @@ TEST(ConvergenceTest, HeartbeatBytesPerHost) {
     ASSERT_TRUE(StartAndConverge(cluster, 1, hosts).has_value());
     const uint64_t before = cluster.network().bytes_broadcast();
     cluster.Run(seconds(10));
-    const double per_host = static_cast<double>(cluster.network().bytes_broadcast() - before) /
-                            10.0 / hosts;
-    std::printf("[measure] %u hosts: %.0f heartbeat bytes/s sent per host, %.0f received\n",
-                hosts, per_host, per_host * (hosts - 1));
+    const double per_host =
+        static_cast<double>(cluster.network().bytes_broadcast() - before) / 10.0 / hosts;
+    std::printf("[measure] %u hosts: %.0f heartbeat bytes/s sent per host, %.0f received\n", hosts,
+                per_host, per_host * (hosts - 1));
     EXPECT_LT(per_host, 400.0);  // one ~200-byte heartbeat per second once converged
   }
 }
@@ -89,7 +93,8 @@ TEST(ConvergenceTest, FailoverAndJoinTimes) {
     milliseconds period;
     uint32_t tolerance;
     Duration goal;
-  } cases[] = {{milliseconds(1000), 5, milliseconds(6100)}, {milliseconds(100), 3, milliseconds(500)}};
+  } cases[] = {{milliseconds(1000), 5, milliseconds(6060)},
+               {milliseconds(100), 3, milliseconds(500)}};
   for (const auto& c : cases) {
     Duration worst_death{}, worst_join{};
     for (int trial = 0; trial < 5; ++trial) {
@@ -120,10 +125,10 @@ TEST(ConvergenceTest, FailoverAndJoinTimes) {
       ASSERT_TRUE(join.has_value());
       worst_join = std::max(worst_join, *join);
     }
-    std::printf("[measure] period %lld ms, tolerance %u: death -> map without it %.0f ms, "
-                "start -> map with it %.0f ms (worst of 5)\n",
-                static_cast<long long>(c.period.count()), c.tolerance, Ms(worst_death),
-                Ms(worst_join));
+    std::printf(
+        "[measure] period %lld ms, tolerance %u: death -> map without it %.0f ms, "
+        "start -> map with it %.0f ms (worst of 5)\n",
+        static_cast<long long>(c.period.count()), c.tolerance, Ms(worst_death), Ms(worst_join));
     EXPECT_LE(worst_death, c.goal);
     EXPECT_LE(worst_join, c.goal);
   }
@@ -157,23 +162,41 @@ TEST(ConvergenceTest, FlappingHostSettles) {
 }
 
 TEST(ConvergenceTest, ThirtyPercentLossNeverFailsOver) {
-  SimCluster cluster({.loss = 0.3, .seed = 5});
-  ASSERT_TRUE(StartAndConverge(cluster, 1, 8, seconds(20)).has_value());
-  cluster.Run(seconds(5));
-  std::vector<uint64_t> changes;
-  for (int i = 0; i < cluster.size(); ++i) changes.push_back(cluster.map_changes(i));
-  cluster.Run(std::chrono::minutes(30), [&] { ASSERT_EQ(cluster.MapDefect(), ""); });
-  for (int i = 0; i < cluster.size(); ++i) {
-    EXPECT_EQ(cluster.map_changes(i), changes[i]) << "host index " << i << " failed over";
-    EXPECT_TRUE(cluster.host(i).serving());
+  // Three hosts is the hard case: a host one peer stops hearing is kept only through the other.
+  // Two hosts cannot tell loss from death: 5 lost beats in a row (0.3^5 a second) fail over,
+  // about 9 times in 30 minutes; docs/protocol.md says so.
+  for (uint16_t hosts : {3, 8}) {
+    SimCluster cluster({.loss = 0.3, .seed = 5});
+    ASSERT_TRUE(StartAndConverge(cluster, 1, hosts, seconds(20)).has_value());
+    cluster.Run(seconds(5));
+    std::vector<uint64_t> changes;
+    for (int i = 0; i < cluster.size(); ++i) changes.push_back(cluster.map_changes(i));
+    // Sampled every 100 ms: how often host 1 sees the whole cluster agree. Without the indirect
+    // liveness rule each lost run of beats would put views out of step for a while.
+    int samples = 0, converged = 0;
+    TimePoint next_sample = cluster.now();
+    cluster.Run(std::chrono::minutes(30), [&] {
+      ASSERT_EQ(cluster.MapDefect(), "");
+      if (cluster.now() < next_sample) return;
+      next_sample = cluster.now() + milliseconds(100);
+      ++samples;
+      converged += cluster.host(0).converged() ? 1 : 0;
+    });
+    for (int i = 0; i < cluster.size(); ++i) {
+      EXPECT_EQ(cluster.map_changes(i), changes[i])
+          << hosts << " hosts: index " << i << " failed over";
+      EXPECT_TRUE(cluster.host(i).serving());
+    }
+    const double fraction = static_cast<double>(converged) / samples;
+    std::printf("[measure] %u hosts, 30%% loss, 30 min: converged %.2f%% of the time\n", hosts,
+                100 * fraction);
+    EXPECT_GT(fraction, 0.99);
   }
 }
 
 TEST(ConvergenceTest, ReorderedAndDuplicatedHeartbeats) {
-  SimCluster cluster({.duplicate = 0.3,
-                      .min_delay = milliseconds(1),
-                      .max_delay = milliseconds(400),
-                      .seed = 6});
+  SimCluster cluster(
+      {.duplicate = 0.3, .min_delay = milliseconds(1), .max_delay = milliseconds(400), .seed = 6});
   ASSERT_TRUE(StartAndConverge(cluster, 1, 8, seconds(20)).has_value());
   ExpectSteady(cluster, Ids(1, 8), seconds(60));
   EXPECT_GT(cluster.host(0).counters().replayed, 0u);  // duplicates and late copies were dropped
@@ -228,6 +251,8 @@ TEST(ConvergenceTest, DuplicateIdAndMismatchedRulesAreKeptOut) {
     std::vector<uint64_t> changes;
     for (int i = 0; i < 4; ++i) changes.push_back(cluster.map_changes(i));
     const int intruder = cluster.Start(c.intruder);
+    SCOPED_TRACE(c.description);
+    cluster.Run(milliseconds(100));  // the intruder hears the cluster and learns it is kept out
     ExpectSteady(cluster, Ids(1, 4), seconds(10));
     for (int i = 0; i < 4; ++i) {
       EXPECT_EQ(cluster.map_changes(i), changes[i]) << c.description << ": others keep serving";
@@ -271,7 +296,7 @@ TEST(ConvergenceTest, ForgedAndReplayedHeartbeatsChangeNothing) {
   for (int i = 0; i < 3; ++i) cluster.network().Inject(i, recorded.value(), cluster.now());
   std::set<uint16_t> with9 = {1, 2, 3, 9};
   cluster.Run(milliseconds(50));
-  EXPECT_EQ(cluster.host(0).Report().members.size(), 4u);  // it did join
+  EXPECT_EQ(cluster.host(0).Report().members.size(), 4u);                   // it did join
   ASSERT_TRUE(cluster.RunUntilAgreed(Ids(1, 3), seconds(15)).has_value());  // and left
 
   const uint64_t changes = cluster.map_changes(0);

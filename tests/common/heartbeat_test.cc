@@ -91,18 +91,31 @@ TEST(HeartbeatTest, GoldenBytes) {
   // Version 1 of docs/protocol.md; the tag was checked with an independent HMAC-SHA256
   // (Python's hmac module). If this changes, the protocol changed: bump the version.
   const std::string golden =
-      "4e4c4248"                                // magic "NLBH"
-      "01" "01" "00da"                          // version 1, flags: holds map, total length 218
-      "02" "03" "776562"                        // state converged, name length 3, "web"
-      "0003" "04" "c6120003"                    // host id 3, family 4, 198.18.0.3
-      "0102030405060708" "000000000000002a"     // boot id, sequence 42
+      "4e4c4248"  // magic "NLBH"
+      "01"
+      "01"
+      "00da"  // version 1, flags: holds map, total length 218
+      "02"
+      "03"
+      "776562"  // state converged, name length 3, "web"
+      "0003"
+      "04"
+      "c6120003"  // host id 3, family 4, 198.18.0.3
+      "0102030405060708"
+      "000000000000002a"                                                  // boot id, sequence 42
       "2222222222222222222222222222222222222222222222222222222222222222"  // config digest
       "1111111111111111111111111111111111111111111111111111111111111111"  // view digest
       "a000000000000000000000000000000000000000000000000000000000000001"  // members 1, 3, 256
       "8000000000000000000000000000000000000000000000000000000000000001"  // heard 1, 256
-      "02" "3201" "0020"                        // 2 rules: {50, 1}, {0, 32}
-      "01" "00003fff"                           // 1 moving bucket: rule 0, bucket 16383
-      "01" "0007" "02" "0000000000000099"       // 1 kept out: host 7, duplicate id, boot 0x99
+      "02"
+      "3201"
+      "0020"  // 2 rules: {50, 1}, {0, 32}
+      "01"
+      "00003fff"  // 1 moving bucket: rule 0, bucket 16383
+      "01"
+      "0007"
+      "02"
+      "0000000000000099"  // 1 kept out: host 7, duplicate id, boot 0x99
       "b1e084f9a0d2fc2bf8f1c6ee910aed7f222b4e2b3d160bf2c346d27e8821bed8";  // HMAC-SHA256
   const std::vector<uint8_t> bytes = Encode(Sample());
   EXPECT_EQ(ToHex(bytes), golden);
@@ -121,10 +134,13 @@ TEST(HeartbeatTest, RoundTrips) {
   const struct {
     const char* description;
     Heartbeat heartbeat;
-  } cases[] = {{"ipv4 sample", Sample()}, {"ipv6 draining", v6},
-               {"empty lists", empty_lists}, {"largest", Largest()}};
+  } cases[] = {{"ipv4 sample", Sample()},
+               {"ipv6 draining", v6},
+               {"empty lists", empty_lists},
+               {"largest", Largest()}};
   for (const auto& c : cases) {
-    Result<Heartbeat> decoded = DecodeHeartbeat(Encode(c.heartbeat), kKey, c.heartbeat.cluster_name);
+    Result<Heartbeat> decoded =
+        DecodeHeartbeat(Encode(c.heartbeat), kKey, c.heartbeat.cluster_name);
     ASSERT_TRUE(decoded.ok()) << c.description << ": " << decoded.status().ToString();
     EXPECT_EQ(decoded.value(), c.heartbeat) << c.description;
   }
@@ -265,7 +281,12 @@ TEST(HeartbeatTest, FuzzCorpusNeverAccepted) {
         bytes.resize(random() % 1600);
         for (uint8_t& b : bytes) b = static_cast<uint8_t>(random());
         if (bytes.size() >= 8 && random() % 2) {
-          const uint8_t header[] = {'N', 'L', 'B', 'H', 1, 0,
+          const uint8_t header[] = {'N',
+                                    'L',
+                                    'B',
+                                    'H',
+                                    1,
+                                    0,
                                     static_cast<uint8_t>(bytes.size() >> 8),
                                     static_cast<uint8_t>(bytes.size())};
           std::copy(header, header + 8, bytes.begin());
@@ -284,8 +305,9 @@ TEST(HeartbeatTest, FuzzCorpusNeverAccepted) {
         const size_t at = random() % bytes.size();
         const size_t run = 1 + random() % 16;
         if (random() % 2) {
-          bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(at),
-                      bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), at + run)));
+          bytes.erase(
+              bytes.begin() + static_cast<std::ptrdiff_t>(at),
+              bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), at + run)));
         } else {
           bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at), run,
                        static_cast<uint8_t>(random()));

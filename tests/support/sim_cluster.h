@@ -16,7 +16,8 @@
 
 namespace nlb::test {
 
-// Three rules: multiple-host, single-host, disabled; every host weight 50, priority = host id.
+// Three rules: multiple-host, single-host, disabled; every host weight 50, priority
+// min(host id, 32).
 ConvergenceConfig SimHostConfig(uint16_t host_id, uint64_t boot_id);
 inline const std::vector<uint8_t> kSimKey = {'s', 'i', 'm', '-', 'k', 'e', 'y'};
 

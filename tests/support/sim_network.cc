@@ -14,8 +14,7 @@ void SimNetwork::Broadcast(int from, const std::vector<uint8_t>& bytes, TimePoin
     const int copies = chance(random_) < options_.duplicate ? 2 : 1;
     for (int c = 0; c < copies; ++c) {
       if (to != from && chance(random_) < options_.loss) continue;
-      const TimePoint at =
-          now + options_.min_delay + std::chrono::microseconds(delay_us(random_));
+      const TimePoint at = now + options_.min_delay + std::chrono::microseconds(delay_us(random_));
       queue_.push({at, to, bytes});
     }
   }
