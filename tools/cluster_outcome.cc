@@ -14,7 +14,7 @@ Status Malformed(std::string why) {
 
 Status AddHosts(const YAML::Node& list, std::string_view field, bool kept_out,
                 std::vector<ClusterHost>* hosts) {
-  if (!list.IsSequence()) return Malformed("has no list \"" + std::string(field) + "\"");
+  if (!list.IsDefined() || !list.IsSequence()) return Malformed("has no list \"" + std::string(field) + "\"");
   for (const YAML::Node& item : list) {
     if (!item.IsMap() || !item["id"] || !item["id"].IsScalar() || !item["address"] ||
         !item["address"].IsScalar()) {
