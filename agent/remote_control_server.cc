@@ -103,18 +103,17 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
       state_->throttle.RecordFailure(peer_, HandshakeThrottle::Clock::now());
       std::string reason = TakeOpenSslError();
       if (reason.empty()) reason = ec.message();
-      LogWarning(kLogComponent, "refused remote control handshake from " + peer_.ToString() +
-                                    ": " + reason + " (wrong cluster key, or not nlbctl)");
+      LogWarning(kLogComponent, "refused remote control handshake from " + peer_.ToString() + ": " +
+                                    reason + " (wrong cluster key, or not nlbctl)");
       Close();
       return;
     }
     authenticated_ = true;
     state_->throttle.RecordSuccess(peer_);
     auto self = shared_from_this();
-    asio::async_read_until(stream_, buffer_, '\n',
-                           [self](const boost::system::error_code& read_ec, size_t) {
-                             self->OnRequest(read_ec);
-                           });
+    asio::async_read_until(
+        stream_, buffer_, '\n',
+        [self](const boost::system::error_code& read_ec, size_t) { self->OnRequest(read_ec); });
   }
 
   void OnRequest(const boost::system::error_code& ec) {
@@ -143,16 +142,15 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
     }
     reply_ = std::move(reply) + '\n';
     auto self = shared_from_this();
-    asio::async_write(stream_, asio::buffer(reply_),
-                      [self](const boost::system::error_code& write_ec, size_t) {
-                        if (write_ec || self->finished_) {
-                          self->Close();
-                          return;
-                        }
-                        // close_notify tells the client the reply is complete.
-                        self->stream_.async_shutdown(
-                            [self](const boost::system::error_code&) { self->Close(); });
-                      });
+    asio::async_write(
+        stream_, asio::buffer(reply_), [self](const boost::system::error_code& write_ec, size_t) {
+          if (write_ec || self->finished_) {
+            self->Close();
+            return;
+          }
+          // close_notify tells the client the reply is complete.
+          self->stream_.async_shutdown([self](const boost::system::error_code&) { self->Close(); });
+        });
   }
 
   std::string Handle(const std::vector<std::string>& words) {
@@ -194,8 +192,8 @@ Result<std::unique_ptr<RemoteControlServer>> RemoteControlServer::Open(
                          std::string("cannot create the control TLS context: ") + e.what());
   }
   state->psk = DeriveControlPsk(cluster_key);
-  if (Status s = ConfigureControlTls(state->tls.native_handle(), ControlTlsRole::kServer,
-                                     &state->psk);
+  if (Status s =
+          ConfigureControlTls(state->tls.native_handle(), ControlTlsRole::kServer, &state->psk);
       !s.ok()) {
     return s;
   }

@@ -56,12 +56,9 @@ class RemoteControlServer {
   // Listens on bind_address:port (port 0: an ephemeral port, see port()). cluster_key: the key
   // file's bytes as ReadClusterKey returns them. kUnavailable when the address cannot be bound,
   // kInternal when TLS cannot be set up.
-  static Result<std::unique_ptr<RemoteControlServer>> Open(boost::asio::io_context& io,
-                                                           const IpAddress& bind_address,
-                                                           uint16_t port,
-                                                           std::string_view cluster_key,
-                                                           Handler handler,
-                                                           Options options = Options());
+  static Result<std::unique_ptr<RemoteControlServer>> Open(
+      boost::asio::io_context& io, const IpAddress& bind_address, uint16_t port,
+      std::string_view cluster_key, Handler handler, Options options = Options());
   ~RemoteControlServer();
   RemoteControlServer(const RemoteControlServer&) = delete;
   RemoteControlServer& operator=(const RemoteControlServer&) = delete;

@@ -33,8 +33,7 @@ constexpr std::array kCommands = {
                    "Undoes suspend; the host is then stopped (send start to handle traffic)."},
     ControlCommand{"enable", Arg::kRule, true, true, "handle traffic of a port rule again",
                    "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
-    ControlCommand{"disable", Arg::kRule, true, true,
-                   "stop handling traffic of a port rule now",
+    ControlCommand{"disable", Arg::kRule, true, true, "stop handling traffic of a port rule now",
                    "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
     ControlCommand{"drain", Arg::kRule, true, true,
                    "take no new connections of a port rule, finish existing ones",
@@ -65,10 +64,14 @@ const ControlCommand* FindControlCommand(std::string_view name) {
 
 std::string_view ArgumentPlaceholder(ControlCommand::Argument argument) {
   switch (argument) {
-    case Arg::kNone: return "";
-    case Arg::kRule: return "RULE";
-    case Arg::kVip: return "VIP";
-    case Arg::kFile: return "FILE";
+    case Arg::kNone:
+      return "";
+    case Arg::kRule:
+      return "RULE";
+    case Arg::kVip:
+      return "VIP";
+    case Arg::kFile:
+      return "FILE";
   }
   return "";
 }

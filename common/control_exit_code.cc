@@ -12,14 +12,22 @@ ControlExit ExitForReplyCode(std::string_view code) {
 
 std::string_view ControlExitWord(ControlExit exit) {
   switch (exit) {
-    case ControlExit::kOk: return "ok";
-    case ControlExit::kInternal: return "internal";
-    case ControlExit::kInvalid: return "invalid";
-    case ControlExit::kNotFound: return "not_found";
-    case ControlExit::kAlready: return "already";
-    case ControlExit::kRefused: return "refused";
-    case ControlExit::kUnreachable: return "unreachable";
-    case ControlExit::kTimedOut: return "timed_out";
+    case ControlExit::kOk:
+      return "ok";
+    case ControlExit::kInternal:
+      return "internal";
+    case ControlExit::kInvalid:
+      return "invalid";
+    case ControlExit::kNotFound:
+      return "not_found";
+    case ControlExit::kAlready:
+      return "already";
+    case ControlExit::kRefused:
+      return "refused";
+    case ControlExit::kUnreachable:
+      return "unreachable";
+    case ControlExit::kTimedOut:
+      return "timed_out";
   }
   return "internal";
 }

@@ -51,7 +51,8 @@ Result<RuleSelector> ParseRuleSelector(std::string_view text) {
     port_text = text.substr(colon + 1);
   }
   selector.port = ParsePort(port_text);
-  if (!selector.port) return Invalid(text, "'" + std::string(port_text) + "' is not a port (0-65535)");
+  if (!selector.port)
+    return Invalid(text, "'" + std::string(port_text) + "' is not a port (0-65535)");
   return selector;
 }
 

@@ -23,8 +23,8 @@ Status ErrnoStatus(const std::string& path, std::string_view what) {
                                                                : ErrorCode::kUnavailable;
   std::string message = "key file " + path + ": " + std::string(what) + ": " + std::strerror(error);
   if (error == EEXIST) {
-    message += "; nlbctl keygen --force " + path +
-               " replaces it (then copy the new key to every host)";
+    message +=
+        "; nlbctl keygen --force " + path + " replaces it (then copy the new key to every host)";
   }
   return Status::Error(code, std::move(message));
 }

@@ -14,7 +14,8 @@ Status Malformed(std::string why) {
 
 Status AddHosts(const YAML::Node& list, std::string_view field, bool kept_out,
                 std::vector<ClusterHost>* hosts) {
-  if (!list.IsDefined() || !list.IsSequence()) return Malformed("has no list \"" + std::string(field) + "\"");
+  if (!list.IsDefined() || !list.IsSequence())
+    return Malformed("has no list \"" + std::string(field) + "\"");
   for (const YAML::Node& item : list) {
     if (!item.IsMap() || !item["id"] || !item["id"].IsScalar() || !item["address"] ||
         !item["address"].IsScalar()) {
@@ -27,9 +28,8 @@ Status AddHosts(const YAML::Node& list, std::string_view field, bool kept_out,
     }
     ClusterHost host{item["id"].Scalar(), *address, ""};
     if (kept_out) {
-      host.kept_out_reason = item["reason"] && item["reason"].IsScalar()
-                                 ? item["reason"].Scalar()
-                                 : std::string("kept out");
+      host.kept_out_reason = item["reason"] && item["reason"].IsScalar() ? item["reason"].Scalar()
+                                                                         : std::string("kept out");
     }
     hosts->push_back(std::move(host));
   }

@@ -14,8 +14,8 @@
 namespace nlb {
 
 struct ClusterHost {
-  std::string id;     // as the reply writes it
-  IpAddress address;  // its dedicated address, where its remote control channel listens
+  std::string id;               // as the reply writes it
+  IpAddress address;            // its dedicated address, where its remote control channel listens
   std::string kept_out_reason;  // non-empty for a host the cluster keeps out
 };
 

@@ -34,7 +34,11 @@ class Conversation {
  public:
   Conversation(asio::io_context& io, Stream& stream, std::string target,
                std::chrono::milliseconds timeout)
-      : io_(io), stream_(stream), timer_(io), target_(std::move(target)), timeout_(timeout),
+      : io_(io),
+        stream_(stream),
+        timer_(io),
+        target_(std::move(target)),
+        timeout_(timeout),
         buffer_(kMaxReplyBytes) {}
 
   ExchangeResult Run(const Endpoint& endpoint, std::string request) {
@@ -43,9 +47,8 @@ class Conversation {
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec && phase_ != Phase::kDone) OnDeadline();
     });
-    Lowest().async_connect(endpoint, [this](const boost::system::error_code& ec) {
-      OnConnected(ec);
-    });
+    Lowest().async_connect(endpoint,
+                           [this](const boost::system::error_code& ec) { OnConnected(ec); });
     io_.run();
     return result_;
   }
@@ -77,8 +80,10 @@ class Conversation {
       Finish(ControlExit::kUnreachable,
              target_ + " unreachable: no answer to connect within " + ms);
     } else {
-      Finish(ControlExit::kTimedOut, target_ + " accepted the connection but did not reply "
-                                               "within " + ms + " (timed out)");
+      Finish(ControlExit::kTimedOut, target_ +
+                                         " accepted the connection but did not reply "
+                                         "within " +
+                                         ms + " (timed out)");
     }
   }
 
@@ -95,10 +100,9 @@ class Conversation {
     }
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
-      stream_.async_handshake(asio::ssl::stream_base::client,
-                              [this](const boost::system::error_code& hs_ec) {
-                                OnHandshake(hs_ec);
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::client,
+          [this](const boost::system::error_code& hs_ec) { OnHandshake(hs_ec); });
       return;
     }
     Send();
@@ -120,20 +124,18 @@ class Conversation {
 
   void Send() {
     phase_ = Phase::kTalking;
-    asio::async_write(stream_, asio::buffer(request_),
-                      [this](const boost::system::error_code& ec, size_t) {
-                        if (phase_ == Phase::kDone) return;
-                        if (ec) {
-                          Finish(ControlExit::kUnreachable,
-                                 target_ + ": connection lost while sending: " + ec.message());
-                          return;
-                        }
-                        asio::async_read_until(
-                            stream_, buffer_, '\n',
-                            [this](const boost::system::error_code& read_ec, size_t) {
-                              OnReply(read_ec);
-                            });
-                      });
+    asio::async_write(
+        stream_, asio::buffer(request_), [this](const boost::system::error_code& ec, size_t) {
+          if (phase_ == Phase::kDone) return;
+          if (ec) {
+            Finish(ControlExit::kUnreachable,
+                   target_ + ": connection lost while sending: " + ec.message());
+            return;
+          }
+          asio::async_read_until(
+              stream_, buffer_, '\n',
+              [this](const boost::system::error_code& read_ec, size_t) { OnReply(read_ec); });
+        });
   }
 
   void OnReply(const boost::system::error_code& ec) {

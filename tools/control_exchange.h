@@ -18,7 +18,7 @@ struct ControlTarget {
   std::string socket_path;  // non-empty: the local agent's Unix socket
   IpAddress address;        // otherwise: the remote agent's address and control port
   uint16_t port = 0;
-  ControlPsk psk{};         // remote only
+  ControlPsk psk{};  // remote only
 
   static ControlTarget Local(std::string path);
   static ControlTarget Remote(const IpAddress& address, uint16_t port, const ControlPsk& psk);

@@ -18,14 +18,14 @@ Status ParseHost(std::string_view text, CtlCommandLine* line) {
   std::string_view port;
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find(']');
-    if (close == std::string_view::npos ||
-        (close + 1 < text.size() && text[close + 1] != ':')) {
+    if (close == std::string_view::npos || (close + 1 < text.size() && text[close + 1] != ':')) {
       return Invalid("--host: '" + std::string(text) + "' is not ADDR or [IPv6]:PORT");
     }
     address = text.substr(1, close - 1);
     if (close + 1 < text.size()) port = text.substr(close + 2);
   } else if (const size_t colon = text.find(':');
-             colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+             colon != std::string_view::npos &&
+             text.find(':', colon + 1) == std::string_view::npos) {
     address = text.substr(0, colon);
     port = text.substr(colon + 1);
   }

@@ -34,10 +34,10 @@ struct CtlCommandLine {
 
   std::string config_path = std::string(kDefaultConfigPath);
   bool config_given = false;
-  std::string socket_path;              // --socket; empty: derived from the configuration
-  std::optional<IpAddress> host;        // --host
-  std::optional<uint16_t> host_port;    // --host ADDR:PORT; otherwise control.port
-  std::string key_path;                 // --key; empty: the configuration's heartbeat.key_file
+  std::string socket_path;            // --socket; empty: derived from the configuration
+  std::optional<IpAddress> host;      // --host
+  std::optional<uint16_t> host_port;  // --host ADDR:PORT; otherwise control.port
+  std::string key_path;               // --key; empty: the configuration's heartbeat.key_file
   bool cluster = false;
   bool json = false;
   bool force = false;

@@ -71,9 +71,9 @@ class Invocation {
     if (!config_) {
       Result<NodeConfig> loaded = LoadConfigFile(line_.config_path);
       if (!loaded.ok()) {
-        return Status::Error(loaded.status().code(),
-                             "cannot read " + line_.config_path + " to " + std::string(purpose) +
-                                 ":\n" + loaded.status().message());
+        return Status::Error(loaded.status().code(), "cannot read " + line_.config_path + " to " +
+                                                         std::string(purpose) + ":\n" +
+                                                         loaded.status().message());
       }
       config_ = std::move(loaded).value();
     }
@@ -140,8 +140,7 @@ int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const Contr
     }
     pending.push_back(std::async(std::launch::async, [&line, &request, host,
                                                       t = std::move(target).value()] {
-      return OutcomeOf(host, line.command->name,
-                       ExchangeControlRequest(t, request, line.timeout));
+      return OutcomeOf(host, line.command->name, ExchangeControlRequest(t, request, line.timeout));
     }));
   }
   std::vector<HostOutcome> outcomes;

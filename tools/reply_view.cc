@@ -111,8 +111,7 @@ ReplyView ViewReply(std::string_view command, std::string_view json) {
   if (!root.IsMap() || !root["ok"] || !root["ok"].IsScalar() ||
       (root["ok"].Scalar() != "true" && root["ok"].Scalar() != "false")) {
     view.exit = ControlExit::kInternal;
-    view.error = "the agent's reply is not a control reply: " +
-                 std::string(json.substr(0, 200));
+    view.error = "the agent's reply is not a control reply: " + std::string(json.substr(0, 200));
     view.text = view.error + "\n";
     return view;
   }
@@ -122,8 +121,8 @@ ReplyView ViewReply(std::string_view command, std::string_view json) {
     const std::string code =
         root["code"] && root["code"].IsScalar() ? root["code"].Scalar() : "internal";
     view.exit = ExitForReplyCode(code);
-    view.error = root["error"] && root["error"].IsScalar() ? root["error"].Scalar()
-                                                            : "no reason given";
+    view.error =
+        root["error"] && root["error"].IsScalar() ? root["error"].Scalar() : "no reason given";
     view.text = who + ": " + std::string(command) + " " + code + ": " + view.error + "\n";
     return view;
   }

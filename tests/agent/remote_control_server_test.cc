@@ -38,8 +38,8 @@ class RemoteControlServerTest : public ::testing::Test {
         io_, Loopback(), 0, kKey,
         [this](const std::vector<std::string>& words, const RequestOrigin& origin) {
           last_origin_ = origin;
-          std::string reply = "{\"ok\":true,\"host\":1,\"words\":" +
-                              std::to_string(words.size()) + ",\"first\":\"" + words[0] + "\"}";
+          std::string reply = "{\"ok\":true,\"host\":1,\"words\":" + std::to_string(words.size()) +
+                              ",\"first\":\"" + words[0] + "\"}";
           return reply;
         },
         options);
@@ -83,8 +83,7 @@ class RemoteControlServerTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ =
-      asio::make_work_guard(io_);
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::unique_ptr<RemoteControlServer> server_;
   std::thread thread_;
   RequestOrigin last_origin_;
@@ -187,12 +186,10 @@ TEST(ControlExchangeTest, ClosedPortFailsFastAsUnreachable) {
   probe.close();
   const auto start = Clock::now();
   const ExchangeResult r = ExchangeControlRequest(
-      ControlTarget::Remote(Loopback(), port, DeriveControlPsk(kKey)), "query",
-      milliseconds(3000));
+      ControlTarget::Remote(Loopback(), port, DeriveControlPsk(kKey)), "query", milliseconds(3000));
   EXPECT_LT(Clock::now() - start, milliseconds(1000));
   EXPECT_EQ(r.transport, ControlExit::kUnreachable);
-  EXPECT_NE(r.error.find("127.0.0.1:" + std::to_string(port) + " unreachable"),
-            std::string::npos)
+  EXPECT_NE(r.error.find("127.0.0.1:" + std::to_string(port) + " unreachable"), std::string::npos)
       << r.error;
 }
 

@@ -35,13 +35,23 @@ TEST(CtlCommandLineTest, AcceptsEachForm) {
       {{"--host", "2001:2::2", "report"}, {"report"}, "2001:2::2", 0, false, false, 3000},
       {{"--host", "[2001:2::2]:9", "report"}, {"report"}, "2001:2::2", 9, false, false, 3000},
       {{"--cluster", "drainstop"}, {"drainstop"}, "", 0, true, false, 3000},
-      {{"--cluster", "--host", "198.18.1.1", "start"}, {"start"}, "198.18.1.1", 0, true, false,
+      {{"--cluster", "--host", "198.18.1.1", "start"},
+       {"start"},
+       "198.18.1.1",
+       0,
+       true,
+       false,
        3000},
       {{"--timeout-ms", "250", "enable", "all"}, {"enable", "all"}, "", 0, false, false, 250},
       {{"disable", "198.18.0.100:80"}, {"disable", "198.18.0.100:80"}, "", 0, false, false, 3000},
       {{"drain", "[2001:2::1]:443"}, {"drain", "[2001:2::1]:443"}, "", 0, false, false, 3000},
-      {{"--config", "/tmp/n.yaml", "--socket", "/tmp/s", "params"}, {"params"}, "", 0, false,
-       false, 3000},
+      {{"--config", "/tmp/n.yaml", "--socket", "/tmp/s", "params"},
+       {"params"},
+       "",
+       0,
+       false,
+       false,
+       3000},
       {{"ip2mac", "198.18.0.100"}, {"ip2mac", "198.18.0.100"}, "", 0, false, false, 3000},
       {{"keygen", "--force", "/tmp/k"}, {"keygen", "/tmp/k"}, "", 0, false, false, 3000},
   };
@@ -66,9 +76,12 @@ TEST(CtlCommandLineTest, HelpForms) {
     std::string command;  // "" for the general help
   };
   const std::vector<Case> cases = {
-      {{"--help"}, ""},         {{"-h"}, ""},
-      {{"help"}, ""},           {{"help", "drain"}, "drain"},
-      {{"drain", "--help"}, "drain"}, {{"keygen", "-h"}, "keygen"},
+      {{"--help"}, ""},
+      {{"-h"}, ""},
+      {{"help"}, ""},
+      {{"help", "drain"}, "drain"},
+      {{"drain", "--help"}, "drain"},
+      {{"keygen", "-h"}, "keygen"},
   };
   for (const Case& c : cases) {
     const Result<CtlCommandLine> line = ParseCtlCommandLine(c.args);

@@ -29,10 +29,11 @@ TEST(MacListingTest, EveryModeForAVip) {
             "igmp       01:00:5e:7f:00:64  hosts join 239.255.0.100\n");
   const Result<std::string> json = ListClusterMacs("2001:2::c612:64", true);
   ASSERT_TRUE(json.ok());
-  EXPECT_EQ(json.value(),
-            R"({"vip":"2001:2::c612:64","multicast":"03:bf:c6:12:00:64",)"
-            R"("unicast":"02:bf:c6:12:00:64","igmp":"01:00:5e:7f:00:64","igmp_group":"239.255.0.100"})"
-            "\n");
+  EXPECT_EQ(
+      json.value(),
+      R"({"vip":"2001:2::c612:64","multicast":"03:bf:c6:12:00:64",)"
+      R"("unicast":"02:bf:c6:12:00:64","igmp":"01:00:5e:7f:00:64","igmp_group":"239.255.0.100"})"
+      "\n");
   EXPECT_FALSE(ListClusterMacs("web", false).ok());
 }
 

@@ -1,6 +1,8 @@
 // nlbctl end to end on this machine: RunNlbctl against a real ControlServer (Unix socket in a
 // temporary directory) and real RemoteControlServers on 127.0.0.x, each with a canned handler.
 // Checks what is printed and the exit status for one host, --json, refusals and --cluster.
+#include "tools/nlbctl.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,7 +20,6 @@
 
 #include "agent/control_server.h"
 #include "agent/remote_control_server.h"
-#include "tools/nlbctl.h"
 
 namespace nlb {
 namespace {
@@ -27,11 +28,10 @@ namespace asio = boost::asio;
 
 // Members 1 (answers the query, locally) and 2 (remote on 127.0.0.2); 3 is kept out and has no
 // agent listening on 127.0.0.3.
-const char kQuery[] =
-    R"({"ok":true,"host":1,"cluster":"t","state":"converged","members":[)"
-    R"({"id":1,"address":"127.0.0.1","state":"converged"},)"
-    R"({"id":2,"address":"127.0.0.2","state":"converged"}],)"
-    R"("kept_out":[{"id":3,"address":"127.0.0.3","reason":"mismatched rules"}]})";
+const char kQuery[] = R"({"ok":true,"host":1,"cluster":"t","state":"converged","members":[)"
+                      R"({"id":1,"address":"127.0.0.1","state":"converged"},)"
+                      R"({"id":2,"address":"127.0.0.2","state":"converged"}],)"
+                      R"("kept_out":[{"id":3,"address":"127.0.0.3","reason":"mismatched rules"}]})";
 
 std::string Reply(int host, const std::vector<std::string>& words) {
   if (words[0] == "query") return kQuery;
@@ -88,8 +88,8 @@ class NlbctlTest : public ::testing::Test {
 
   static void WriteKey(const std::string& path, const std::string& key) {
     std::ofstream(path) << key;
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                           std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   }
 
   int Run(std::vector<std::string_view> args) {
@@ -148,21 +148,19 @@ TEST_F(NlbctlTest, MissingConfigurationSaysWhatItWasFor) {
 }
 
 TEST_F(NlbctlTest, ClusterReportsEveryHost) {
-  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster",
-                 "--timeout-ms", "2000", "start"}),
+  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--timeout-ms",
+                 "2000", "start"}),
             6)
       << err_;
   EXPECT_EQ(out_.substr(0, out_.find('\n')), "HOST  ADDRESS    RESULT") << out_;
   EXPECT_NE(out_.find("1     127.0.0.1  ok\n"), std::string::npos) << out_;
   EXPECT_NE(out_.find("2     127.0.0.2  ok\n"), std::string::npos) << out_;
-  EXPECT_NE(out_.find("3     127.0.0.3  unreachable: host 127.0.0.3:" + port_),
-            std::string::npos)
+  EXPECT_NE(out_.find("3     127.0.0.3  unreachable: host 127.0.0.3:" + port_), std::string::npos)
       << out_;
   EXPECT_NE(out_.find("(kept out: mismatched rules)"), std::string::npos) << out_;
 
-  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--json",
-                 "stop"}),
-            4);
+  EXPECT_EQ(
+      Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--json", "stop"}), 4);
   EXPECT_EQ(out_.find(R"([{"ok":true,"host":1},{"ok":false,"host":2,"code":"already")"), 0u)
       << out_;
   EXPECT_NE(out_.find(R"({"ok":false,"host":"3","address":"127.0.0.3","code":"unreachable")"),

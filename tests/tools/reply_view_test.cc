@@ -10,13 +10,12 @@
 namespace nlb {
 namespace {
 
-const char kQuery[] =
-    R"({"ok":true,"host":1,"cluster":"web","state":"converged","default_host":1,)"
-    R"("converged":true,"serving":true,"generation":3,)"
-    R"("members":[{"id":1,"address":"198.18.1.1","state":"converged"},)"
-    R"({"id":2,"address":"198.18.1.2","state":"converged"}],)"
-    R"("kept_out":[{"id":4,"address":"198.18.1.4","reason":"mismatched rules"}],)"
-    R"("last_convergence":{"cause":"host 3 left","duration_ms":5210}})";
+const char kQuery[] = R"({"ok":true,"host":1,"cluster":"web","state":"converged","default_host":1,)"
+                      R"("converged":true,"serving":true,"generation":3,)"
+                      R"("members":[{"id":1,"address":"198.18.1.1","state":"converged"},)"
+                      R"({"id":2,"address":"198.18.1.2","state":"converged"}],)"
+                      R"("kept_out":[{"id":4,"address":"198.18.1.4","reason":"mismatched rules"}],)"
+                      R"("last_convergence":{"cause":"host 3 left","duration_ms":5210}})";
 
 TEST(ReplyViewTest, QueryAsTables) {
   const ReplyView view = ViewReply("query", kQuery);
@@ -92,8 +91,8 @@ TEST(ReplyViewTest, RefusalsMapToTheirExitStatus) {
 }
 
 TEST(ReplyViewTest, UnreadableRepliesAreInternalErrors) {
-  for (const std::string reply : {"", "not json", "[1,2]", R"({"host":1})", R"({"ok":"yes"})",
-                                  R"({"ok":true,)"}) {
+  for (const std::string reply :
+       {"", "not json", "[1,2]", R"({"host":1})", R"({"ok":"yes"})", R"({"ok":true,)"}) {
     const ReplyView view = ViewReply("query", reply);
     EXPECT_EQ(view.exit, ControlExit::kInternal) << reply;
     EXPECT_NE(view.error.find("not a control reply"), std::string::npos) << reply;
