@@ -25,7 +25,8 @@ constexpr auto kRequestDeadline = std::chrono::seconds(5);
 
 std::string ErrorReply(std::string_view message) {
   JsonWriter w;
-  w.BeginObject().Key("ok").Bool(false).Key("error").String(message).EndObject();
+  w.BeginObject().Key("ok").Bool(false).Key("code").String("invalid");
+  w.Key("error").String(message).EndObject();
   return w.str();
 }
 }  // namespace

@@ -1,0 +1,103 @@
+#include "common/control_command.h"
+
+#include <array>
+
+#include "common/control_rule.h"
+
+namespace nlb {
+namespace {
+
+using Arg = ControlCommand::Argument;
+
+constexpr std::array kCommands = {
+    ControlCommand{"query", Arg::kNone, true, false, "show the cluster as this host sees it",
+                   "Members with their id, address and state; hosts kept out of the cluster and "
+                   "why; the converged state, generation and last convergence."},
+    ControlCommand{"params", Arg::kNone, true, false,
+                   "show the effective configuration and recent events",
+                   "The configuration the agent runs with (after defaults) and its recent events."},
+    ControlCommand{"report", Arg::kNone, true, false, "show counters",
+                   "Buckets owned per port rule, packets and bytes per decision reason, and every "
+                   "error counter (including refused remote control handshakes)."},
+    ControlCommand{"start", Arg::kNone, true, true, "start handling cluster traffic",
+                   "The host joins the convergence and takes its share of the buckets."},
+    ControlCommand{"stop", Arg::kNone, true, true, "stop handling cluster traffic now",
+                   "The host leaves at once; its connections break. See drainstop."},
+    ControlCommand{"drainstop", Arg::kNone, true, true,
+                   "take no new connections, finish existing ones, then stop",
+                   "New connections go to other hosts; the host stops when its last one ends."},
+    ControlCommand{"suspend", Arg::kNone, true, true, "ignore remote commands until resumed",
+                   "A suspended host stops handling traffic and ignores every remote command but "
+                   "resume."},
+    ControlCommand{"resume", Arg::kNone, true, true, "accept commands again after suspend",
+                   "Undoes suspend; the host is then stopped (send start to handle traffic)."},
+    ControlCommand{"enable", Arg::kRule, true, true, "handle traffic of a port rule again",
+                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
+    ControlCommand{"disable", Arg::kRule, true, true, "stop handling traffic of a port rule now",
+                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
+    ControlCommand{"drain", Arg::kRule, true, true,
+                   "take no new connections of a port rule, finish existing ones",
+                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
+    ControlCommand{"reload", Arg::kNone, true, true, "re-read the configuration file",
+                   "On any error the running configuration stays and the reply says why."},
+    ControlCommand{"ip2mac", Arg::kVip, false, false,
+                   "print the cluster MAC of a VIP in every mode (no agent needed)",
+                   "Computed locally: multicast 03:bf:a:b:c:d, unicast 02:bf:a:b:c:d, "
+                   "igmp 01:00:5e:7f:c:d with the group 239.255.c.d."},
+    ControlCommand{"keygen", Arg::kFile, false, false,
+                   "create a new random cluster key file (mode 0600)",
+                   "Writes 32 random bytes, base64, to FILE with mode 0600; refuses to overwrite "
+                   "an existing file unless --force. Copy the file to every host (heartbeat."
+                   "key_file): it authenticates heartbeats and remote nlbctl."},
+};
+
+}  // namespace
+
+std::span<const ControlCommand> ControlCommands() { return kCommands; }
+
+const ControlCommand* FindControlCommand(std::string_view name) {
+  for (const ControlCommand& c : kCommands) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string_view ArgumentPlaceholder(ControlCommand::Argument argument) {
+  switch (argument) {
+    case Arg::kNone:
+      return "";
+    case Arg::kRule:
+      return "RULE";
+    case Arg::kVip:
+      return "VIP";
+    case Arg::kFile:
+      return "FILE";
+  }
+  return "";
+}
+
+Status ValidateControlRequest(std::span<const std::string> words) {
+  if (words.empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument, "no command given: try 'query'");
+  }
+  const ControlCommand* command = FindControlCommand(words[0]);
+  if (command == nullptr || !command->sent_to_agent) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "unknown command '" + words[0] + "' (see nlbctl --help)");
+  }
+  const size_t wanted = command->argument == Arg::kNone ? 1 : 2;
+  if (words.size() != wanted) {
+    const std::string usage(command->argument == Arg::kNone
+                                ? std::string(command->name) + " takes no argument"
+                                : std::string(command->name) + " takes one argument, " +
+                                      std::string(ArgumentPlaceholder(command->argument)));
+    return Status::Error(ErrorCode::kInvalidArgument, usage);
+  }
+  if (command->argument == Arg::kRule) {
+    const Result<RuleSelector> rule = ParseRuleSelector(words[1]);
+    if (!rule.ok()) return rule.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace nlb

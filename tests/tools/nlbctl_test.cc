@@ -1,0 +1,172 @@
+// nlbctl end to end on this machine: RunNlbctl against a real ControlServer (Unix socket in a
+// temporary directory) and real RemoteControlServers on 127.0.0.x, each with a canned handler.
+// Checks what is printed and the exit status for one host, --json, refusals and --cluster.
+#include "tools/nlbctl.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "agent/control_server.h"
+#include "agent/remote_control_server.h"
+
+namespace nlb {
+namespace {
+
+namespace asio = boost::asio;
+
+// Members 1 (answers the query, locally) and 2 (remote on 127.0.0.2); 3 is kept out and has no
+// agent listening on 127.0.0.3.
+const char kQuery[] = R"({"ok":true,"host":1,"cluster":"t","state":"converged","members":[)"
+                      R"({"id":1,"address":"127.0.0.1","state":"converged"},)"
+                      R"({"id":2,"address":"127.0.0.2","state":"converged"}],)"
+                      R"("kept_out":[{"id":3,"address":"127.0.0.3","reason":"mismatched rules"}]})";
+
+std::string Reply(int host, const std::vector<std::string>& words) {
+  if (words[0] == "query") return kQuery;
+  if (words[0] == "stop" && host == 2) {
+    return R"({"ok":false,"host":2,"code":"already","error":"host 2 is already stopped"})";
+  }
+  return "{\"ok\":true,\"host\":" + std::to_string(host) + "}";
+}
+
+class NlbctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("nlbctl-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    key_path_ = (dir_ / "cluster.key").string();
+    WriteKey(key_path_, "the test cluster's key, 32 bytes\n");
+    socket_path_ = (dir_ / "ctl.sock").string();
+
+    auto local = agent::ControlServer::Open(
+        io_, socket_path_, [](const std::vector<std::string>& words) { return Reply(1, words); });
+    ASSERT_TRUE(local.ok()) << local.status().message();
+    local_ = std::move(local).value();
+    auto remote = agent::RemoteControlServer::Open(
+        io_, *IpAddress::Parse("127.0.0.2"), 0, "the test cluster's key, 32 bytes\n",
+        [](const std::vector<std::string>& words, const RequestOrigin&) {
+          return Reply(2, words);
+        });
+    ASSERT_TRUE(remote.ok()) << remote.status().message();
+    remote_ = std::move(remote).value();
+    port_ = std::to_string(remote_->port());
+    config_path_ = (dir_ / "nlb.yaml").string();
+    std::ofstream(config_path_) << "cluster:\n  name: t\n  vips: [198.18.0.200]\n"
+                                << "  heartbeat:\n    key_file: cluster.key\n"
+                                << "  control:\n    port: " << port_ << "\n"
+                                << "host:\n  id: 1\n  interface: lo\n"
+                                << "  dedicated_address: 198.18.1.21\n";
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (thread_.joinable()) {
+      asio::post(io_, [this] {
+        local_.reset();
+        remote_.reset();
+      });
+      work_.reset();
+      thread_.join();
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  static void WriteKey(const std::string& path, const std::string& key) {
+    std::ofstream(path) << key;
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+
+  int Run(std::vector<std::string_view> args) {
+    std::ostringstream out;
+    std::ostringstream err;
+    const int status = RunNlbctl(args, out, err);
+    out_ = out.str();
+    err_ = err.str();
+    return status;
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::unique_ptr<agent::ControlServer> local_;
+  std::unique_ptr<agent::RemoteControlServer> remote_;
+  std::thread thread_;
+  std::filesystem::path dir_;
+  std::string key_path_, socket_path_, config_path_, port_;
+  std::string out_, err_;
+};
+
+TEST_F(NlbctlTest, LocalQueryAsTableAndJson) {
+  EXPECT_EQ(Run({"--socket", socket_path_, "query"}), 0) << err_;
+  EXPECT_EQ(out_.find("host 1: query ok\n"), 0u) << out_;
+  EXPECT_NE(out_.find("  3   127.0.0.3  mismatched rules\n"), std::string::npos) << out_;
+  EXPECT_EQ(Run({"--socket", socket_path_, "--json", "query"}), 0) << err_;
+  EXPECT_EQ(out_, std::string(kQuery) + "\n");
+}
+
+TEST_F(NlbctlTest, RemoteHostWithTheKeyAndWithout) {
+  const std::string host = "127.0.0.2:" + port_;
+  EXPECT_EQ(Run({"--host", host, "--key", key_path_, "start"}), 0) << err_;
+  EXPECT_EQ(out_, "host 2: start ok\n");
+  // The refusal's code becomes the exit status; its sentence goes to stderr.
+  EXPECT_EQ(Run({"--host", host, "--key", key_path_, "stop"}), 4);
+  EXPECT_EQ(err_, "nlbctl: host 2: stop already: host 2 is already stopped\n");
+  // The port and the key come from the configuration file when not given.
+  EXPECT_EQ(Run({"--config", config_path_, "--host", "127.0.0.2", "start"}), 0) << err_;
+
+  const std::string wrong = (dir_ / "wrong.key").string();
+  WriteKey(wrong, "some other cluster's key, 32 byte\n");
+  EXPECT_EQ(Run({"--host", host, "--key", wrong, "start"}), 5);
+  EXPECT_NE(err_.find("refused the TLS handshake"), std::string::npos) << err_;
+}
+
+TEST_F(NlbctlTest, UnreachableHostIsNamedWithExit6) {
+  EXPECT_EQ(Run({"--host", "127.0.0.3:" + port_, "--key", key_path_, "query"}), 6);
+  EXPECT_NE(err_.find("127.0.0.3:" + port_ + " unreachable"), std::string::npos) << err_;
+  EXPECT_EQ(Run({"--socket", (dir_ / "none.sock").string(), "query"}), 6);
+  EXPECT_NE(err_.find("none.sock unreachable"), std::string::npos) << err_;
+}
+
+TEST_F(NlbctlTest, MissingConfigurationSaysWhatItWasFor) {
+  EXPECT_EQ(Run({"--config", (dir_ / "absent.yaml").string(), "query"}), 2);
+  EXPECT_NE(err_.find("to find the local agent's socket"), std::string::npos) << err_;
+}
+
+TEST_F(NlbctlTest, ClusterReportsEveryHost) {
+  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--timeout-ms",
+                 "2000", "start"}),
+            6)
+      << err_;
+  EXPECT_EQ(out_.substr(0, out_.find('\n')), "HOST  ADDRESS    RESULT") << out_;
+  EXPECT_NE(out_.find("1     127.0.0.1  ok\n"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("2     127.0.0.2  ok\n"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("3     127.0.0.3  unreachable: host 127.0.0.3:" + port_), std::string::npos)
+      << out_;
+  EXPECT_NE(out_.find("(kept out: mismatched rules)"), std::string::npos) << out_;
+
+  EXPECT_EQ(
+      Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--json", "stop"}), 4);
+  EXPECT_EQ(out_.find(R"([{"ok":true,"host":1},{"ok":false,"host":2,"code":"already")"), 0u)
+      << out_;
+  EXPECT_NE(out_.find(R"({"ok":false,"host":"3","address":"127.0.0.3","code":"unreachable")"),
+            std::string::npos)
+      << out_;
+}
+
+}  // namespace
+}  // namespace nlb

@@ -1,0 +1,234 @@
+#include "tools/ctl_command_line.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/control_rule.h"
+
+namespace nlb {
+namespace {
+
+Status Invalid(std::string message) {
+  return Status::Error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// ADDR, ADDR:PORT for IPv4, ADDR or [ADDR]:PORT for IPv6.
+Status ParseHost(std::string_view text, CtlCommandLine* line) {
+  std::string_view address = text;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || (close + 1 < text.size() && text[close + 1] != ':')) {
+      return Invalid("--host: '" + std::string(text) + "' is not ADDR or [IPv6]:PORT");
+    }
+    address = text.substr(1, close - 1);
+    if (close + 1 < text.size()) port = text.substr(close + 2);
+  } else if (const size_t colon = text.find(':');
+             colon != std::string_view::npos &&
+             text.find(':', colon + 1) == std::string_view::npos) {
+    address = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  const std::optional<IpAddress> ip = IpAddress::Parse(address);
+  if (!ip) {
+    return Invalid("--host: '" + std::string(text) +
+                   "' is not an IP address (ADDR, ADDR:PORT or [IPv6]:PORT)");
+  }
+  line->host = *ip;
+  if (!port.empty() || (text.size() > address.size() && text.back() == ':')) {
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
+        value > 65535) {
+      return Invalid("--host: '" + std::string(port) + "' is not a port (1-65535)");
+    }
+    line->host_port = static_cast<uint16_t>(value);
+  }
+  return Status::Ok();
+}
+
+Status ParseTimeout(std::string_view text, CtlCommandLine* line) {
+  int64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 1 ||
+      value > kMaxControlTimeout.count()) {
+    return Invalid("--timeout-ms: '" + std::string(text) + "' is not a number of milliseconds (1-" +
+                   std::to_string(kMaxControlTimeout.count()) + ")");
+  }
+  line->timeout = std::chrono::milliseconds(value);
+  return Status::Ok();
+}
+
+// Checks that fit only once every argument is known.
+Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_options) {
+  const auto given = [&](std::string_view name) {
+    for (const std::string& s : *seen_options) {
+      if (s == name) return true;
+    }
+    return false;
+  };
+  if (line->words.empty()) return Invalid("no command given");
+  const ControlCommand* command = FindControlCommand(line->words[0]);
+  if (command == nullptr) return Invalid("unknown command '" + line->words[0] + "'");
+  line->command = command;
+  const std::string name(command->name);
+  const std::string placeholder(ArgumentPlaceholder(command->argument));
+  if (command->argument == ControlCommand::Argument::kNone && line->words.size() > 1) {
+    return Invalid(name + " takes no argument ('" + line->words[1] + "' is extra)");
+  }
+  if (command->argument != ControlCommand::Argument::kNone && line->words.size() < 2) {
+    return Invalid(name + " needs " + placeholder);
+  }
+  if (line->words.size() > 2) {
+    return Invalid(name + " takes one " + placeholder + " ('" + line->words[2] + "' is extra)");
+  }
+  if (command->argument == ControlCommand::Argument::kRule) {
+    const Result<RuleSelector> rule = ParseRuleSelector(line->words[1]);
+    if (!rule.ok()) return rule.status();
+  }
+  if (command->argument == ControlCommand::Argument::kVip && !IpAddress::Parse(line->words[1])) {
+    return Invalid(name + ": '" + line->words[1] + "' is not an IP address");
+  }
+  if (line->force && command->name != "keygen") return Invalid("--force goes only with keygen");
+  if (!command->sent_to_agent) {
+    for (std::string_view option : {"--host", "--cluster", "--socket", "--key", "--timeout-ms"}) {
+      if (given(option)) {
+        return Invalid(name + " runs here without an agent; " + std::string(option) +
+                       " does not apply");
+      }
+    }
+  }
+  if (given("--socket") && line->host) {
+    return Invalid("--socket and --host both say which agent to ask; give one");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> args) {
+  CtlCommandLine line;
+  std::vector<std::string> seen;
+  bool help = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg.empty()) return Invalid("empty argument");
+    if (arg == "-h" || arg == "--help") {
+      help = true;
+      continue;
+    }
+    if (arg.front() != '-' || arg == "-") {
+      line.words.emplace_back(arg);
+      continue;
+    }
+    std::string_view name = arg;
+    std::optional<std::string_view> value;
+    if (const size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    const bool flag = name == "--cluster" || name == "--json" || name == "--force";
+    const bool takes_value = name == "--config" || name == "--socket" || name == "--host" ||
+                             name == "--key" || name == "--timeout-ms";
+    if (!flag && !takes_value) {
+      return Invalid("unknown option '" + std::string(name) + "'");
+    }
+    for (const std::string& s : seen) {
+      if (s == name) return Invalid(std::string(name) + " given twice");
+    }
+    seen.emplace_back(name);
+    if (flag) {
+      if (value) return Invalid(std::string(name) + " takes no value");
+      if (name == "--cluster") line.cluster = true;
+      if (name == "--json") line.json = true;
+      if (name == "--force") line.force = true;
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) return Invalid(std::string(name) + " needs a value");
+      value = args[++i];
+    }
+    if (value->empty()) return Invalid(std::string(name) + " needs a non-empty value");
+    if (name == "--config") {
+      line.config_path = std::string(*value);
+      line.config_given = true;
+    } else if (name == "--socket") {
+      line.socket_path = std::string(*value);
+    } else if (name == "--key") {
+      line.key_path = std::string(*value);
+    } else if (name == "--host") {
+      if (Status s = ParseHost(*value, &line); !s.ok()) return s;
+    } else if (Status s = ParseTimeout(*value, &line); !s.ok()) {
+      return s;
+    }
+  }
+  // "nlbctl help [COMMAND]" and "nlbctl [COMMAND] --help".
+  if (!line.words.empty() && line.words[0] == "help") {
+    help = true;
+    line.words.erase(line.words.begin());
+  }
+  if (help) {
+    line.action = CtlCommandLine::Action::kHelp;
+    if (line.words.size() > 1) return Invalid("help takes at most one COMMAND");
+    if (!line.words.empty()) {
+      line.help_command = FindControlCommand(line.words[0]);
+      if (line.help_command == nullptr) {
+        return Invalid("help: unknown command '" + line.words[0] + "'");
+      }
+    }
+    return line;
+  }
+  if (Status s = CheckCombination(&line, &seen); !s.ok()) return s;
+  return line;
+}
+
+std::string CtlUsageText() {
+  std::string text =
+      "Usage: nlbctl [OPTIONS] COMMAND [ARG]\n"
+      "       nlbctl help [COMMAND]\n"
+      "\n"
+      "Controls nlbd, the nlb agent: this host's over its local socket, another host's over\n"
+      "TLS (--host), or every host of the cluster (--cluster).\n"
+      "\n"
+      "Commands:\n";
+  for (const ControlCommand& c : ControlCommands()) {
+    std::string left = "  " + std::string(c.name);
+    if (c.argument != ControlCommand::Argument::kNone) {
+      left += " " + std::string(ArgumentPlaceholder(c.argument));
+    }
+    left.resize(std::max<size_t>(left.size() + 1, 18), ' ');
+    text += left + std::string(c.summary) + "\n";
+  }
+  text +=
+      "\n"
+      "Options:\n"
+      "  --config FILE      configuration to read (default /etc/nlb/nlb.yaml): cluster name,\n"
+      "                     host id, control port, key file\n"
+      "  --socket PATH      local agent socket (default /run/nlb/<cluster>-<host id>.sock)\n"
+      "  --host ADDR[:PORT] ask the agent at ADDR over TLS (port: control.port, 2505)\n"
+      "  --cluster          send the command to every host the agent's query lists\n"
+      "  --key FILE         cluster key for --host/--cluster (default: heartbeat.key_file)\n"
+      "  --json             print the agent's JSON reply (an array with --cluster)\n"
+      "  --timeout-ms N     give up on a host after N ms (default 3000)\n"
+      "  --force            keygen: replace an existing key file\n"
+      "  -h, --help         this text; with a COMMAND, that command's help\n"
+      "\n"
+      "Exit status: 0 ok, 1 internal error, 2 invalid, 3 no such rule, 4 already in that state,\n"
+      "5 refused, 6 host unreachable, 7 timed out (docs/control.md).\n";
+  return text;
+}
+
+std::string CtlCommandHelpText(const ControlCommand& command) {
+  std::string usage = "Usage: nlbctl [OPTIONS] " + std::string(command.name);
+  if (command.argument != ControlCommand::Argument::kNone) {
+    usage += " " + std::string(ArgumentPlaceholder(command.argument));
+  }
+  if (command.name == "keygen") usage += " [--force]";
+  return usage + "\n\n" + std::string(command.summary) + ".\n" + std::string(command.details) +
+         "\n" +
+         (command.sent_to_agent
+              ? "\nRuns on the local agent, the one --host names, or every host with --cluster.\n"
+              : "\nRuns in nlbctl; no agent is asked.\n");
+}
+
+}  // namespace nlb

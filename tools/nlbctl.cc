@@ -1,0 +1,196 @@
+#include "tools/nlbctl.h"
+
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/control_psk.h"
+#include "common/control_socket_path.h"
+#include "config/cluster_key.h"
+#include "config/config_loader.h"
+#include "tools/cluster_key_writer.h"
+#include "tools/cluster_outcome.h"
+#include "tools/control_exchange.h"
+#include "tools/ctl_command_line.h"
+#include "tools/mac_listing.h"
+#include "tools/reply_view.h"
+
+namespace nlb {
+namespace {
+
+constexpr uint16_t kDefaultControlPort = 2505;
+
+int Exit(ControlExit e) { return static_cast<int>(e); }
+
+// What the command line leaves to the configuration file, read only when needed: a run with
+// --socket, or with --host ADDR:PORT and --key, works without one.
+class Invocation {
+ public:
+  explicit Invocation(const CtlCommandLine& line) : line_(line) {}
+
+  Result<ControlTarget> Primary() {
+    if (!line_.host) {
+      if (!line_.socket_path.empty()) return ControlTarget::Local(line_.socket_path);
+      const Result<const NodeConfig*> config = Config("find the local agent's socket");
+      if (!config.ok()) return config.status();
+      return ControlTarget::Local(
+          ControlSocketPath(config.value()->cluster.name, config.value()->host.id));
+    }
+    const uint16_t port = line_.host_port ? *line_.host_port : 0;
+    return RemoteTarget(*line_.host, port);
+  }
+
+  // port 0: control.port from the configuration (2505 when there is none and --key was given).
+  Result<ControlTarget> RemoteTarget(const IpAddress& address, uint16_t port) {
+    if (!psk_) {
+      std::string key_path = line_.key_path;
+      if (key_path.empty()) {
+        const Result<const NodeConfig*> config = Config("find the cluster key (or give --key)");
+        if (!config.ok()) return config.status();
+        key_path = config.value()->cluster.heartbeat.key_file;
+      }
+      const Result<std::string> key = ReadClusterKey(key_path);
+      if (!key.ok()) return key.status();
+      psk_ = DeriveControlPsk(key.value());
+    }
+    if (port == 0) {
+      if (config_ || line_.key_path.empty() || line_.config_given) {
+        const Result<const NodeConfig*> config = Config("find the control port");
+        if (!config.ok()) return config.status();
+        port = config.value()->cluster.control.port;
+      } else {
+        port = kDefaultControlPort;
+      }
+    }
+    return ControlTarget::Remote(address, port, *psk_);
+  }
+
+ private:
+  Result<const NodeConfig*> Config(std::string_view purpose) {
+    if (!config_) {
+      Result<NodeConfig> loaded = LoadConfigFile(line_.config_path);
+      if (!loaded.ok()) {
+        return Status::Error(loaded.status().code(), "cannot read " + line_.config_path + " to " +
+                                                         std::string(purpose) + ":\n" +
+                                                         loaded.status().message());
+      }
+      config_ = std::move(loaded).value();
+    }
+    return &*config_;
+  }
+
+  const CtlCommandLine& line_;
+  std::optional<NodeConfig> config_;
+  std::optional<ControlPsk> psk_;
+};
+
+std::string RequestLine(const std::vector<std::string>& words) {
+  std::string line;
+  for (const std::string& w : words) line += (line.empty() ? "" : " ") + w;
+  return line;
+}
+
+int RunOne(const CtlCommandLine& line, const ControlTarget& target, std::ostream& out,
+           std::ostream& err) {
+  const ExchangeResult exchange =
+      ExchangeControlRequest(target, RequestLine(line.words), line.timeout);
+  if (!exchange.replied()) {
+    err << "nlbctl: " << exchange.error << "\n";
+    return Exit(exchange.transport);
+  }
+  const ReplyView view = ViewReply(line.command->name, exchange.reply);
+  if (line.json) {
+    out << exchange.reply << "\n";
+  } else if (view.exit == ControlExit::kOk) {
+    out << view.text;
+  }
+  if (view.exit != ControlExit::kOk) err << "nlbctl: " << view.text;
+  return Exit(view.exit);
+}
+
+int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
+                 std::ostream& out, std::ostream& err) {
+  const ExchangeResult query = ExchangeControlRequest(primary, "query", line.timeout);
+  if (!query.replied()) {
+    err << "nlbctl: cannot list the cluster's hosts: " << query.error << "\n";
+    return Exit(query.transport);
+  }
+  const ReplyView query_view = ViewReply("query", query.reply);
+  if (query_view.exit != ControlExit::kOk) {
+    err << "nlbctl: cannot list the cluster's hosts: " << query_view.text;
+    return Exit(query_view.exit);
+  }
+  const Result<std::vector<ClusterHost>> hosts = ClusterHostsFromQuery(query.reply);
+  if (!hosts.ok()) {
+    err << "nlbctl: " << hosts.status().message() << "\n";
+    return Exit(ControlExit::kInternal);
+  }
+  // The host that answered the query is asked the same way again (its remote channel may be
+  // off); every other host over TLS, all at once so that N dead hosts cost one timeout.
+  const std::string request = RequestLine(line.words);
+  std::vector<std::future<HostOutcome>> pending;
+  for (const ClusterHost& host : hosts.value()) {
+    Result<ControlTarget> target = host.id == query_view.host
+                                       ? Result<ControlTarget>(primary)
+                                       : invocation.RemoteTarget(host.address, 0);
+    if (!target.ok()) {
+      err << "nlbctl: " << target.status().message() << "\n";
+      return Exit(ControlExit::kInvalid);
+    }
+    pending.push_back(std::async(std::launch::async, [&line, &request, host,
+                                                      t = std::move(target).value()] {
+      return OutcomeOf(host, line.command->name, ExchangeControlRequest(t, request, line.timeout));
+    }));
+  }
+  std::vector<HostOutcome> outcomes;
+  for (auto& f : pending) outcomes.push_back(f.get());
+  out << RenderClusterOutcomes(outcomes, line.json);
+  return Exit(ClusterExit(outcomes));
+}
+
+}  // namespace
+
+int RunNlbctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  const Result<CtlCommandLine> parsed = ParseCtlCommandLine(args);
+  if (!parsed.ok()) {
+    err << "nlbctl: " << parsed.status().message() << "\n"
+        << "Usage: nlbctl [OPTIONS] COMMAND [ARG]; nlbctl --help lists them.\n";
+    return Exit(ControlExit::kInvalid);
+  }
+  const CtlCommandLine& line = parsed.value();
+  if (line.action == CtlCommandLine::Action::kHelp) {
+    out << (line.help_command ? CtlCommandHelpText(*line.help_command) : CtlUsageText());
+    return Exit(ControlExit::kOk);
+  }
+  if (line.command->name == "keygen") {
+    const Status written = WriteNewClusterKey(line.words[1], line.force);
+    if (!written.ok()) {
+      err << "nlbctl: " << written.message() << "\n";
+      return Exit(written.code() == ErrorCode::kAlreadyExists ? ControlExit::kAlready
+                                                              : ControlExit::kInternal);
+    }
+    out << "wrote a new cluster key to " << line.words[1]
+        << " (mode 0600); copy it to every host as heartbeat.key_file\n";
+    return Exit(ControlExit::kOk);
+  }
+  if (line.command->name == "ip2mac") {
+    const Result<std::string> listing = ListClusterMacs(line.words[1], line.json);
+    if (!listing.ok()) {
+      err << "nlbctl: " << listing.status().message() << "\n";
+      return Exit(ControlExit::kInvalid);
+    }
+    out << listing.value();
+    return Exit(ControlExit::kOk);
+  }
+  Invocation invocation(line);
+  const Result<ControlTarget> primary = invocation.Primary();
+  if (!primary.ok()) {
+    err << "nlbctl: " << primary.status().message() << "\n";
+    return Exit(ControlExit::kInvalid);
+  }
+  if (line.cluster) return RunOnCluster(line, invocation, primary.value(), out, err);
+  return RunOne(line, primary.value(), out, err);
+}
+
+}  // namespace nlb
