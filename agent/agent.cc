@@ -7,6 +7,8 @@
 
 #include "agent/interface_info.h"
 #include "agent/log.h"
+#include "common/control_command.h"
+#include "common/control_socket_path.h"
 #include "common/flow_hash.h"
 #include "common/json_writer.h"
 #include "config/cluster_key.h"
@@ -62,10 +64,6 @@ std::string HostList(const std::vector<MemberReport>& members) {
 
 }  // namespace
 
-std::string ControlSocketPath(const std::string& cluster_name, uint16_t host_id) {
-  return "/run/nlb/" + cluster_name + "-" + std::to_string(host_id) + ".sock";
-}
-
 Agent::Agent(asio::io_context& io, NodeConfig config)
     : io_(io),
       config_(std::move(config)),
@@ -120,10 +118,23 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   Agent* self = agent.get();
   auto control = ControlServer::Open(io, ControlSocketPath(c.cluster.name, c.host.id),
                                      [self](const std::vector<std::string>& words) {
-                                       return self->HandleControl(words, /*remote=*/false);
+                                       return self->HandleControl(words, RequestOrigin{});
                                      });
   if (!control.ok()) return control.status();
   agent->control_ = std::move(control.value());
+  if (c.cluster.control.remote) {
+    RemoteControlOptions remote_options;
+    remote_options.host_id = c.host.id;
+    auto remote = RemoteControlServer::Open(
+        io, c.host.dedicated_address, c.cluster.control.port,
+        std::string_view(reinterpret_cast<const char*>(agent->key_.data()), agent->key_.size()),
+        [self](const std::vector<std::string>& words, const RequestOrigin& origin) {
+          return self->HandleControl(words, origin);
+        },
+        remote_options);
+    if (!remote.ok()) return remote.status();
+    agent->remote_control_ = std::move(remote.value());
+  }
 
   agent->heartbeats_->Start([self](std::span<const uint8_t> d, const IpAddress& from) {
     self->OnDatagram(d, from);
@@ -353,54 +364,51 @@ Status Agent::Reload() {
   return Status::Ok();
 }
 
-std::string Agent::HandleControl(const std::vector<std::string>& words, bool remote) {
+std::string Agent::HandleControl(const std::vector<std::string>& words,
+                                 const RequestOrigin& origin) {
   const uint16_t host = config_.host.id;
+  if (Status s = ValidateControlRequest(words); !s.ok()) {
+    return Refusal(host, "invalid", s.message());
+  }
   const std::string& command = words.front();
-  const size_t args = words.size() - 1;
-  auto wants = [&](size_t n) { return args == n; };
   const bool reads_only = command == "query" || command == "params" || command == "report";
-  if (remote && suspended_ && !reads_only && command != "resume") {
+  if (origin.remote() && suspended_ && !reads_only && command != "resume") {
     ++refused_remote_;
+    LogWarning("control", "refused '" + command + "' from " + origin.peer.ToString() +
+                              ": this host is suspended");
     return Refusal(host, "refused",
                    "host " + std::to_string(host) +
                        " is suspended: it ignores remote commands until resumed locally");
   }
-  if (command == "query" && wants(0)) return Query();
-  if (command == "params" && wants(0)) return Params();
-  if (command == "report" && wants(0)) return Report();
-  if (command == "start" && wants(0)) return SetRole(HostRole::kActive, "started");
-  if (command == "stop" && wants(0)) return SetRole(HostRole::kStopped, "stopped");
-  if (command == "drainstop" && wants(0)) return SetRole(HostRole::kDraining, "draining");
-  if (command == "suspend" && wants(0)) {
+  if (command == "query") return Query();
+  if (command == "params") return Params();
+  if (command == "report") return Report();
+  if (command == "start") return SetRole(HostRole::kActive, "started");
+  if (command == "stop") return SetRole(HostRole::kStopped, "stopped");
+  if (command == "drainstop") return SetRole(HostRole::kDraining, "draining");
+  if (command == "suspend") {
     if (suspended_) return Refusal(host, "already", "host is already suspended");
     suspended_ = true;
     return SetRole(HostRole::kSuspended, "suspended");
   }
-  if (command == "resume" && wants(0)) {
+  if (command == "resume") {
     if (!suspended_) return Refusal(host, "already", "host is not suspended");
     suspended_ = false;
     return SetRole(HostRole::kStopped, "resumed (stopped; start it to handle traffic)");
   }
-  if (command == "enable" && wants(1)) return SetRuleControl(words[1], RuleControl::kEnabled);
-  if (command == "disable" && wants(1)) return SetRuleControl(words[1], RuleControl::kDisabled);
-  if (command == "drain" && wants(1)) return SetRuleControl(words[1], RuleControl::kDraining);
-  if (command == "reload" && wants(0)) {
+  if (command == "enable" || command == "disable" || command == "drain") {
+    auto selector = ParseRuleSelector(words[1]);
+    if (!selector.ok()) return Refusal(host, "invalid", selector.status().message());
+    const RuleControl control = command == "enable"    ? RuleControl::kEnabled
+                                : command == "disable" ? RuleControl::kDisabled
+                                                       : RuleControl::kDraining;
+    return SetRuleControl(selector.value(), control);
+  }
+  if (command == "reload") {
     if (Status s = Reload(); !s.ok()) return Refusal(host, "invalid", s.message());
     return Done(host, "reloaded " + config_.source_path);
   }
-  static const char* const kKnown[] = {"query", "params", "report", "start", "stop", "drainstop",
-                                       "suspend", "resume", "enable", "disable", "drain",
-                                       "reload"};
-  for (const char* known : kKnown) {
-    if (command == known) {
-      return Refusal(host, "invalid", "'" + command + "' takes " +
-                                          (command == "enable" || command == "disable" ||
-                                                   command == "drain"
-                                               ? std::string("one argument: VIP:PORT, PORT or all")
-                                               : std::string("no argument")));
-    }
-  }
-  return Refusal(host, "invalid", "unknown command '" + command + "'");
+  return Refusal(host, "invalid", "'" + command + "' is not a command an agent answers");
 }
 
 std::string Agent::SetRole(HostRole role, const char* verb) {
@@ -423,36 +431,11 @@ std::string Agent::SetRole(HostRole role, const char* verb) {
   return Done(host, line);
 }
 
-std::string Agent::SetRuleControl(const std::string& selector, RuleControl control) {
+std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl control) {
   const uint16_t host = config_.host.id;
-  // RULE: "all", "PORT", or "VIP:PORT" ("[v6]:PORT" for IPv6).
-  std::optional<IpAddress> vip;
-  std::string port_text = selector;
-  const bool all = selector == "all";
-  if (!all) {
-    const size_t colon = selector.rfind(':');
-    if (colon != std::string::npos) {
-      std::string vip_text = selector.substr(0, colon);
-      if (vip_text.size() > 2 && vip_text.front() == '[' && vip_text.back() == ']') {
-        vip_text = vip_text.substr(1, vip_text.size() - 2);
-      }
-      vip = IpAddress::Parse(vip_text);
-      if (!vip) {
-        return Refusal(host, "invalid", "'" + selector + "': " + vip_text +
-                                            " is not an IP address (RULE is VIP:PORT, PORT or all)");
-      }
-      port_text = selector.substr(colon + 1);
-    }
-  }
-  uint32_t port = 0;
-  if (!all) {
-    char* end = nullptr;
-    port = static_cast<uint32_t>(std::strtoul(port_text.c_str(), &end, 10));
-    if (port_text.empty() || *end != '\0' || port > 65535) {
-      return Refusal(host, "invalid",
-                     "'" + selector + "': " + port_text + " is not a port (0-65535)");
-    }
-  }
+  const bool all = selector.all();
+  const uint32_t port = selector.port.value_or(0);
+  const std::optional<IpAddress>& vip = selector.vip;
   std::vector<size_t> matched;
   for (size_t i = 0; i < config_.cluster.port_rules.size(); ++i) {
     const PortRule& r = config_.cluster.port_rules[i];
@@ -470,7 +453,7 @@ std::string Agent::SetRuleControl(const std::string& selector, RuleControl contr
     matched.push_back(i);
   }
   if (matched.empty()) {
-    return Refusal(host, "not_found", "no port rule covers '" + selector + "'");
+    return Refusal(host, "not_found", "no port rule covers '" + selector.ToString() + "'");
   }
   bool changed = false;
   for (size_t i : matched) {
@@ -479,7 +462,9 @@ std::string Agent::SetRuleControl(const std::string& selector, RuleControl contr
   }
   static const char* const kVerb[] = {"enabled", "disabled", "draining"};
   const char* verb = kVerb[static_cast<int>(control)];
-  if (!changed) return Refusal(host, "already", "'" + selector + "' is already " + verb);
+  if (!changed) {
+    return Refusal(host, "already", "'" + selector.ToString() + "' is already " + verb);
+  }
   convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
   PublishSnapshot();
   std::string names;
@@ -625,6 +610,13 @@ std::string Agent::Report() const {
   w.Key("heartbeat_receive_errors").Uint(heartbeats_->receive_errors());
   w.Key("control_malformed").Uint(control_->malformed_requests());
   w.Key("control_refused_remote").Uint(refused_remote_);
+  if (remote_control_) {
+    const RemoteControlCounters& rc = remote_control_->counters();
+    w.Key("remote_handshakes_refused").Uint(rc.handshakes_refused);
+    w.Key("remote_handshakes_throttled").Uint(rc.handshakes_throttled);
+    w.Key("remote_deadlines_expired").Uint(rc.deadlines_expired);
+    w.Key("remote_malformed_requests").Uint(rc.malformed_requests);
+  }
   w.Key("reload_failures").Uint(reload_failures_);
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);

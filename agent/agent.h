@@ -26,16 +26,16 @@
 #include "agent/instance_lock.h"
 #include "agent/neighbour_responder.h"
 #include "agent/packet_capture.h"
+#include "agent/remote_control_server.h"
 #include "agent/tun_device.h"
+#include "common/control_origin.h"
+#include "common/control_rule.h"
 #include "common/convergence.h"
 #include "common/map_snapshot.h"
 #include "common/status.h"
 #include "config/cluster_config.h"
 
 namespace nlb::agent {
-
-// Where the local control socket of (cluster, host) lives; nlbctl derives the same path.
-std::string ControlSocketPath(const std::string& cluster_name, uint16_t host_id);
 
 // Per-rule state an operator set on this host with enable/disable/drain.
 enum class RuleControl : uint8_t { kEnabled = 0, kDisabled, kDraining };
@@ -50,8 +50,8 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // Answers one control request (docs/control.md). remote: it came over the network.
-  std::string HandleControl(const std::vector<std::string>& words, bool remote);
+  // Answers one control request (docs/control.md), from the local socket or over TLS.
+  std::string HandleControl(const std::vector<std::string>& words, const RequestOrigin& origin);
 
  private:
   Agent(boost::asio::io_context& io, NodeConfig config);
@@ -70,7 +70,7 @@ class Agent {
   std::string Params() const;
   std::string Report() const;
   std::string SetRole(HostRole role, const char* verb);
-  std::string SetRuleControl(const std::string& selector, RuleControl control);
+  std::string SetRuleControl(const RuleSelector& selector, RuleControl control);
 
   boost::asio::io_context& io_;
   NodeConfig config_;
@@ -97,6 +97,7 @@ class Agent {
   std::unique_ptr<NeighbourResponder> responder_;
   std::unique_ptr<DataPath> data_path_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<RemoteControlServer> remote_control_;
 };
 
 }  // namespace nlb::agent
