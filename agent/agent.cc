@@ -312,12 +312,9 @@ std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
   return params;
 }
 
-Status Agent::Reload() {
-  ++reloads_;
+Result<NodeConfig> Agent::PrepareReload() {
   auto loaded = LoadConfigFile(config_.source_path);
   if (!loaded.ok()) {
-    ++reload_failures_;
-    NoteEvent("reload refused: " + loaded.status().message());
     return Status::Error(loaded.status().code(),
                          "reload refused, the running configuration stays in force:\n" +
                              loaded.status().message());
@@ -332,13 +329,14 @@ Status Agent::Reload() {
            next.cluster.heartbeat.tolerance != cur.heartbeat.tolerance ||
            next.cluster.heartbeat.port != cur.heartbeat.port)
     needs_restart = "cluster.heartbeat";
+  else if (next.cluster.control.remote != cur.control.remote ||
+           next.cluster.control.port != cur.control.port)
+    needs_restart = "cluster.control";
   else if (next.host.id != config_.host.id) needs_restart = "host.id";
   else if (next.host.interface != config_.host.interface) needs_restart = "host.interface";
   else if (next.host.dedicated_address != config_.host.dedicated_address)
     needs_restart = "host.dedicated_address";
   if (!needs_restart.empty()) {
-    ++reload_failures_;
-    NoteEvent("reload refused: " + needs_restart + " changed");
     return Status::Error(ErrorCode::kInvalidArgument,
                          "reload refused: " + needs_restart +
                              " changed, which takes a restart of nlbd; the running configuration "
@@ -346,9 +344,25 @@ Status Agent::Reload() {
   }
   auto key = ReadClusterKey(next.cluster.heartbeat.key_file);
   if (!key.ok()) {
-    ++reload_failures_;
     return Status::Error(key.status().code(), "reload refused: " + key.status().message());
   }
+  if (std::vector<uint8_t>(key->begin(), key->end()) != key_) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "reload refused: the cluster key changed, which takes a restart of nlbd");
+  }
+  return loaded;
+}
+
+Status Agent::Reload() {
+  ++reloads_;
+  auto prepared = PrepareReload();
+  if (!prepared.ok()) {
+    ++reload_failures_;
+    NoteEvent(prepared.status().message());
+    return prepared.status();
+  }
+  NodeConfig& next = prepared.value();
+  const ClusterConfig& cur = config_.cluster;
   const bool rules_changed = next.cluster.port_rules != cur.port_rules;
   config_ = std::move(next);
   if (rules_changed) rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
@@ -403,6 +417,17 @@ std::string Agent::HandleControl(const std::vector<std::string>& words,
                                 : command == "disable" ? RuleControl::kDisabled
                                                        : RuleControl::kDraining;
     return SetRuleControl(selector.value(), control);
+  }
+  if (command == "reload-check") {
+    auto prepared = PrepareReload();
+    if (!prepared.ok()) return Refusal(host, "invalid", prepared.status().message());
+    JsonWriter w;
+    w.BeginObject().Key("ok").Bool(true).Key("host").Uint(host);
+    w.Key("config_file").String(config_.source_path);
+    w.Key("digest").String(DigestHex(ClusterDigest(prepared->cluster)));
+    w.Key("running_digest").String(DigestHex(ClusterDigest(config_.cluster)));
+    w.EndObject();
+    return w.str();
   }
   if (command == "reload") {
     if (Status s = Reload(); !s.ok()) return Refusal(host, "invalid", s.message());

@@ -64,6 +64,8 @@ class Agent {
   void PublishSnapshot();
   void NoteEvent(std::string event);
   std::vector<HostRuleParams> EffectiveRuleParams() const;
+  // Loads the configuration file and checks that it can replace the running one at run time.
+  Result<NodeConfig> PrepareReload();
   Status Reload();
 
   std::string Query() const;

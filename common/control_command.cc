@@ -40,6 +40,10 @@ constexpr std::array kCommands = {
                    "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
     ControlCommand{"reload", Arg::kNone, true, true, "re-read the configuration file",
                    "On any error the running configuration stays and the reply says why."},
+    ControlCommand{"reload-check", Arg::kNone, true, false,
+                   "check the configuration file as reload would, without applying it",
+                   "Replies with the new file's cluster digest, or why reload would refuse it; "
+                   "nlbctl reload --cluster runs it on every host before any host switches."},
     ControlCommand{"ip2mac", Arg::kVip, false, false,
                    "print the cluster MAC of a VIP in every mode (no agent needed)",
                    "Computed locally: multicast 03:bf:a:b:c:d, unicast 02:bf:a:b:c:d, "
