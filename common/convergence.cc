@@ -258,6 +258,26 @@ void Convergence::Recompute(TimePoint now) {
     g.serving += c->holds_map ? 1 : 0;
     g.lowest_id = std::min(g.lowest_id, c->member.host_id);
   }
+  // A cluster-wide rule change (nlbctl reload --cluster) switches the hosts milliseconds apart.
+  // While the hosts' digests have been mixed this way for less than a grace, the mix changes
+  // nothing: the view and the kept-out set stay, and the map in use keeps serving. A mix that
+  // outlives the grace (a host with other rules) keeps hosts out as usual.
+  std::vector<std::pair<uint16_t, Digest>> digests;
+  for (const Candidate* c : holders) digests.emplace_back(c->member.host_id, c->config_digest);
+  if (groups.size() > 1) {
+    if (digests != mixed_digests_) {
+      mixed_digests_ = digests;
+      mixed_since_ = now;
+    }
+    const TimePoint grace_end = mixed_since_ + config_.period * kDigestSwitchGracePeriods;
+    if (now < grace_end) {
+      recompute_at_ = grace_end;
+      RecountAgreement(now);
+      return;
+    }
+  } else {
+    mixed_digests_.clear();
+  }
   const Digest* established = nullptr;
   const Group* best = nullptr;
   for (const auto& [digest, group] : groups) {

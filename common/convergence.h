@@ -36,6 +36,11 @@ namespace nlb {
 using TimePoint = std::chrono::steady_clock::time_point;
 using Duration = std::chrono::steady_clock::duration;
 
+// How long hosts with differing configuration digests are tolerated before the minority is kept
+// out: long enough for `nlbctl reload --cluster` to switch every host, short enough that a host
+// with other rules is named within two periods.
+inline constexpr int kDigestSwitchGracePeriods = 2;
+
 struct ConvergenceConfig {
   std::string cluster_name;
   std::vector<uint8_t> key;  // the cluster's HMAC key
@@ -170,6 +175,9 @@ class Convergence {
   // Material changes heard within 1/50 of a period are applied together: a 256-host start
   // would otherwise recompute the view once per arriving host.
   std::optional<TimePoint> recompute_at_;
+  // The (host id, config digest) pairs last seen while they were mixed, and since when.
+  std::vector<std::pair<uint16_t, Digest>> mixed_digests_;
+  TimePoint mixed_since_{};
 
   // Agreement: how many other members report view_digest_, and since when all of them do.
   size_t agreeing_ = 0;

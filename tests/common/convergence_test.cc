@@ -353,3 +353,50 @@ TEST(ConvergenceTest, ValidateNamesTheBadField) {
 
 }  // namespace
 }  // namespace nlb
+
+namespace nlb {
+namespace {
+
+// nlbctl reload --cluster switches every host's rules milliseconds apart: nobody may be kept out
+// meanwhile, and the cluster ends on one map. A host that switches alone is kept out, but only
+// once the grace has passed.
+TEST(ConvergenceTest, ClusterWideRuleSwitchKeepsNobodyOut) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  test::SimCluster cluster({.loss = 0.0, .seed = 21});
+  for (uint16_t id = 1; id <= 4; ++id) cluster.Start(id);
+  ASSERT_TRUE(cluster.RunUntilAgreed({1, 2, 3, 4}, seconds(10)).has_value());
+  Digest next{};
+  next.fill(0xee);
+  bool anyone_kept_out = false;
+  auto watch = [&] {
+    for (int i = 0; i < cluster.size(); ++i) {
+      const ConvergenceReport r = cluster.host(i).Report();
+      anyone_kept_out |= !r.kept_out.empty() || r.local_kept_out.has_value();
+    }
+  };
+  for (int i = 0; i < 4; ++i) {
+    const ConvergenceConfig c = test::SimHostConfig(static_cast<uint16_t>(i + 1), 0);
+    cluster.host(i).SetRules(next, c.rule_modes, c.rule_params, cluster.now());
+    cluster.Run(milliseconds(15), watch);
+  }
+  cluster.Run(seconds(5), watch);
+  EXPECT_FALSE(anyone_kept_out);
+  EXPECT_TRUE(cluster.ClusterAgrees({1, 2, 3, 4})) << cluster.Disagreement({1, 2, 3, 4});
+
+  // Host 4 alone goes back to the old rules: tolerated for the grace, then kept out.
+  Digest old{};
+  old.fill(0xab);
+  const ConvergenceConfig c4 = test::SimHostConfig(4, 0);
+  cluster.host(3).SetRules(old, c4.rule_modes, c4.rule_params, cluster.now());
+  cluster.Run(milliseconds(1000));
+  EXPECT_TRUE(cluster.host(0).Report().kept_out.empty()) << "kept out within the grace";
+  cluster.Run(seconds(4));
+  const ConvergenceReport r = cluster.host(0).Report();
+  ASSERT_EQ(r.kept_out.size(), 1u);
+  EXPECT_EQ(r.kept_out[0].host_id, 4);
+  EXPECT_EQ(r.kept_out[0].reason, KeptOutReason::kMismatchedRules);
+}
+
+}  // namespace
+}  // namespace nlb
