@@ -10,8 +10,8 @@
 #include <chrono>
 #include <filesystem>
 #include <istream>
-#include <sstream>
 
+#include "common/control_request.h"
 #include "common/json_writer.h"
 
 namespace nlb::agent {
@@ -20,7 +20,7 @@ namespace asio = boost::asio;
 using asio::local::stream_protocol;
 
 namespace {
-constexpr size_t kMaxRequestBytes = 4096;
+constexpr size_t kMaxRequestBytes = kMaxControlRequestBytes;
 constexpr auto kRequestDeadline = std::chrono::seconds(5);
 
 std::string ErrorReply(std::string_view message) {
@@ -65,14 +65,12 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       std::istream in(&buffer_);
       std::string line;
       std::getline(in, line);
-      std::istringstream words_in(line);
-      std::vector<std::string> words;
-      for (std::string w; words_in >> w;) words.push_back(w);
-      if (words.empty()) {
+      Result<std::vector<std::string>> words = SplitControlRequest(line);
+      if (!words.ok()) {
         ++server_.malformed_requests_;
-        reply = ErrorReply("empty request: send a command such as 'query'");
+        reply = ErrorReply(words.status().message());
       } else {
-        reply = server_.handler_(words);
+        reply = server_.handler_(words.value());
       }
     }
     reply += '\n';

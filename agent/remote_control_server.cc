@@ -8,11 +8,11 @@
 #include <boost/asio/write.hpp>
 #include <exception>
 #include <istream>
-#include <sstream>
 
 #include "agent/log.h"
 #include "common/control_psk.h"
 #include "common/control_tls.h"
+#include "common/control_request.h"
 #include "common/json_writer.h"
 
 namespace nlb::agent {
@@ -21,7 +21,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-constexpr size_t kMaxRequestBytes = 4096;
+constexpr size_t kMaxRequestBytes = kMaxControlRequestBytes;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr std::string_view kLogComponent = "control";
 
@@ -130,14 +130,12 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
       std::istream in(&buffer_);
       std::string line;
       std::getline(in, line);
-      std::istringstream words_in(line);
-      std::vector<std::string> words;
-      for (std::string w; words_in >> w;) words.push_back(w);
-      if (words.empty()) {
+      Result<std::vector<std::string>> words = SplitControlRequest(line);
+      if (!words.ok()) {
         ++state_->counters.malformed_requests;
-        reply = ErrorReply(host_id, "invalid", "empty request: send a command such as 'query'");
+        reply = ErrorReply(host_id, "invalid", words.status().message());
       } else {
-        reply = Handle(words);
+        reply = Handle(words.value());
       }
     }
     reply_ = std::move(reply) + '\n';
