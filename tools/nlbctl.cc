@@ -3,6 +3,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/control_psk.h"
@@ -11,6 +12,7 @@
 #include "config/config_loader.h"
 #include "tools/cluster_key_writer.h"
 #include "tools/cluster_outcome.h"
+#include "tools/cluster_reload.h"
 #include "tools/control_exchange.h"
 #include "tools/ctl_command_line.h"
 #include "tools/mac_listing.h"
@@ -109,8 +111,15 @@ int RunOne(const CtlCommandLine& line, const ControlTarget& target, std::ostream
   return Exit(view.exit);
 }
 
-int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
-                 std::ostream& out, std::ostream& err) {
+// The hosts a --cluster command goes to, each with the channel to reach it.
+struct ClusterTargets {
+  std::vector<ClusterHost> hosts;
+  std::vector<ControlTarget> targets;  // same order
+};
+
+// Asks the primary agent for `query`. On failure prints why and returns the exit status.
+std::variant<ClusterTargets, int> ListCluster(const CtlCommandLine& line, Invocation& invocation,
+                                              const ControlTarget& primary, std::ostream& err) {
   const ExchangeResult query = ExchangeControlRequest(primary, "query", line.timeout);
   if (!query.replied()) {
     err << "nlbctl: cannot list the cluster's hosts: " << query.error << "\n";
@@ -121,16 +130,16 @@ int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const Contr
     err << "nlbctl: cannot list the cluster's hosts: " << query_view.text;
     return Exit(query_view.exit);
   }
-  const Result<std::vector<ClusterHost>> hosts = ClusterHostsFromQuery(query.reply);
+  Result<std::vector<ClusterHost>> hosts = ClusterHostsFromQuery(query.reply);
   if (!hosts.ok()) {
     err << "nlbctl: " << hosts.status().message() << "\n";
     return Exit(ControlExit::kInternal);
   }
   // The host that answered the query is asked the same way again (its remote channel may be
-  // off); every other host over TLS, all at once so that N dead hosts cost one timeout.
-  const std::string request = RequestLine(line.words);
-  std::vector<std::future<HostOutcome>> pending;
-  for (const ClusterHost& host : hosts.value()) {
+  // off); every other host over TLS.
+  ClusterTargets cluster;
+  cluster.hosts = std::move(hosts).value();
+  for (const ClusterHost& host : cluster.hosts) {
     Result<ControlTarget> target = host.id == query_view.host
                                        ? Result<ControlTarget>(primary)
                                        : invocation.RemoteTarget(host.address, 0);
@@ -138,13 +147,61 @@ int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const Contr
       err << "nlbctl: " << target.status().message() << "\n";
       return Exit(ControlExit::kInvalid);
     }
-    pending.push_back(std::async(std::launch::async, [&line, &request, host,
-                                                      t = std::move(target).value()] {
-      return OutcomeOf(host, line.command->name, ExchangeControlRequest(t, request, line.timeout));
+    cluster.targets.push_back(std::move(target).value());
+  }
+  return cluster;
+}
+
+// Sends request to every host at once, so that N dead hosts cost one timeout.
+std::vector<HostOutcome> SendToAll(const ClusterTargets& cluster, std::string_view command,
+                                   const std::string& request, std::chrono::milliseconds timeout) {
+  std::vector<std::future<HostOutcome>> pending;
+  for (size_t i = 0; i < cluster.hosts.size(); ++i) {
+    pending.push_back(std::async(std::launch::async, [&, i] {
+      return OutcomeOf(cluster.hosts[i], command,
+                       ExchangeControlRequest(cluster.targets[i], request, timeout));
     }));
   }
   std::vector<HostOutcome> outcomes;
   for (auto& f : pending) outcomes.push_back(f.get());
+  return outcomes;
+}
+
+// reload --cluster: reload-check on every host, then reload on every host only if all of them
+// accept their file and agree on the new cluster digest. Otherwise nothing changes anywhere.
+int ReloadCluster(const CtlCommandLine& line, const ClusterTargets& cluster, std::ostream& out,
+                  std::ostream& err) {
+  const std::vector<HostOutcome> checks =
+      SendToAll(cluster, "reload-check", "reload-check", line.timeout);
+  const ReloadCheckVerdict verdict = JudgeReloadChecks(checks);
+  if (!verdict.proceed) {
+    if (line.json) {
+      out << ClusterReloadJson(checks, verdict, nullptr);
+    } else {
+      out << RenderReloadChecks(checks, verdict);
+    }
+    err << "nlbctl: " << verdict.reason << "\n";
+    return Exit(verdict.exit);
+  }
+  const std::vector<HostOutcome> reloads = SendToAll(cluster, "reload", "reload", line.timeout);
+  if (line.json) {
+    out << ClusterReloadJson(checks, verdict, &reloads);
+  } else {
+    out << "every host checked its file: all " << checks.size()
+        << " would switch to cluster digest " << verdict.digest.substr(0, 12) << "; reloaded:\n"
+        << RenderClusterOutcomes(reloads, false);
+  }
+  return Exit(ClusterExit(reloads));
+}
+
+int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
+                 std::ostream& out, std::ostream& err) {
+  std::variant<ClusterTargets, int> listed = ListCluster(line, invocation, primary, err);
+  if (const int* status = std::get_if<int>(&listed)) return *status;
+  const ClusterTargets& cluster = std::get<ClusterTargets>(listed);
+  if (line.command->name == "reload") return ReloadCluster(line, cluster, out, err);
+  const std::vector<HostOutcome> outcomes =
+      SendToAll(cluster, line.command->name, RequestLine(line.words), line.timeout);
   out << RenderClusterOutcomes(outcomes, line.json);
   return Exit(ClusterExit(outcomes));
 }
