@@ -14,6 +14,11 @@ done
 for i in 1 2 3; do wait_until 15 "host $i converged with 1,2,3" members_are "$i" "1,2,3"; done
 wait_until 10 "a request through the VIP" curl_ok
 
+# states_are I "1:converged,2:stopped,...": host I's view of every member's state.
+states_are() {
+  [ "$(control "$1" query | json "','.join('%d:%s' % (m['id'], m['state']) for m in r['members'])")" = "$2" ]
+}
+
 # query / params / report: sane values, locally and remotely.
 ctl 1 query
 expect_rc 0 "query"
@@ -94,10 +99,13 @@ note "enable --cluster: served again"
 # stop one host (remotely): the others take its share; start brings it back.
 rctl 1 --host 198.18.1.2 stop
 expect_rc 0 "remote stop of host 2"
-[ "$OUT" = "host 2: stop ok" ] || fail "stop printed: $OUT"
-for i in 1 3; do wait_until 10 "host $i converged without host 2" members_are "$i" "1,3"; done
+[ "$(head -n 1 <<<"$OUT")" = "host 2: stop ok" ] || fail "stop printed: $OUT"
+for i in 1 2 3; do
+  wait_until 10 "host $i sees host 2 stopped" states_are "$i" "1:converged,2:stopped,3:converged"
+done
 ctl 2 --json query
-check_json "r['state'] == 'stopped' and not r['serving']" "host 2 after stop"
+check_json "r['state'] == 'stopped'" "host 2 after stop"
+[ "$(report_of 2 "r['rules'][0]['buckets_owned']")" -eq 0 ] || fail "stopped host 2 owns buckets"
 out=$(requests 60)
 [ "$(grep -c FAILED <<<"$out")" -eq 0 ] || fail "requests failed with host 2 stopped: $out"
 ! grep -q "host 2" <<<"$out" || fail "host 2 served while stopped"
@@ -108,7 +116,8 @@ note "stop: hosts 1 and 3 served all 60 requests; stop again: exit 4"
 rctl 1 --host 198.18.1.2 --json start
 expect_rc 0 "remote start of host 2"
 check_json "r['ok'] and r['host'] == 2" "start"
-for i in 1 2 3; do wait_until 10 "host $i converged with 1,2,3 after start" members_are "$i" "1,2,3"; done
+all_converged() { states_are "$1" "1:converged,2:converged,3:converged"; }
+for i in 1 2 3; do wait_until 10 "host $i: every host converged after start" all_converged "$i"; done
 out=$(requests 60)
 [ "$(grep -c FAILED <<<"$out")" -eq 0 ] || fail "requests failed after start: $out"
 grep -q "host 2" <<<"$out" || fail "host 2 served none of 60 requests after start"
@@ -117,10 +126,12 @@ note "start: host 2 serves again"
 # drainstop: the host ends stopped, and takes no traffic.
 ctl 3 drainstop
 expect_rc 0 "drainstop"
-[ "$OUT" = "host 3: drainstop ok" ] || fail "drainstop printed: $OUT"
+[ "$(head -n 1 <<<"$OUT")" = "host 3: drainstop ok" ] || fail "drainstop printed: $OUT"
 host_state_is() { [ "$(control "$1" query | json "r['state']")" = "$2" ]; }
 wait_until 10 "host 3 stopped after drainstop" host_state_is 3 stopped
-for i in 1 2; do wait_until 10 "host $i converged without host 3" members_are "$i" "1,2"; done
+for i in 1 2; do
+  wait_until 10 "host $i sees host 3 stopped" states_are "$i" "1:converged,2:converged,3:stopped"
+done
 out=$(requests 40)
 [ "$(grep -c FAILED <<<"$out")" -eq 0 ] || fail "requests failed with host 3 drained: $out"
 ! grep -q "host 3" <<<"$out" || fail "host 3 served after drainstop"
@@ -128,7 +139,7 @@ ctl 3 drainstop
 expect_rc 4 "drainstop of a stopped host"
 ctl 3 start
 expect_rc 0 "start host 3"
-for i in 1 2 3; do wait_until 10 "host $i converged with 1,2,3" members_are "$i" "1,2,3"; done
+for i in 1 2 3; do wait_until 10 "host $i: every host converged" all_converged "$i"; done
 note "drainstop: host 3 ended stopped and served nothing; started again"
 
 # suspend: remote commands refused (5) but query, params, report and resume.
@@ -148,7 +159,9 @@ for cmd in query params report; do
 done
 [ "$(report_of 1 "r['errors']['control_refused_remote']")" -eq $((refused_before + 7)) ] ||
   fail "control_refused_remote did not count the 7 refusals"
-for i in 2 3; do wait_until 10 "host $i converged without suspended host 1" members_are "$i" "2,3"; done
+for i in 2 3; do
+  wait_until 10 "host $i sees host 1 suspended" states_are "$i" "1:suspended,2:converged,3:converged"
+done
 out=$(requests 30)
 [ "$(grep -c FAILED <<<"$out")" -eq 0 ] || fail "requests failed with host 1 suspended: $out"
 ! grep -q "host 1" <<<"$out" || fail "host 1 served while suspended"
@@ -158,6 +171,6 @@ ctl 1 --json query
 check_json "r['state'] == 'stopped'" "host 1 after resume"
 rctl 1 --host 198.18.1.1 start
 expect_rc 0 "remote start after resume"
-for i in 1 2 3; do wait_until 10 "host $i converged with 1,2,3" members_are "$i" "1,2,3"; done
+for i in 1 2 3; do wait_until 10 "host $i: every host converged" all_converged "$i"; done
 note "suspend: 7 remote commands refused (exit 5), reads answered, resume accepted remotely"
 echo "PASS"
