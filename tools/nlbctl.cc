@@ -9,11 +9,11 @@
 #include "common/control_psk.h"
 #include "common/control_socket_path.h"
 #include "config/cluster_key.h"
-#include "config/config_loader.h"
 #include "tools/cluster_key_writer.h"
 #include "tools/cluster_outcome.h"
 #include "tools/cluster_reload.h"
 #include "tools/control_exchange.h"
+#include "tools/control_settings.h"
 #include "tools/ctl_command_line.h"
 #include "tools/mac_listing.h"
 #include "tools/reply_view.h"
@@ -34,10 +34,10 @@ class Invocation {
   Result<ControlTarget> Primary() {
     if (!line_.host) {
       if (!line_.socket_path.empty()) return ControlTarget::Local(line_.socket_path);
-      const Result<const NodeConfig*> config = Config("find the local agent's socket");
+      const Result<const ControlSettings*> config = Config("find the local agent's socket");
       if (!config.ok()) return config.status();
       return ControlTarget::Local(
-          ControlSocketPath(config.value()->cluster.name, config.value()->host.id));
+          ControlSocketPath(config.value()->cluster_name, config.value()->host_id));
     }
     const uint16_t port = line_.host_port ? *line_.host_port : 0;
     return RemoteTarget(*line_.host, port);
@@ -48,9 +48,10 @@ class Invocation {
     if (!psk_) {
       std::string key_path = line_.key_path;
       if (key_path.empty()) {
-        const Result<const NodeConfig*> config = Config("find the cluster key (or give --key)");
+        const Result<const ControlSettings*> config =
+            Config("find the cluster key (or give --key)");
         if (!config.ok()) return config.status();
-        key_path = config.value()->cluster.heartbeat.key_file;
+        key_path = config.value()->key_file;
       }
       const Result<std::string> key = ReadClusterKey(key_path);
       if (!key.ok()) return key.status();
@@ -58,9 +59,9 @@ class Invocation {
     }
     if (port == 0) {
       if (config_ || line_.key_path.empty() || line_.config_given) {
-        const Result<const NodeConfig*> config = Config("find the control port");
+        const Result<const ControlSettings*> config = Config("find the control port");
         if (!config.ok()) return config.status();
-        port = config.value()->cluster.control.port;
+        port = config.value()->control_port;
       } else {
         port = kDefaultControlPort;
       }
@@ -69,9 +70,11 @@ class Invocation {
   }
 
  private:
-  Result<const NodeConfig*> Config(std::string_view purpose) {
+  // A file with errors beyond these fields still serves (ReadControlSettings), so that `reload`
+  // of a broken file reaches the agent and the agent says why it refuses it.
+  Result<const ControlSettings*> Config(std::string_view purpose) {
     if (!config_) {
-      Result<NodeConfig> loaded = LoadConfigFile(line_.config_path);
+      Result<ControlSettings> loaded = ReadControlSettings(line_.config_path);
       if (!loaded.ok()) {
         return Status::Error(loaded.status().code(), "cannot read " + line_.config_path + " to " +
                                                          std::string(purpose) + ":\n" +
@@ -83,7 +86,7 @@ class Invocation {
   }
 
   const CtlCommandLine& line_;
-  std::optional<NodeConfig> config_;
+  std::optional<ControlSettings> config_;
   std::optional<ControlPsk> psk_;
 };
 
