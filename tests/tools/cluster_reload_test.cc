@@ -15,8 +15,8 @@ HostOutcome Checked(const std::string& id, const std::string& digest,
   HostOutcome o;
   o.host = {id, *IpAddress::Parse("198.18.1." + id), ""};
   o.summary = "ok";
-  o.json = "{\"ok\":true,\"host\":" + id + ",\"digest\":\"" + digest +
-           "\",\"running_digest\":\"" + running + "\"}";
+  o.json = "{\"ok\":true,\"host\":" + id + ",\"digest\":\"" + digest + "\",\"running_digest\":\"" +
+           running + "\"}";
   return o;
 }
 

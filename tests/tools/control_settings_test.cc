@@ -36,8 +36,8 @@ class ControlSettingsTest : public ::testing::Test {
 };
 
 TEST_F(ControlSettingsTest, ValidFile) {
-  const std::string path = Write("    - { name: http, ports: 80, protocol: tcp }\n",
-                                 "  control: { port: 2600 }\n");
+  const std::string path =
+      Write("    - { name: http, ports: 80, protocol: tcp }\n", "  control: { port: 2600 }\n");
   const Result<ControlSettings> s = ReadControlSettings(path);
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->cluster_name, "web");

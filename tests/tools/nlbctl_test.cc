@@ -190,7 +190,8 @@ TEST_F(NlbctlTest, ClusterReloadChecksEveryHostFirstAndChangesNothingWhenOneCann
             std::string::npos)
       << out_;
   EXPECT_NE(out_.find("3     127.0.0.3  unreachable: "), std::string::npos) << out_;
-  EXPECT_EQ(err_, "nlbctl: reload --cluster aborted, no host was changed: host 3 would not reload\n");
+  EXPECT_EQ(err_,
+            "nlbctl: reload --cluster aborted, no host was changed: host 3 would not reload\n");
 
   EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--json",
                  "--timeout-ms", "2000", "reload"}),
