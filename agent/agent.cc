@@ -392,14 +392,24 @@ std::string Agent::HandleControl(const std::vector<std::string>& words,
                               ": this host is suspended");
     return Refusal(host, "refused",
                    "host " + std::to_string(host) +
-                       " is suspended: it ignores remote commands until resumed locally");
+                       " is suspended: remotely it answers only query, params, report and "
+                       "resume");
   }
   if (command == "query") return Query();
   if (command == "params") return Params();
   if (command == "report") return Report();
   if (command == "start") return SetRole(HostRole::kActive, "started");
   if (command == "stop") return SetRole(HostRole::kStopped, "stopped");
-  if (command == "drainstop") return SetRole(HostRole::kDraining, "draining");
+  if (command == "drainstop") {
+    if (role_ == HostRole::kStopped) {
+      return Refusal(host, "already", "host " + std::to_string(host) + " is already stopped");
+    }
+    std::string reply = SetRole(HostRole::kDraining, "draining");
+    // TODO(connection tracking): stop when the host's last tracked connection ends. Until the
+    // agent tracks connections there is none to wait for, so the drain ends at once.
+    if (role_ == HostRole::kDraining) SetRole(HostRole::kStopped, "stopped (drained)");
+    return reply;
+  }
   if (command == "suspend") {
     if (suspended_) return Refusal(host, "already", "host is already suspended");
     suspended_ = true;

@@ -36,6 +36,15 @@ Status AddHosts(const YAML::Node& list, std::string_view field, bool kept_out,
   return Status::Ok();
 }
 
+// A table cell: an error of several lines (a configuration's errors) on one.
+std::string OneLine(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<std::vector<ClusterHost>> ClusterHostsFromQuery(std::string_view json) {
@@ -59,7 +68,8 @@ HostOutcome OutcomeOf(const ClusterHost& host, std::string_view command,
   outcome.host = host;
   if (!exchange.replied()) {
     outcome.exit = exchange.transport;
-    outcome.summary = std::string(ControlExitWord(exchange.transport)) + ": " + exchange.error;
+    outcome.summary =
+        OneLine(std::string(ControlExitWord(exchange.transport)) + ": " + exchange.error);
     JsonWriter w;
     w.BeginObject().Key("ok").Bool(false).Key("host").String(host.id);
     w.Key("address").String(host.address.ToString());
@@ -72,7 +82,7 @@ HostOutcome OutcomeOf(const ClusterHost& host, std::string_view command,
   outcome.exit = view.exit;
   outcome.summary = view.exit == ControlExit::kOk
                         ? "ok"
-                        : std::string(ControlExitWord(view.exit)) + ": " + view.error;
+                        : OneLine(std::string(ControlExitWord(view.exit)) + ": " + view.error);
   outcome.json = exchange.reply;
   return outcome;
 }

@@ -9,7 +9,7 @@ ROOT=$(pwd)
 bash tools/install-deps.sh
 echo "== building nlb (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target nlbd >/dev/null
+cmake --build build -j"$(nproc)" --target nlbd nlbctl >/dev/null
 
 # The lab helpers of the integration tests: a unique run, torn down on any exit.
 source tests/integration/lib.sh
@@ -27,8 +27,8 @@ requests() {  # requests COUNT: HTTP GETs through the VIP from 8 client addresse
     done' _ "$1" | sort | uniq -c | sed 's/^/    /'
 }
 
-show_cluster() {  # the cluster as host $1 sees it
-  control "$1" query | json "'\n'.join(['    state of host %d: %s, generation %d, default host %d' % (r['host'], r['state'], r['generation'], r['default_host'])] + ['    member %d  %-12s %s' % (m['id'], m['address'], m['state']) for m in r['members']])"
+show_cluster() {  # the cluster as host $1 sees it, as an operator would ask: nlbctl query there
+  in_host "$1" "$ROOT/build/tools/nlbctl" --config "$STATE/h$1.yaml" query | sed 's/^./    &/'
 }
 
 lab_start 3

@@ -3,15 +3,17 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/control_psk.h"
 #include "common/control_socket_path.h"
 #include "config/cluster_key.h"
-#include "config/config_loader.h"
 #include "tools/cluster_key_writer.h"
 #include "tools/cluster_outcome.h"
+#include "tools/cluster_reload.h"
 #include "tools/control_exchange.h"
+#include "tools/control_settings.h"
 #include "tools/ctl_command_line.h"
 #include "tools/mac_listing.h"
 #include "tools/reply_view.h"
@@ -32,10 +34,10 @@ class Invocation {
   Result<ControlTarget> Primary() {
     if (!line_.host) {
       if (!line_.socket_path.empty()) return ControlTarget::Local(line_.socket_path);
-      const Result<const NodeConfig*> config = Config("find the local agent's socket");
+      const Result<const ControlSettings*> config = Config("find the local agent's socket");
       if (!config.ok()) return config.status();
       return ControlTarget::Local(
-          ControlSocketPath(config.value()->cluster.name, config.value()->host.id));
+          ControlSocketPath(config.value()->cluster_name, config.value()->host_id));
     }
     const uint16_t port = line_.host_port ? *line_.host_port : 0;
     return RemoteTarget(*line_.host, port);
@@ -46,9 +48,10 @@ class Invocation {
     if (!psk_) {
       std::string key_path = line_.key_path;
       if (key_path.empty()) {
-        const Result<const NodeConfig*> config = Config("find the cluster key (or give --key)");
+        const Result<const ControlSettings*> config =
+            Config("find the cluster key (or give --key)");
         if (!config.ok()) return config.status();
-        key_path = config.value()->cluster.heartbeat.key_file;
+        key_path = config.value()->key_file;
       }
       const Result<std::string> key = ReadClusterKey(key_path);
       if (!key.ok()) return key.status();
@@ -56,9 +59,9 @@ class Invocation {
     }
     if (port == 0) {
       if (config_ || line_.key_path.empty() || line_.config_given) {
-        const Result<const NodeConfig*> config = Config("find the control port");
+        const Result<const ControlSettings*> config = Config("find the control port");
         if (!config.ok()) return config.status();
-        port = config.value()->cluster.control.port;
+        port = config.value()->control_port;
       } else {
         port = kDefaultControlPort;
       }
@@ -67,9 +70,11 @@ class Invocation {
   }
 
  private:
-  Result<const NodeConfig*> Config(std::string_view purpose) {
+  // A file with errors beyond these fields still serves (ReadControlSettings), so that `reload`
+  // of a broken file reaches the agent and the agent says why it refuses it.
+  Result<const ControlSettings*> Config(std::string_view purpose) {
     if (!config_) {
-      Result<NodeConfig> loaded = LoadConfigFile(line_.config_path);
+      Result<ControlSettings> loaded = ReadControlSettings(line_.config_path);
       if (!loaded.ok()) {
         return Status::Error(loaded.status().code(), "cannot read " + line_.config_path + " to " +
                                                          std::string(purpose) + ":\n" +
@@ -81,7 +86,7 @@ class Invocation {
   }
 
   const CtlCommandLine& line_;
-  std::optional<NodeConfig> config_;
+  std::optional<ControlSettings> config_;
   std::optional<ControlPsk> psk_;
 };
 
@@ -109,8 +114,15 @@ int RunOne(const CtlCommandLine& line, const ControlTarget& target, std::ostream
   return Exit(view.exit);
 }
 
-int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
-                 std::ostream& out, std::ostream& err) {
+// The hosts a --cluster command goes to, each with the channel to reach it.
+struct ClusterTargets {
+  std::vector<ClusterHost> hosts;
+  std::vector<ControlTarget> targets;  // same order
+};
+
+// Asks the primary agent for `query`. On failure prints why and returns the exit status.
+std::variant<ClusterTargets, int> ListCluster(const CtlCommandLine& line, Invocation& invocation,
+                                              const ControlTarget& primary, std::ostream& err) {
   const ExchangeResult query = ExchangeControlRequest(primary, "query", line.timeout);
   if (!query.replied()) {
     err << "nlbctl: cannot list the cluster's hosts: " << query.error << "\n";
@@ -121,16 +133,16 @@ int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const Contr
     err << "nlbctl: cannot list the cluster's hosts: " << query_view.text;
     return Exit(query_view.exit);
   }
-  const Result<std::vector<ClusterHost>> hosts = ClusterHostsFromQuery(query.reply);
+  Result<std::vector<ClusterHost>> hosts = ClusterHostsFromQuery(query.reply);
   if (!hosts.ok()) {
     err << "nlbctl: " << hosts.status().message() << "\n";
     return Exit(ControlExit::kInternal);
   }
   // The host that answered the query is asked the same way again (its remote channel may be
-  // off); every other host over TLS, all at once so that N dead hosts cost one timeout.
-  const std::string request = RequestLine(line.words);
-  std::vector<std::future<HostOutcome>> pending;
-  for (const ClusterHost& host : hosts.value()) {
+  // off); every other host over TLS.
+  ClusterTargets cluster;
+  cluster.hosts = std::move(hosts).value();
+  for (const ClusterHost& host : cluster.hosts) {
     Result<ControlTarget> target = host.id == query_view.host
                                        ? Result<ControlTarget>(primary)
                                        : invocation.RemoteTarget(host.address, 0);
@@ -138,13 +150,61 @@ int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const Contr
       err << "nlbctl: " << target.status().message() << "\n";
       return Exit(ControlExit::kInvalid);
     }
-    pending.push_back(std::async(std::launch::async, [&line, &request, host,
-                                                      t = std::move(target).value()] {
-      return OutcomeOf(host, line.command->name, ExchangeControlRequest(t, request, line.timeout));
+    cluster.targets.push_back(std::move(target).value());
+  }
+  return cluster;
+}
+
+// Sends request to every host at once, so that N dead hosts cost one timeout.
+std::vector<HostOutcome> SendToAll(const ClusterTargets& cluster, std::string_view command,
+                                   const std::string& request, std::chrono::milliseconds timeout) {
+  std::vector<std::future<HostOutcome>> pending;
+  for (size_t i = 0; i < cluster.hosts.size(); ++i) {
+    pending.push_back(std::async(std::launch::async, [&, i] {
+      return OutcomeOf(cluster.hosts[i], command,
+                       ExchangeControlRequest(cluster.targets[i], request, timeout));
     }));
   }
   std::vector<HostOutcome> outcomes;
   for (auto& f : pending) outcomes.push_back(f.get());
+  return outcomes;
+}
+
+// reload --cluster: reload-check on every host, then reload on every host only if all of them
+// accept their file and agree on the new cluster digest. Otherwise nothing changes anywhere.
+int ReloadCluster(const CtlCommandLine& line, const ClusterTargets& cluster, std::ostream& out,
+                  std::ostream& err) {
+  const std::vector<HostOutcome> checks =
+      SendToAll(cluster, "reload-check", "reload-check", line.timeout);
+  const ReloadCheckVerdict verdict = JudgeReloadChecks(checks);
+  if (!verdict.proceed) {
+    if (line.json) {
+      out << ClusterReloadJson(checks, verdict, nullptr);
+    } else {
+      out << RenderReloadChecks(checks, verdict);
+    }
+    err << "nlbctl: " << verdict.reason << "\n";
+    return Exit(verdict.exit);
+  }
+  const std::vector<HostOutcome> reloads = SendToAll(cluster, "reload", "reload", line.timeout);
+  if (line.json) {
+    out << ClusterReloadJson(checks, verdict, &reloads);
+  } else {
+    out << "every host checked its file: all " << checks.size()
+        << " would switch to cluster digest " << verdict.digest.substr(0, 12) << "; reloaded:\n"
+        << RenderClusterOutcomes(reloads, false);
+  }
+  return Exit(ClusterExit(reloads));
+}
+
+int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
+                 std::ostream& out, std::ostream& err) {
+  std::variant<ClusterTargets, int> listed = ListCluster(line, invocation, primary, err);
+  if (const int* status = std::get_if<int>(&listed)) return *status;
+  const ClusterTargets& cluster = std::get<ClusterTargets>(listed);
+  if (line.command->name == "reload") return ReloadCluster(line, cluster, out, err);
+  const std::vector<HostOutcome> outcomes =
+      SendToAll(cluster, line.command->name, RequestLine(line.words), line.timeout);
   out << RenderClusterOutcomes(outcomes, line.json);
   return Exit(ClusterExit(outcomes));
 }

@@ -75,3 +75,18 @@ TEST(ClusterOutcomeTest, TableJsonAndExit) {
 
 }  // namespace
 }  // namespace nlb
+
+namespace nlb {
+namespace {
+
+TEST(ClusterOutcomeTest, AnErrorOfSeveralLinesFitsOneTableRow) {
+  const ClusterHost host{"1", *IpAddress::Parse("198.18.1.1"), ""};
+  ExchangeResult exchange;
+  exchange.reply =
+      R"({"ok":false,"host":1,"code":"invalid","error":"reload refused:\nnlb.yaml:3:4: bad\n"})";
+  const HostOutcome o = OutcomeOf(host, "reload", exchange);
+  EXPECT_EQ(o.summary, "invalid: reload refused: nlb.yaml:3:4: bad");
+}
+
+}  // namespace
+}  // namespace nlb

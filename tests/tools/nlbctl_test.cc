@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -33,8 +34,16 @@ const char kQuery[] = R"({"ok":true,"host":1,"cluster":"t","state":"converged","
                       R"({"id":2,"address":"127.0.0.2","state":"converged"}],)"
                       R"("kept_out":[{"id":3,"address":"127.0.0.3","reason":"mismatched rules"}]})";
 
+// "reload" requests received by either agent (reload --cluster must send none when a check fails).
+std::atomic<int> g_reloads{0};
+
 std::string Reply(int host, const std::vector<std::string>& words) {
   if (words[0] == "query") return kQuery;
+  if (words[0] == "reload") ++g_reloads;
+  if (words[0] == "reload-check") {
+    return "{\"ok\":true,\"host\":" + std::to_string(host) +
+           R"(,"digest":"5eed0000000000aa","running_digest":"01d0000000000000"})";
+  }
   if (words[0] == "stop" && host == 2) {
     return R"({"ok":false,"host":2,"code":"already","error":"host 2 is already stopped"})";
   }
@@ -166,6 +175,32 @@ TEST_F(NlbctlTest, ClusterReportsEveryHost) {
   EXPECT_NE(out_.find(R"({"ok":false,"host":"3","address":"127.0.0.3","code":"unreachable")"),
             std::string::npos)
       << out_;
+}
+
+TEST_F(NlbctlTest, ClusterReloadChecksEveryHostFirstAndChangesNothingWhenOneCannot) {
+  g_reloads = 0;
+  // Host 3 (kept out) has no agent: the check fails there, so no host is asked to reload.
+  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--timeout-ms",
+                 "2000", "reload"}),
+            6)
+      << err_;
+  EXPECT_EQ(g_reloads.load(), 0);
+  EXPECT_EQ(out_.substr(0, out_.find('\n')), "HOST  ADDRESS    CHECK") << out_;
+  EXPECT_NE(out_.find("1     127.0.0.1  ok: new digest 5eed00000000 (running 01d000000000)"),
+            std::string::npos)
+      << out_;
+  EXPECT_NE(out_.find("3     127.0.0.3  unreachable: "), std::string::npos) << out_;
+  EXPECT_EQ(err_,
+            "nlbctl: reload --cluster aborted, no host was changed: host 3 would not reload\n");
+
+  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--json",
+                 "--timeout-ms", "2000", "reload"}),
+            6);
+  EXPECT_EQ(g_reloads.load(), 0);
+  EXPECT_EQ(out_.find(R"({"ok":false,"error":"reload --cluster aborted)"), 0u) << out_;
+  EXPECT_NE(out_.find(R"("checks":[{"ok":true,"host":1,"digest":"5eed)"), std::string::npos)
+      << out_;
+  EXPECT_EQ(out_.find("\"reloads\""), std::string::npos) << out_;
 }
 
 }  // namespace
