@@ -529,7 +529,8 @@ std::string Agent::Query() const {
                                                                       : "converged";
   }
   w.Key("state").String(state);
-  w.Key("converged").Bool(r.converged).Key("serving").Bool(r.serving);
+  // What the data path does, not just what convergence allows: a stopped host serves nothing.
+  w.Key("converged").Bool(r.converged).Key("serving").Bool(snapshots_.Load()->serving);
   const ConvergedMap* map = convergence_->CurrentMap();
   w.Key("default_host").Uint(map != nullptr ? map->default_host_id : 0);
   w.Key("generation").Uint(r.generation);
