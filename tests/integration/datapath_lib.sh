@@ -3,7 +3,7 @@
 # `report` counters read back.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TOOL="python3 $ROOT/tests/integration/datapath_tool.py"
+TOOL="python3 -B $ROOT/tests/integration/datapath_tool.py"
 VIP=198.18.0.100
 VIP2=198.18.0.101
 VIP6=2001:2::100
