@@ -19,7 +19,8 @@ start_cluster 1,2,3 --rules "$STATE/rules.yaml"
 # The UDP echo service: started by PID (the lab kills it by that PID on the way out).
 echo_ready() { grep -qx ready "$STATE/udp-h$1.out"; }
 for i in 1 2 3; do
-  in_host "$i" $TOOL serve --name "$i" --addresses "$VIP,$VIP2,$VIP6" --ports 7000 \
+  # ip netns exec, not in_host: $! must be the service itself for the lab to kill it by PID.
+  ip netns exec "nlb-$RUN-h$i" $TOOL serve --name "$i" --addresses "$VIP,$VIP2,$VIP6" --ports 7000 \
     >"$STATE/udp-h$i.out" 2>&1 </dev/null &
   echo $! >"$STATE/pids/udp-h$i"
 done
