@@ -9,6 +9,9 @@
 // of the sending time. The steady window leaves out the start, and a capture ring that fills
 // while its reader falls behind cannot make a slow reader look fast.
 //
+// COUNT bounds the frames, and the time: it stops at 1.5 times COUNT/RATE (plus 0.2 s) however
+// many it has sent by then.
+//
 // Usage: udp_flood IFACE DST_MAC SRC_IP VIP PORT COUNT RATE FLOWS SNMP_FILE
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -154,9 +157,12 @@ int main(int argc, char** argv) {
   long long sent = 0, errors = 0, next_flow = 0;
   long long sample_at_quarter = -1;
   double quarter_time = 0;
+  // A sender slower than RATE stops at 1.5x the planned time: every step is bounded in time too.
+  const double deadline = start + duration * 1.5 + 0.2;
   while (sent < count) {
     const double due = start + static_cast<double>(sent) / rate;
     double now = Now();
+    if (now > deadline) break;
     if (now < due) {
       const double wait = due - now;
       if (wait > 0.0002) {
