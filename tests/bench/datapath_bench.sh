@@ -5,7 +5,10 @@
 # tools/nlb-lab and removes it on exit, whatever happens.
 #
 #   bash tests/bench/datapath_bench.sh [packets|http|all]     (default all)
-#   environment: REPS (3), RATES (offered packets/s per step), STEP_SECONDS (2), WRK_SECONDS (5)
+#   environment: REPS (3), RATES (offered packets/s per step), STEP_SECONDS (2), WRK_SECONDS (5),
+#                PIN=CPU: sender (and its softirq work) and host 1's nlbd share that one CPU, the
+#                receive-livelock case: does the data path collapse when the kernel's receive work
+#                competes with it for its core?
 #
 # Packets: 2 hosts, 1 client. The client sends 60-byte UDP frames to VIP:9000 at the cluster MAC
 # from 4096 source ports, in steps of increasing rate, each bounded to RATE*STEP_SECONDS frames.
@@ -52,7 +55,7 @@ step() {
   local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc r last now
   count=$(( rate * STEP_SECONDS ))
   before_cpu=$(busy_jiffies); before_proc=$(proc_jiffies "$pid")
-  r=$(in_client 1 "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
+  r=$(${PIN:+taskset -c "$PIN"} ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
       "/proc/$SINK_PID/net/snmp")
   # Drain: until the count stops moving (the capture ring empties), at most 5 s.
   last=-1; now=$(snmp_reached)
@@ -113,6 +116,7 @@ YAML
     start_agent 1; start_agent 2
     wait_until 30 "2 hosts converged" converged_all 1,2
     kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
+    if [ -n "${PIN:-}" ]; then taskset -a -p -c "$PIN" "$(cat "$STATE/pids/nlbd-h1")" >/dev/null; fi
     note "rep $rep: steps alternate nft jhash filter / nlbd (host 1 of 2; host 2 frozen)"
     for rate in $RATES; do
       step nft "$rep" "$rate" "$NFT_VIP"
