@@ -1,5 +1,16 @@
 #include "agent/packet_capture.h"
 
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
 #include "common/cluster_mac.h"
 
 namespace nlb::agent {
@@ -19,7 +30,36 @@ Status PcapError(const std::string& what, pcap_t* handle) {
   return Status::Error(ErrorCode::kUnavailable, what + ": " + pcap_geterr(handle));
 }
 
+constexpr int kMaxSnaplen = 65535;
+constexpr int kEthernetAndTwoVlanTags = 14 + 2 * 4;
+
+// ETHTOOL_GGRO or ETHTOOL_GFLAGS; nullopt when the interface does not say.
+std::optional<uint32_t> EthtoolValue(int fd, const std::string& interface, uint32_t command) {
+  ethtool_value value{};
+  value.cmd = command;
+  ifreq request{};
+  std::strncpy(request.ifr_name, interface.c_str(), IFNAMSIZ - 1);
+  request.ifr_data = reinterpret_cast<char*>(&value);
+  if (ioctl(fd, SIOCETHTOOL, &request) != 0) return std::nullopt;
+  return value.data;
+}
+
 }  // namespace
+
+int PacketCapture::AutomaticSnaplen(const std::string& interface) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return kMaxSnaplen;
+  ifreq request{};
+  std::strncpy(request.ifr_name, interface.c_str(), IFNAMSIZ - 1);
+  const int mtu = ioctl(fd, SIOCGIFMTU, &request) == 0 ? request.ifr_mtu : -1;
+  const std::optional<uint32_t> gro = EthtoolValue(fd, interface, ETHTOOL_GGRO);
+  const std::optional<uint32_t> flags = EthtoolValue(fd, interface, ETHTOOL_GFLAGS);
+  close(fd);
+  // Coalesced segments reach the tap as one frame of up to 64 KiB.
+  const bool coalescing = !gro || *gro != 0 || !flags || (*flags & ETH_FLAG_LRO) != 0;
+  if (mtu <= 0 || coalescing) return kMaxSnaplen;
+  return std::min(kMaxSnaplen, mtu + kEthernetAndTwoVlanTags);
+}
 
 std::string PacketCapture::FilterFor(const std::vector<IpAddress>& vips) {
   // For an IPv4 address "dst host" also matches ARP whose target protocol address it is.
@@ -42,8 +82,10 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
     return Status::Error(ErrorCode::kUnavailable,
                          "capture on " + options.interface + ": " + error);
   }
-  std::unique_ptr<PacketCapture> capture(new PacketCapture(handle, -1));
-  if (pcap_set_snaplen(handle, options.snaplen) != 0 ||
+  const int snaplen =
+      options.snaplen > 0 ? options.snaplen : AutomaticSnaplen(options.interface);
+  std::unique_ptr<PacketCapture> capture(new PacketCapture(handle, -1, snaplen));
+  if (pcap_set_snaplen(handle, snaplen) != 0 ||
       pcap_set_buffer_size(handle, options.buffer_bytes) != 0 ||
       pcap_set_immediate_mode(handle, 1) != 0 || pcap_set_promisc(handle, 0) != 0) {
     return PcapError("configuring the capture on " + options.interface, handle);

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Data path throughput: nlbd's libpcap data path against the kernel's own nftables jhash filter,
+# on the same lab in the same run, and HTTP through the VIP against the same nginx reached
+# directly. Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
+# tools/nlb-lab and removes it on exit, whatever happens.
+#
+#   bash tests/bench/datapath_bench.sh [packets|http|all]     (default all)
+#   environment: REPS (3), RATES (offered packets/s per step), STEP_SECONDS (2), WRK_SECONDS (5),
+#                PIN=CPU: sender (and its softirq work) and host 1's nlbd share that one CPU, the
+#                receive-livelock case: does the data path collapse when the kernel's receive work
+#                competes with it for its core?
+#
+# Packets: 2 hosts, 1 client. The client sends 60-byte UDP frames to VIP:9000 at the cluster MAC
+# from 4096 source ports, in steps of increasing rate, each bounded to RATE*STEP_SECONDS frames.
+# Host 1 is measured; it keeps half the flows and drops the other half:
+#   nlbd:  a 2-host cluster; host 2's nlbd is frozen (SIGSTOP) once converged, so its half of the
+#          map stays in force (tolerance 100 periods) while only host 1 spends CPU on the traffic.
+#   nft:   no nlbd; a netdev ingress chain on host 1 keeps `jhash ip saddr . udp sport mod 2 == 0`
+#          (and sets pkttype host, as TUN injection does), drops the rest; the VIP on lo.
+# A packet "reached" when host 1's UDP layer took it (Udp InDatagrams + RcvbufErrors of its
+# namespace; a socket on VIP:9000 that never reads keeps the receive cost the same in both).
+# Each step is also bounded in time (1.5 x planned), since the sender may not reach the rate
+# asked. Per step: the rate actually offered; the steady-state rate reaching UDP (growth from 25% to 100%
+# of the step, so neither start-up nor the capture ring's slack counts); and machine CPU.
+# processed/s = steady reached/s / kept fraction (the fraction measured at the lowest rate).
+# Loss-free: the step reached >= 99.9% of its kept share after draining and its steady rate kept
+# up (>= 99%). nlbd's capture ring holds ~21k frames, so without the steady-state test a short
+# step could hide a reader that falls behind.
+#
+# HTTP: 1 host, nginx; wrk from the client for WRK_SECONDS, 20 keep-alive connections, once to
+# the VIP through nlbd and once to the host's dedicated address (same nginx, same run), REPS times
+# alternating.
+set -euo pipefail
+source "$(dirname "$0")/../integration/datapath_lib.sh"
+
+what=${1:-all}
+REPS=${REPS:-3}
+RATES=${RATES:-"25000 50000 75000 100000 150000 200000 400000 1000000"}
+STEP_SECONDS=${STEP_SECONDS:-2}
+WRK_SECONDS=${WRK_SECONDS:-5}
+FLOOD=$BUILD/tests/bench/udp_flood
+CLUSTER_MAC=03:bf:c6:12:00:64
+# The nft baseline's address: not a cluster VIP, so nlbd's capture filter refuses its frames in
+# the kernel and both can stay up while the steps alternate (see "Packets" above).
+NFT_VIP=198.18.0.200
+OUT=$(mktemp -d /tmp/nlb-bench.XXXXXX)
+[ -x "$FLOOD" ] || fail "no $FLOOD (build first)"
+
+busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+proc_jiffies() { [ -n "${1:-}" ] && awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+snmp_reached() { awk '/^Udp:/{ if (!h) { for (i=2;i<=NF;i++) n[$i]=i; h=1 } else print $(n["InDatagrams"]) + $(n["RcvbufErrors"]) }' "/proc/$SINK_PID/net/snmp"; }
+
+# step PHASE REP RATE DST [NLBD_PID]: one bounded burst; appends a JSON line to $OUT/steps.
+step() {
+  local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc r last now
+  count=$(( rate * STEP_SECONDS ))
+  before_cpu=$(busy_jiffies); before_proc=$(proc_jiffies "$pid")
+  r=$(${PIN:+taskset -c "$PIN"} ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
+      "/proc/$SINK_PID/net/snmp")
+  # Drain: until the count stops moving (the capture ring empties), at most 5 s.
+  last=-1; now=$(snmp_reached)
+  for _ in $(seq 50); do [ "$now" = "$last" ] && break; last=$now; sleep 0.1; now=$(snmp_reached); done
+  python3 - "$r" "$phase" "$rep" "$rate" "$now" "$(( $(busy_jiffies) - before_cpu ))" \
+    "$(( $(proc_jiffies "$pid") - before_proc ))" "$(getconf CLK_TCK)" >>"$OUT/steps" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+r.update(phase=sys.argv[2], rep=int(sys.argv[3]), rate=int(sys.argv[4]),
+         reached=int(sys.argv[5]) - r["reached_start"],
+         cpu_ns_per_packet=int(sys.argv[6]) * 1e9 / int(sys.argv[8]) / r["sent"],
+         nlbd_cpu_ns_per_packet=int(sys.argv[7]) * 1e9 / int(sys.argv[8]) / r["sent"])
+print(json.dumps(r))
+PY
+  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'])"
+}
+
+nft_on() {
+  in_host 1 ip addr add "$NFT_VIP/32" dev lo
+  in_host 1 nft -f - <<NFT
+table netdev nlbbench {
+  chain ingress {
+    type filter hook ingress device eth0 priority 0; policy accept;
+    ip daddr $NFT_VIP udp dport 9000 jhash ip saddr . udp sport mod 2 seed 0x4e4c4231 == 0 meta pkttype set host accept
+    ip daddr $NFT_VIP udp dport 9000 drop
+  }
+}
+NFT
+}
+
+packets() {
+  lab_start 2
+  for a in "$VIP" "$NFT_VIP"; do
+    in_client 1 ip neigh replace "$a" lladdr "$CLUSTER_MAC" dev eth0 nud permanent
+  done
+  # The receiver: bound to VIP:9000 (IP_FREEBIND: the VIP comes and goes), never reads.
+  # ip netns exec (not the in_host function) so that $! is the receiver itself, in host 1's netns.
+  ip netns exec "nlb-$RUN-h1" python3 -c '
+import socket, sys, time
+socks = []
+for address in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_IP, 15, 1)
+    s.bind((address, 9000))
+    socks.append(s)
+print("ready", flush=True)
+time.sleep(3600)' "$VIP" "$NFT_VIP" >"$STATE/sink.out" 2>&1 </dev/null &
+  SINK_PID=$!
+  echo "$SINK_PID" >"$STATE/pids/sink"
+  wait_until 10 "the UDP receiver" grep -qx ready "$STATE/sink.out"
+  for i in 1 2; do host_config "$i" --period-ms 1000 --tolerance 100 --rules /dev/stdin <<'YAML'
+  port_rules:
+    - { name: flood, ports: 9000, protocol: udp, affinity: none }
+YAML
+  done
+  nft_on
+  for rep in $(seq "$REPS"); do
+    start_agent 1; start_agent 2
+    wait_until 30 "2 hosts converged" converged_all 1,2
+    kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
+    if [ -n "${PIN:-}" ]; then taskset -a -p -c "$PIN" "$(cat "$STATE/pids/nlbd-h1")" >/dev/null; fi
+    note "rep $rep: steps alternate nft jhash filter / nlbd (host 1 of 2; host 2 frozen)"
+    for rate in $RATES; do
+      step nft "$rep" "$rate" "$NFT_VIP"
+      step nlbd "$rep" "$rate" "$VIP" "$(cat "$STATE/pids/nlbd-h1")"
+    done
+    note "host 1 report: $(control 1 report | json "'accepted %d, dropped %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['packets']['dropped'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
+    kill -CONT "$(cat "$STATE/pids/nlbd-h2")"
+    stop_agents 1 2
+  done
+  python3 - "$OUT/steps" <<'PY'
+import json, statistics, sys
+steps = [json.loads(l) for l in open(sys.argv[1])]
+def summary(phase):
+    out = []
+    for rep in sorted({s["rep"] for s in steps}):
+        mine = sorted((s for s in steps if s["phase"] == phase and s["rep"] == rep), key=lambda s: s["rate"])
+        kept = mine[0]["reached"] / mine[0]["sent"]
+        lossfree, best, cpu_at = 0, 0, None
+        for s in mine:
+            processed = s["steady_reached_pps"] / kept
+            best = max(best, processed)
+            ok = s["reached"] >= 0.999 * kept * s["sent"] and s["steady_reached_pps"] >= 0.99 * kept * s["offered_pps"]
+            if ok and s["offered_pps"] > lossfree:
+                lossfree, cpu_at = s["offered_pps"], s
+        top = mine[-1]
+        out.append(dict(kept=kept, lossfree=lossfree, best=best, top_offered=top["offered_pps"],
+                        top_processed=top["steady_reached_pps"] / kept,
+                        cpu=cpu_at["cpu_ns_per_packet"] if cpu_at else float("nan"),
+                        nlbd_cpu=cpu_at["nlbd_cpu_ns_per_packet"] if cpu_at else float("nan")))
+    med = lambda k: statistics.median(o[k] for o in out)
+    return {k: med(k) for k in out[0]}, out
+res = {}
+for phase in ("nft", "nlbd"):
+    m, all_reps = summary(phase)
+    res[phase] = m
+    print("%-4s kept %.3f | loss-free %s | best processed %s | at top offered %s: processed %s | cpu %.0f ns/pkt (nlbd %.0f)  [reps: loss-free %s]" % (
+        phase, m["kept"], int(m["lossfree"]), int(m["best"]), int(m["top_offered"]), int(m["top_processed"]),
+        m["cpu"], m["nlbd_cpu"], [int(o["lossfree"]) for o in all_reps]))
+n, k = res["nlbd"], res["nft"]
+print("ratio nlbd/nft: loss-free %.2f, best processed %.2f; nlbd under overload (top/best) %.2f, offered/loss-free %.1fx" % (
+    n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1)))
+PY
+  "$LAB" down --run "$RUN"; RUN=""
+}
+
+http() {
+  lab_start 1
+  start_webs 1
+  start_cluster 1
+  for rep in $(seq "$REPS"); do
+    # Alternate which goes first, so that a drift in the machine's load favours neither.
+    order="vip direct"; [ $((rep % 2)) = 0 ] && order="direct vip"
+    for target in $order; do
+      url=http://$VIP/; [ "$target" = direct ] && url=http://198.18.1.1/
+      in_client 1 wrk -t 1 -c 20 -d "${WRK_SECONDS}s" --latency "$url" >"$OUT/wrk-$target-$rep" 2>&1
+      python3 - "$OUT/wrk-$target-$rep" "$target" "$rep" >>"$OUT/wrk" <<'PY'
+import json, re, sys
+t = open(sys.argv[1]).read()
+unit = {"us": 1e-3, "ms": 1, "s": 1e3}
+def ms(v): m = re.match(r"([\d.]+)(us|ms|s)", v); return float(m.group(1)) * unit[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+lat = re.search(r"Latency\s+(\S+)", t).group(1)
+p99 = re.search(r"99%\s+(\S+)", t).group(1)
+errors = re.search(r"Socket errors: (.*)", t)
+print(json.dumps(dict(target=sys.argv[2], rep=int(sys.argv[3]), rps=rps, mean_ms=ms(lat), p99_ms=ms(p99),
+                      errors=errors.group(1) if errors else "none")))
+PY
+      tail -n 1 "$OUT/wrk" | json "'  %-6s rep %d: %.0f requests/s, mean %.3f ms, p99 %.3f ms, socket errors: %s' % (r['target'], r['rep'], r['rps'], r['mean_ms'], r['p99_ms'], r['errors'])"
+    done
+  done
+  note "host 1: $(control 1 report | json "'accepted %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
+  python3 - "$OUT/wrk" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+med = lambda t, k: statistics.median(r[k] for r in rows if r["target"] == t)
+for t in ("vip", "direct"):
+    print("%-6s median %.0f requests/s, mean latency %.3f ms, p99 %.3f ms" % (t, med(t, "rps"), med(t, "mean_ms"), med(t, "p99_ms")))
+print("ratio vip/direct of the medians: requests/s %.3f (overhead %.1f%%), mean latency %.2fx" % (
+    med("vip", "rps") / med("direct", "rps"), 100 * (1 - med("vip", "rps") / med("direct", "rps")),
+    med("vip", "mean_ms") / med("direct", "mean_ms")))
+# Each rep's two runs are back to back: their ratio cancels the machine's slow load changes.
+pairs = {}
+for r in rows: pairs.setdefault(r["rep"], {})[r["target"]] = r
+rps_ratios = sorted(p["vip"]["rps"] / p["direct"]["rps"] for p in pairs.values())
+lat_ratios = sorted(p["vip"]["mean_ms"] / p["direct"]["mean_ms"] for p in pairs.values())
+print("per-rep ratios vip/direct, requests/s: %s -> median %.3f (overhead %.1f%%); mean latency median %.2fx" % (
+    " ".join("%.2f" % x for x in rps_ratios), statistics.median(rps_ratios),
+    100 * (1 - statistics.median(rps_ratios)), statistics.median(lat_ratios)))
+PY
+  "$LAB" down --run "$RUN"; RUN=""
+}
+
+case "$what" in
+  packets) packets ;;
+  http) http ;;
+  all) packets; http ;;
+  *) fail "usage: datapath_bench.sh [packets|http|all]" ;;
+esac
+rm -rf "$OUT"
