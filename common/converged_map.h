@@ -46,9 +46,11 @@ ConvergedMap ComputeConvergedMap(std::span<const ViewMember> members,
 // REQUIRES: rules.size() == map.rules.size()
 MapSnapshot ToMapSnapshot(const ConvergedMap& map, std::span<const PortRule> rules,
                           std::vector<IpAddress> vips, uint16_t local_host_id, bool serving);
-// The same with connection tracking's moving bitsets (Convergence::MovingSnapshot), per rule.
+// The same with connection tracking's bitsets, per rule (Convergence::MovingSnapshot and
+// PendingSnapshot).
 MapSnapshot ToMapSnapshot(const ConvergedMap& map, std::span<const PortRule> rules,
                           std::vector<IpAddress> vips, uint16_t local_host_id, bool serving,
-                          std::span<const std::shared_ptr<const BucketSet>> moving);
+                          std::span<const std::shared_ptr<const BucketSet>> moving,
+                          std::span<const std::shared_ptr<const BucketSet>> pending);
 
 }  // namespace nlb

@@ -471,6 +471,7 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
 
 TimePoint Convergence::NextWakeup() const {
   TimePoint next = std::min({next_send_, next_expiry_, moving_.NextTimeout()});
+  if (moving_.dirty()) next = std::min(next, now_);  // a report changed the moving buckets
   if (recompute_at_) next = std::min(next, *recompute_at_);
   if (!local_kept_out_ && all_agree_since_ && (!map_ || map_->view_digest != view_digest_)) {
     const Duration stability =

@@ -149,6 +149,10 @@ class Convergence {
   const std::vector<std::shared_ptr<const BucketSet>>& MovingSnapshot() {
     return moving_.Snapshot();
   }
+  // Per rule: gained buckets that take no new connection yet (MapSnapshot::rules[i].pending).
+  const std::vector<std::shared_ptr<const BucketSet>>& PendingSnapshot() {
+    return moving_.PendingSnapshot();
+  }
   // Buckets this host still serves after they moved away (per rule), and buckets it owns whose
   // connections other hosts still serve.
   uint32_t HoldingBuckets(size_t rule) const { return moving_.HoldingCount(rule); }

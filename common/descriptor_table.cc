@@ -47,7 +47,7 @@ uint64_t Tail(uint16_t client_port, uint16_t vip_port, uint8_t rule_index, bool 
 DescriptorTable::DescriptorTable(const DescriptorTableOptions& options,
                                  std::chrono::steady_clock::time_point origin)
     : capacity_(std::max<uint32_t>(options.capacity, 16)),
-      slot_count_(capacity_ + capacity_ / 4),
+      slot_count_(2 * capacity_),
       idle_s_(static_cast<uint32_t>(std::max<int64_t>(options.idle_timeout.count(), 1))),
       close_s_(static_cast<uint32_t>(std::max<int64_t>(options.close_delay.count(), 0))),
       seed_(options.seed),
@@ -127,56 +127,71 @@ DescriptorTable::OpenResult DescriptorTable::Open(const FlowKey& key, uint32_t b
                                                   std::chrono::steady_clock::time_point now) {
   if (key.rule_index >= kMaxTrackedRules || bucket >= kBucketCount) return OpenResult::kInvalid;
   const uint32_t now_s = Seconds(now);
-  uint32_t slot = Home(Hash(key));
+  const uint32_t home = Home(Hash(key));
+  uint32_t slot = home;
   uint32_t free_slot = kNoSlot;
-  uint32_t victim = kNoSlot;
-  bool victim_closing = false;
   for (uint32_t i = 0; i < kProbeWindow; ++i, slot = Next(slot)) {
     Entry& e = slots_[slot];
     if (StateOf(e) == FlowState::kFree) {
       free_slot = slot;
       break;
     }
-    if (Matches(e, key)) {
-      e.last_seen = now_s;
-      if (StateOf(e) == FlowState::kClosing) {
-        e.state_family = static_cast<uint8_t>((e.state_family & ~3) |
-                                              static_cast<uint8_t>(FlowState::kOpen));
-      }
-      if (e.bucket != bucket) {  // the rule's affinity changed under a reload
-        CountAdd(e, -1);
-        e.bucket = static_cast<uint16_t>(bucket);
-        CountAdd(e, +1);
-      }
-      return OpenResult::kExisting;
+    if (!Matches(e, key)) continue;
+    e.last_seen = now_s;
+    if (StateOf(e) == FlowState::kClosing) {
+      e.state_family =
+          static_cast<uint8_t>((e.state_family & ~3) | static_cast<uint8_t>(FlowState::kOpen));
     }
-    // Eviction candidates: closing flows first, then flows already past their idle timeout
-    // that the sweep has not reached; among equals the one seen longest ago.
-    const bool closing = StateOf(e) == FlowState::kClosing;
-    if (!closing && !Expired(e, now_s)) continue;
-    if (victim == kNoSlot || (closing && !victim_closing) ||
-        (closing == victim_closing && e.last_seen < slots_[victim].last_seen)) {
-      victim = slot;
-      victim_closing = closing;
+    if (e.bucket != bucket) {  // the rule's affinity changed under a reload
+      CountAdd(e, -1);
+      e.bucket = static_cast<uint16_t>(bucket);
+      CountAdd(e, +1);
+    }
+    return OpenResult::kExisting;
+  }
+  bool evicted = false;
+  if (free_slot == kNoSlot || size() >= capacity_) {
+    // Full (in count, or in this window): evict the closing flow seen longest ago in the window,
+    // else the expired one the sweep has not reached yet.
+    uint32_t victim = kNoSlot;
+    bool victim_closing = false;
+    slot = home;
+    for (uint32_t i = 0; i < kProbeWindow; ++i, slot = Next(slot)) {
+      const Entry& e = slots_[slot];
+      if (StateOf(e) == FlowState::kFree) continue;
+      const bool closing = StateOf(e) == FlowState::kClosing;
+      if (!closing && !Expired(e, now_s)) continue;
+      if (victim == kNoSlot || (closing && !victim_closing) ||
+          (closing == victim_closing && e.last_seen < slots_[victim].last_seen)) {
+        victim = slot;
+        victim_closing = closing;
+      }
+    }
+    if (victim == kNoSlot) {
+      Bump(counters_.table_full);
+      return OpenResult::kFull;
+    }
+    EraseSlot(victim);
+    Bump(counters_.evicted);
+    evicted = true;
+    // The backward shift leaves a free slot at or before the victim's or the old free slot.
+    free_slot = kNoSlot;
+    slot = home;
+    for (uint32_t i = 0; i < kProbeWindow; ++i, slot = Next(slot)) {
+      if (StateOf(slots_[slot]) == FlowState::kFree) {
+        free_slot = slot;
+        break;
+      }
+    }
+    if (free_slot == kNoSlot) {  // cannot happen: the victim's cluster ended inside the window
+      Bump(counters_.table_full);
+      return OpenResult::kFull;
     }
   }
-  if (free_slot != kNoSlot && size() < capacity_) {
-    Fill(slots_[free_slot], key, bucket, now_s);
-    CountAdd(slots_[free_slot], +1);
-    Bump(counters_.added);
-    return OpenResult::kAdded;
-  }
-  if (victim == kNoSlot) {
-    Bump(counters_.table_full);
-    return OpenResult::kFull;
-  }
-  // Every slot from the home slot to the victim is taken, so the new flow is found there.
-  CountAdd(slots_[victim], -1);
-  Fill(slots_[victim], key, bucket, now_s);
-  CountAdd(slots_[victim], +1);
-  Bump(counters_.evicted);
+  Fill(slots_[free_slot], key, bucket, now_s);
+  CountAdd(slots_[free_slot], +1);
   Bump(counters_.added);
-  return OpenResult::kEvicted;
+  return evicted ? OpenResult::kEvicted : OpenResult::kAdded;
 }
 
 bool DescriptorTable::Touch(const FlowKey& key, uint8_t tcp_flags,

@@ -61,12 +61,13 @@ struct DescriptorTableCounters {
 class DescriptorTable {
  public:
   // Slots examined from a flow's home slot; every flow lives within this window of it.
-  static constexpr uint32_t kProbeWindow = 32;
+  static constexpr uint32_t kProbeWindow = 64;
 
   enum class OpenResult : uint8_t { kAdded, kExisting, kEvicted, kFull, kInvalid };
 
-  // Allocates everything now: about 44 bytes per slot at 1.25 slots per flow of capacity, plus
-  // 4 bytes per (rule, bucket) of counts (8 MiB). origin: times are kept as seconds after it.
+  // Allocates everything now: 44 bytes per slot at 2 slots per flow of capacity (so that a full
+  // table is half loaded and probe runs stay far below the window), plus 4 bytes per
+  // (rule, bucket) of counts (8 MiB). origin: times are kept as seconds after it.
   DescriptorTable(const DescriptorTableOptions& options, std::chrono::steady_clock::time_point origin);
   DescriptorTable(const DescriptorTable&) = delete;
   DescriptorTable& operator=(const DescriptorTable&) = delete;
@@ -86,6 +87,25 @@ class DescriptorTable {
   // batches, so the cost per packet stays bounded whatever the table size.
   template <typename Keep>
   uint32_t Sweep(std::chrono::steady_clock::time_point now, uint32_t max_slots, Keep&& keep);
+
+  // Calls fn(key, bucket, state, last_seen_seconds_after_origin) for every flow; O(slots).
+  // Diagnostics and tests only (the writer's thread).
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (uint32_t i = 0; i < slot_count_; ++i) {
+      const Entry& e = slots_[i];
+      if (StateOf(e) == FlowState::kFree) continue;
+      FlowKey key;
+      key.client.family = (e.state_family & 4) != 0 ? IpAddress::Family::kV6 : IpAddress::Family::kV4;
+      key.client.bytes = e.client;
+      key.vip.family = key.client.family;
+      key.vip.bytes = e.vip;
+      key.client_port = e.client_port;
+      key.vip_port = e.vip_port;
+      key.rule_index = e.rule_index;
+      fn(key, static_cast<uint32_t>(e.bucket), StateOf(e), e.last_seen);
+    }
+  }
 
   // Tracked connections (open or closing) in one bucket of one rule, and per rule. Any thread.
   uint32_t Connections(uint32_t rule_index, uint32_t bucket) const {

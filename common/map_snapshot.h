@@ -30,6 +30,9 @@ struct RuleMap {
   // bucket another host owns: this host still serves its own tracked connections there. Null when
   // nothing moves.
   std::shared_ptr<const BucketSet> moving;
+  // Owned moving buckets just gained, whose old owner may still take new connections: this host
+  // takes no SYN there yet. Null when none.
+  std::shared_ptr<const BucketSet> pending;
 };
 
 struct MapSnapshot {

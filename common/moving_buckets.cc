@@ -164,7 +164,18 @@ void MovingBuckets::Rebuild() {
     }
   }
   std::vector<std::shared_ptr<const BucketSet>> next(owned_.size());
+  std::vector<std::shared_ptr<const BucketSet>> pending(owned_.size());
   for (size_t r = 0; r < owned_.size(); ++r) {
+    if (has_map_ && presumption_open_) {
+      auto set = std::make_shared<BucketSet>();
+      bool any = false;
+      for (size_t w = 0; w < BucketSet::kWords; ++w) {
+        const uint64_t word = presumed_[r].word(w) & gained_[r].word(w) & owned_[r].word(w);
+        set->set_word(w, word);
+        any |= word != 0;
+      }
+      if (any) pending[r] = std::move(set);
+    }
     auto set = std::make_shared<BucketSet>();
     bool any = false;
     for (size_t w = 0; w < BucketSet::kWords; ++w) {
@@ -185,10 +196,13 @@ void MovingBuckets::Rebuild() {
                   const std::shared_ptr<const BucketSet>& b) {
     return a == nullptr ? b == nullptr : (b != nullptr && *a == *b);
   };
-  if (!std::equal(next.begin(), next.end(), snapshot_.begin(), snapshot_.end(), equal)) {
+  if (!std::equal(next.begin(), next.end(), snapshot_.begin(), snapshot_.end(), equal) ||
+      !std::equal(pending.begin(), pending.end(), pending_snapshot_.begin(),
+                  pending_snapshot_.end(), equal)) {
     changed_ = true;
   }
   snapshot_ = std::move(next);
+  pending_snapshot_ = std::move(pending);
 }
 
 uint32_t MovingBuckets::HoldingCount(size_t rule) const {

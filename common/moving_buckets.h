@@ -12,7 +12,10 @@
 //   contested  this host gained the bucket and another member still holds it. Presumed for every
 //              gained bucket at adoption (every owned bucket for a host without a previous map)
 //              until each other member has reported under the new map; then exactly the union
-//              of the members' latest reports.
+//              of the members' latest reports. While presumed, the bucket is also "pending":
+//              the old owner may not have adopted the new map yet and still take new
+//              connections, so this host takes no SYN there either (a SYN nobody takes is
+//              retransmitted; a SYN two hosts take is a broken connection).
 // Both end after `timeout` from the adoption that moved the bucket; a member that leaves takes
 // its holdings with it. The data path's moving bitset of a rule is contested ∪ holding (the
 // first within owned buckets, the second outside them).
@@ -60,6 +63,8 @@ class MovingBuckets {
   // The next time Tick has something to do (TimePoint::max() if none).
   TimePoint NextTimeout() const { return next_timeout_; }
 
+  // Something changed since the last TakeChanged: the caller should tick soon.
+  bool dirty() const { return dirty_ || changed_; }
   // True once after the data path's bitsets (Snapshot) changed.
   bool TakeChanged() {
     Rebuild();
@@ -71,6 +76,12 @@ class MovingBuckets {
   const std::vector<std::shared_ptr<const BucketSet>>& Snapshot() {
     Rebuild();
     return snapshot_;
+  }
+  // Per rule: the gained buckets whose old owner may still take new connections (it has not
+  // reported under the new map yet): this host takes no SYN there either (null when none).
+  const std::vector<std::shared_ptr<const BucketSet>>& PendingSnapshot() {
+    Rebuild();
+    return pending_snapshot_;
   }
   // Per rule: buckets this host still serves after they moved away (what it reports).
   const std::vector<BucketSet>& holding() const { return holding_; }
@@ -109,6 +120,7 @@ class MovingBuckets {
   bool dirty_ = true;
   bool changed_ = false;
   std::vector<std::shared_ptr<const BucketSet>> snapshot_;
+  std::vector<std::shared_ptr<const BucketSet>> pending_snapshot_;
 };
 
 }  // namespace nlb

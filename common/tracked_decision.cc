@@ -17,6 +17,12 @@ Decision TrackDecision(const Decision& decided, const MapSnapshot& snapshot,
   const bool syn = (packet.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
   Decision d = decided;
   if (mine) {
+    if (syn && map.pending != nullptr && map.pending->Contains(decided.bucket)) {
+      (void)table.Remove(key);  // the old owner may be taking this one
+      d.verdict = Verdict::kDrop;
+      d.reason = DecisionReason::kMovingOthersConnection;
+      return d;
+    }
     if (syn) {
       (void)table.Open(key, decided.bucket, now);  // kFull is counted by the table
       return d;

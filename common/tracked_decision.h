@@ -6,7 +6,9 @@
 //                                 tracked flow refresh it (FIN/RST: closing)
 //   bucket owned, moving          accept a SYN (adding the flow) and packets of tracked flows;
 //                                 drop the rest (kMovingOthersConnection): they belong to the
-//                                 connections another host still serves
+//                                 connections another host still serves. While the bucket is
+//                                 also pending (just gained, the old owner may not have let go)
+//                                 drop SYNs too: the client retransmits them
 //   another's bucket, moving      accept packets of tracked flows (kTrackedConnection); a SYN
 //                                 forgets the flow (a new connection is the owner's)
 //   another's bucket, not moving  drop, as Decide
