@@ -156,7 +156,7 @@ class Convergence {
   // Buckets this host still serves after they moved away (per rule), and buckets it owns whose
   // connections other hosts still serve.
   uint32_t HoldingBuckets(size_t rule) const { return moving_.HoldingCount(rule); }
-  uint32_t ContestedBuckets(size_t rule) { return moving_.ContestedCount(rule); }
+  uint32_t ContestedBuckets(size_t rule) const { return moving_.ContestedCount(rule); }
   bool HoldsMovingBuckets() const;
   const HeartbeatCounters& counters() const { return counters_; }
 

@@ -209,8 +209,7 @@ uint32_t MovingBuckets::HoldingCount(size_t rule) const {
   return rule < holding_.size() ? holding_[rule].Count() : 0;
 }
 
-uint32_t MovingBuckets::ContestedCount(size_t rule) {
-  Rebuild();
+uint32_t MovingBuckets::ContestedCount(size_t rule) const {
   if (rule >= snapshot_.size() || snapshot_[rule] == nullptr) return 0;
   uint32_t n = 0;
   for (size_t w = 0; w < BucketSet::kWords; ++w) {

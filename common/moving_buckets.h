@@ -86,7 +86,8 @@ class MovingBuckets {
   // Per rule: buckets this host still serves after they moved away (what it reports).
   const std::vector<BucketSet>& holding() const { return holding_; }
   uint32_t HoldingCount(size_t rule) const;
-  uint32_t ContestedCount(size_t rule);
+  // From the last rebuilt snapshot (reporting only).
+  uint32_t ContestedCount(size_t rule) const;
 
  private:
   struct Report {
