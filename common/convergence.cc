@@ -166,7 +166,8 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
   }
   if (!it->second.last.moving_in_reports) {
     const Heartbeat& last = it->second.last;
-    std::vector<BucketSet> per_rule(last.rule_params.size());
+    std::vector<BucketSet> per_rule;  // empty vector: no bucket (the common case, kept cheap)
+    if (!last.moving.empty()) per_rule.resize(last.rule_params.size());
     for (const MovingBucket& m : last.moving) per_rule[m.rule_index].Add(m.bucket);
     moving_.OnPeerReport(key.first, key.second, last.sequence, last.view_digest, last.map_current,
                          std::move(per_rule));

@@ -56,6 +56,7 @@ void MovingBuckets::OnMapAdopted(const ConvergedMap* previous, const ConvergedMa
   map_generation_ = next.generation;
   has_map_ = true;
   presumption_open_ = true;
+  others_dirty_ = true;
   next_timeout_ = std::min(next_timeout_, now + timeout_);
   Dirty();
 }
@@ -102,25 +103,32 @@ void MovingBuckets::OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t se
   const bool same = report.rules == per_rule && report.view == view &&
                     report.map_current == map_current;
   report.sequence = sequence;
+  if (same) return;
+  const bool was_empty = report.empty;
   report.view = view;
   report.map_current = map_current;
   report.rules = std::move(per_rule);
-  if (!same) Dirty();
+  report.empty = true;
+  for (const BucketSet& b : report.rules) report.empty &= b.Empty();
+  if (!(was_empty && report.empty)) others_dirty_ = true;
+  Dirty();
 }
 
 void MovingBuckets::RetainMembers(std::span<const ViewMember> view) {
-  members_.clear();
+  std::vector<PeerKey> members;
   for (const ViewMember& m : view) {
-    if (m.host_id != local_) members_.emplace_back(m.host_id, m.boot_id);
+    if (m.host_id != local_) members.emplace_back(m.host_id, m.boot_id);
   }
+  if (members == members_) return;
+  members_ = std::move(members);  // sorted, as the view is
   for (auto it = reports_.begin(); it != reports_.end();) {
-    if (std::find(members_.begin(), members_.end(), it->first) == members_.end()) {
+    if (!std::binary_search(members_.begin(), members_.end(), it->first)) {
       it = reports_.erase(it);
-      Dirty();
     } else {
       ++it;
     }
   }
+  others_dirty_ = true;
   Dirty();  // the presumption may close with fewer members to wait for
 }
 
@@ -152,11 +160,22 @@ void MovingBuckets::Tick(TimePoint now) {
 void MovingBuckets::Rebuild() {
   if (!dirty_) return;
   dirty_ = false;
+  if (others_dirty_) {
+    others_dirty_ = false;
+    others_.assign(owned_.size(), BucketSet());
+    for (const auto& [key, report] : reports_) {
+      if (report.empty) continue;
+      for (size_t r = 0; r < others_.size() && r < report.rules.size(); ++r) {
+        others_[r] |= report.rules[r];
+      }
+    }
+  }
   if (presumption_open_) {
     bool all_reported = true;
     for (const PeerKey& m : members_) {
       auto it = reports_.find(m);
       all_reported &= it != reports_.end() && it->second.map_current && it->second.view == map_view_;
+      if (!all_reported) break;
     }
     if (all_reported) {
       presumption_open_ = false;
@@ -179,11 +198,8 @@ void MovingBuckets::Rebuild() {
     auto set = std::make_shared<BucketSet>();
     bool any = false;
     for (size_t w = 0; w < BucketSet::kWords; ++w) {
-      uint64_t others = presumed_[r].word(w);
-      for (const PeerKey& m : members_) {
-        auto it = reports_.find(m);
-        if (it != reports_.end() && r < it->second.rules.size()) others |= it->second.rules[r].word(w);
-      }
+      const uint64_t others =
+          presumed_[r].word(w) | (r < others_.size() ? others_[r].word(w) : 0);
       const uint64_t contested = owned_[r].word(w) & gained_[r].word(w) & others;
       const uint64_t held = holding_[r].word(w) & ~owned_[r].word(w);
       const uint64_t word = has_map_ ? (contested | held) : 0;

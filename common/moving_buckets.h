@@ -95,6 +95,7 @@ class MovingBuckets {
     Digest view{};
     bool map_current = false;
     std::vector<BucketSet> rules;
+    bool empty = true;  // no bucket in any rule
   };
   using PeerKey = std::pair<uint16_t, uint64_t>;
 
@@ -118,6 +119,8 @@ class MovingBuckets {
   std::vector<PeerKey> members_;  // other members
   std::map<PeerKey, Report> reports_;
 
+  std::vector<BucketSet> others_;  // per rule: union of the members' latest reports
+  bool others_dirty_ = true;
   bool dirty_ = true;
   bool changed_ = false;
   std::vector<std::shared_ptr<const BucketSet>> snapshot_;
