@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -20,9 +21,11 @@ constexpr int kBatch = 256;
 // Batches before going back to poll(): keeps Stop responsive under a flood.
 constexpr int kBatchesPerWake = 64;
 constexpr int kStatsPeriodMs = 1000;
-// Descriptor table slots swept per batch and per idle wake-up: 2 million slots are covered in
-// a few seconds under load and within kStatsPeriodMs * 2M / kSweepSlots when idle.
+// The descriptor table is swept round robin so that every slot is visited at least once per
+// kSweepPeriod (a closed flow leaves within close_delay + kSweepPeriod), in steps of at least
+// kSweepSlots: per batch under load, per poll timeout (kStatsPeriodMs) when idle.
 constexpr uint32_t kSweepSlots = 4096;
+constexpr std::chrono::milliseconds kSweepPeriod{5000};
 
 }  // namespace
 
@@ -85,7 +88,14 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
 
 void DataPath::Sweep(const MapSnapshot& snapshot) {
   const uint16_t local = snapshot.local_host_id;
-  table_->Sweep(now_, kSweepSlots, [&](uint32_t rule, uint32_t bucket) {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now_ - last_sweep_);
+  last_sweep_ = now_;
+  const uint64_t due = static_cast<uint64_t>(table_->slot_count()) *
+                       static_cast<uint64_t>(std::max<int64_t>(elapsed.count(), 0)) /
+                       static_cast<uint64_t>(kSweepPeriod.count());
+  const uint32_t slots =
+      static_cast<uint32_t>(std::clamp<uint64_t>(due, kSweepSlots, table_->slot_count()));
+  table_->Sweep(now_, slots, [&](uint32_t rule, uint32_t bucket) {
     // Keep the flows of buckets this host owns or still serves while they move.
     if (!snapshot.serving || rule >= snapshot.rules.size()) return false;
     const RuleMap& map = snapshot.rules[rule];

@@ -83,6 +83,7 @@ class DataPath {
   const MapSnapshot* current_ = nullptr;
   DescriptorTable* table_ = nullptr;
   std::chrono::steady_clock::time_point now_{};  // read once per batch
+  std::chrono::steady_clock::time_point last_sweep_{};
   std::atomic<uint64_t> batch_generation_{kIdle};
   DecisionCounters decisions_;
   DataPathCounters counters_;

@@ -412,6 +412,13 @@ void Convergence::NoteChange(std::string cause, TimePoint now) {
 
 Convergence::Actions Convergence::OnTick(TimePoint now) {
   now_ = std::max(now_, now);
+  if (!ticked_) {
+    // The daemon builds this machine before its heartbeat socket is open; a lone start must
+    // listen its two periods from here, or a host joining a cluster would take every bucket
+    // before it heard anyone (and reset every connection in the cluster).
+    ticked_ = true;
+    if (!map_ && all_agree_since_ && view_.size() == 1) all_agree_since_ = now;
+  }
   if (recompute_at_ && now >= *recompute_at_) Recompute(now);
   if (now >= next_expiry_ || indirect_peers_ > 0) Expire(now);
   Actions actions;

@@ -215,6 +215,7 @@ class Convergence {
   std::map<PeerKey, PendingReport> pending_reports_;
   MovingBuckets moving_;
 
+  bool ticked_ = false;  // OnTick ran at least once
   std::optional<ConvergedMap> map_;
   uint64_t generation_ = 0;
   std::optional<TimePoint> change_started_;  // first change not yet agreed on
