@@ -105,6 +105,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   cc.rule_modes = RuleModes(c.cluster);
   cc.rule_params = agent->EffectiveRuleParams();
   cc.role = agent->role_;
+  cc.moving_timeout = std::chrono::seconds(c.cluster.connection_tracking.moving_timeout_s);
   if (Status s = Convergence::Validate(cc); !s.ok()) return s;
   agent->convergence_ = std::make_unique<Convergence>(cc, std::chrono::steady_clock::now());
 
@@ -193,7 +194,14 @@ Status Agent::SetUpDataPath() {
   responder_ = std::move(responder.value());
 
   PublishSnapshot();  // not serving until the first agreement
+  DescriptorTableOptions table_options;
+  table_options.capacity = cluster.connection_tracking.capacity;
+  table_options.idle_timeout = std::chrono::seconds(cluster.connection_tracking.idle_timeout_s);
+  table_options.close_delay = std::chrono::seconds(cluster.connection_tracking.close_delay_s);
+  table_options.seed = RandomBootId();
+  table_ = std::make_unique<DescriptorTable>(table_options, std::chrono::steady_clock::now());
   data_path_ = std::make_unique<DataPath>(*capture_, *tun_, *responder_, snapshots_);
+  data_path_->UseDescriptorTable(table_.get());
   if (Status s = data_path_->Start(); !s.ok()) return s;
   LogInfo("datapath", "capturing on " + config_.host.interface + ", cluster MAC " +
                           FormatMac(cluster_mac->mac) + " (" +
@@ -233,9 +241,12 @@ void Agent::ScheduleTick() {
 }
 
 void Agent::Tick() {
+  FeedLocalConnections();
   const auto before = convergence_->Report();
   Convergence::Actions actions = convergence_->OnTick(std::chrono::steady_clock::now());
+  for (const std::vector<uint8_t>& report : actions.moving_reports) heartbeats_->Send(report);
   if (actions.heartbeat) heartbeats_->Send(*actions.heartbeat);
+  if (actions.moving_changed && !actions.map_changed) PublishSnapshot();
   const auto after = convergence_->Report();
   if (actions.map_changed) {
     PublishSnapshot();
@@ -264,6 +275,40 @@ void Agent::Tick() {
     LogWarning("convergence", line);
     NoteEvent(line);
   }
+  CompleteDrainstop();
+}
+
+void Agent::FeedLocalConnections() {
+  if (!table_ || !data_path_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_connections_feed_ < std::chrono::milliseconds(100)) return;
+  // The applied generation is read before the counts, so the counts are at least that recent.
+  const uint64_t applied = data_path_->AppliedGeneration();
+  last_connections_feed_ = now;
+  const size_t rules = config_.cluster.port_rules.size();
+  std::vector<BucketSet> sets(rules);
+  for (size_t r = 0; r < rules && r < kMaxTrackedRules; ++r) {
+    if (table_->RuleConnections(static_cast<uint32_t>(r)) == 0) continue;
+    for (uint32_t b = 0; b < kBucketCount; ++b) {
+      if (table_->Connections(static_cast<uint32_t>(r), b) > 0) sets[r].Add(b);
+    }
+  }
+  convergence_->SetLocalConnections(sets, applied);
+}
+
+void Agent::CompleteDrainstop() {
+  if (role_ != HostRole::kDraining) return;
+  const ConvergedMap* map = convergence_->CurrentMap();
+  if (map == nullptr || convergence_->HoldsMovingBuckets()) return;
+  bool drained_map = false;  // the cluster has taken this host's buckets away
+  for (const ViewMember& m : map->members) {
+    drained_map |= m.host_id == config_.host.id && m.role == HostRole::kDraining;
+  }
+  if (!drained_map || data_path_->AppliedGeneration() < map->generation) return;
+  const std::string line = "drainstop complete: the last connection closed, host stopped";
+  LogNotice("control", line);
+  NoteEvent(line);
+  (void)SetRole(HostRole::kStopped, "stopped");
 }
 
 void Agent::OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from) {
@@ -281,7 +326,8 @@ void Agent::PublishSnapshot() {
   const ConvergedMap* map = convergence_->CurrentMap();
   if (map != nullptr) {
     *snapshot = ToMapSnapshot(*map, config_.cluster.port_rules, config_.cluster.vips,
-                              config_.host.id, convergence_->serving());
+                              config_.host.id, convergence_->serving(),
+                              convergence_->MovingSnapshot(), convergence_->PendingSnapshot());
     // A rule this host disabled stops at once, before the cluster has moved its buckets.
     for (size_t i = 0; i < snapshot->rules.size() && i < rule_control_.size(); ++i) {
       if (rule_control_[i] == RuleControl::kDisabled) snapshot->rules[i].enabled = false;
@@ -332,6 +378,8 @@ Result<NodeConfig> Agent::PrepareReload() {
   else if (next.cluster.control.remote != cur.control.remote ||
            next.cluster.control.port != cur.control.port)
     needs_restart = "cluster.control";
+  else if (next.cluster.connection_tracking != cur.connection_tracking)
+    needs_restart = "cluster.connection_tracking";
   else if (next.host.id != config_.host.id) needs_restart = "host.id";
   else if (next.host.interface != config_.host.interface) needs_restart = "host.interface";
   else if (next.host.dedicated_address != config_.host.dedicated_address)
@@ -610,7 +658,8 @@ std::string Agent::Report() const {
     const auto reason = static_cast<DecisionReason>(i);
     const bool accept = reason == DecisionReason::kOwnedBucket ||
                         reason == DecisionReason::kSingleHostOwner ||
-                        reason == DecisionReason::kDefaultHost;
+                        reason == DecisionReason::kDefaultHost ||
+                        reason == DecisionReason::kTrackedConnection;
     (accept ? accepted : dropped) += d.ReadPackets(reason);
     (accept ? accepted_bytes : dropped_bytes) += d.ReadBytes(reason);
   }
@@ -660,6 +709,24 @@ std::string Agent::Report() const {
   w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
   w.Key("announcements").Uint(responder_->announcements()).EndObject();
   w.Key("delivered").Uint(p.delivered.load());
+  // Connection tracking: this host's tracked connections and its moving buckets per rule.
+  const DescriptorTableCounters& t = table_->counters();
+  w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());
+  w.Key("capacity").Uint(table_->capacity()).Key("memory_bytes").Uint(table_->memory_bytes());
+  w.Key("added").Uint(t.added.load()).Key("closed").Uint(t.closed.load());
+  w.Key("removed_closed").Uint(t.removed_closed.load()).Key("removed_idle").Uint(t.removed_idle.load());
+  w.Key("removed_moved").Uint(t.removed_moved.load()).Key("removed_other").Uint(t.removed_other.load());
+  w.Key("evicted").Uint(t.evicted.load()).Key("table_full").Uint(t.table_full.load());
+  w.Key("rules").BeginArray();
+  for (size_t i = 0; i < config_.cluster.port_rules.size() && i < kMaxTrackedRules; ++i) {
+    w.BeginObject().Key("name").String(config_.cluster.port_rules[i].name);
+    w.Key("tracked").Uint(table_->RuleConnections(static_cast<uint32_t>(i)));
+    w.Key("moving_away_buckets").Uint(convergence_->HoldingBuckets(i));
+    w.Key("moving_in_buckets").Uint(convergence_->ContestedBuckets(i)).EndObject();
+  }
+  w.EndArray().EndObject();
+  w.Key("moving_reports").BeginObject().Key("sent").Uint(h.reports_sent);
+  w.Key("accepted").Uint(h.reports_accepted).Key("dropped").Uint(h.reports_dropped).EndObject();
   w.EndObject();
   return w.str();
 }

@@ -62,6 +62,10 @@ class Agent {
   void Tick();
   void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
   void PublishSnapshot();
+  // Connection tracking: hands the table's per-bucket counts to convergence (at most every
+  // 100 ms), and stops a draining host once it serves no connection any more.
+  void FeedLocalConnections();
+  void CompleteDrainstop();
   void NoteEvent(std::string event);
   std::vector<HostRuleParams> EffectiveRuleParams() const;
   // Loads the configuration file and checks that it can replace the running one at run time.
@@ -92,6 +96,8 @@ class Agent {
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;
+  std::unique_ptr<DescriptorTable> table_;  // written by the data path thread only
+  std::chrono::steady_clock::time_point last_connections_feed_{};
   std::unique_ptr<ClusterMacBinding> mac_binding_;
   std::unique_ptr<IngressDiversion> diversion_;
   std::unique_ptr<PacketCapture> capture_;

@@ -4,11 +4,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 
 #include "agent/log.h"
+#include "common/tracked_decision.h"
 
 namespace nlb::agent {
 namespace {
@@ -19,6 +21,11 @@ constexpr int kBatch = 256;
 // Batches before going back to poll(): keeps Stop responsive under a flood.
 constexpr int kBatchesPerWake = 64;
 constexpr int kStatsPeriodMs = 1000;
+// The descriptor table is swept round robin so that every slot is visited at least once per
+// kSweepPeriod (a closed flow leaves within close_delay + kSweepPeriod), in steps of at least
+// kSweepSlots: per batch under load, per poll timeout (kStatsPeriodMs) when idle.
+constexpr uint32_t kSweepSlots = 4096;
+constexpr std::chrono::milliseconds kSweepPeriod{5000};
 
 }  // namespace
 
@@ -53,7 +60,9 @@ void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire
 
 void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   ParsedPacket packet;
-  const Decision d = Decide(frame, *current_, &packet);
+  const Decision d = table_ != nullptr
+                         ? DecideTracked(frame, *current_, *table_, now_, &packet)
+                         : Decide(frame, *current_, &packet);
   decisions_.Count(d, wire_length);
   if (wire_length > frame.size()) Bump(counters_.truncated);
   switch (d.verdict) {
@@ -77,6 +86,25 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   }
 }
 
+void DataPath::Sweep(const MapSnapshot& snapshot) {
+  const uint16_t local = snapshot.local_host_id;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now_ - last_sweep_);
+  last_sweep_ = now_;
+  const uint64_t due = static_cast<uint64_t>(table_->slot_count()) *
+                       static_cast<uint64_t>(std::max<int64_t>(elapsed.count(), 0)) /
+                       static_cast<uint64_t>(kSweepPeriod.count());
+  const uint32_t slots =
+      static_cast<uint32_t>(std::clamp<uint64_t>(due, kSweepSlots, table_->slot_count()));
+  table_->Sweep(now_, slots, [&](uint32_t rule, uint32_t bucket) {
+    // Keep the flows of buckets this host owns or still serves while they move.
+    if (!snapshot.serving || rule >= snapshot.rules.size()) return false;
+    const RuleMap& map = snapshot.rules[rule];
+    if (bucket >= map.bucket_owner.size()) return false;
+    return map.bucket_owner[bucket] == local ||
+           (map.moving != nullptr && map.moving->Contains(bucket));
+  });
+}
+
 void DataPath::Run() {
   pollfd fds[2] = {{capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   auto last_stats = std::chrono::steady_clock::now();
@@ -89,16 +117,25 @@ void DataPath::Run() {
     if (fds[1].revents != 0) break;
     for (int i = 0; i < kBatchesPerWake; ++i) {
       // Hold the snapshot for the whole batch: the control side may publish meanwhile.
+      batch_generation_.store(0);  // busy: AppliedGeneration() must not say idle from here
       const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();
+      batch_generation_.store(snapshot->generation);
       current_ = snapshot.get();
+      now_ = std::chrono::steady_clock::now();
       const int n = capture_.Dispatch(kBatch, &DataPath::OnFrame, this);
+      if (table_ != nullptr) Sweep(*snapshot);
       current_ = nullptr;
+      batch_generation_.store(kIdle);
       if (n < 0) {
         Bump(counters_.capture_errors);
         LogWarning("data-path", std::string("capture: ") + capture_.last_error());
         break;
       }
       if (n < kBatch) break;  // the ring is empty
+    }
+    if (table_ != nullptr && ready == 0) {  // idle: the sweep still has to come round
+      now_ = std::chrono::steady_clock::now();
+      Sweep(*snapshots_.Load());
     }
     // Once a second, not per batch: pcap_stats is a system call.
     const auto now = std::chrono::steady_clock::now();

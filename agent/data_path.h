@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "agent/packet_capture.h"
 #include "agent/tun_device.h"
 #include "common/decision.h"
+#include "common/descriptor_table.h"
 #include "common/map_snapshot.h"
 #include "common/status.h"
 
@@ -45,6 +47,17 @@ class DataPath {
   DataPath(const DataPath&) = delete;
   DataPath& operator=(const DataPath&) = delete;
 
+  // Connection tracking (docs/connection-tracking.md): decide with DecideTracked against this
+  // table, which the data path thread then owns (its single writer), and sweep it between
+  // batches. REQUIRES: not started; table outlives the DataPath.
+  void UseDescriptorTable(DescriptorTable* table) { table_ = table; }
+  // The generation of the oldest snapshot a batch may still be deciding by; kIdle when no batch
+  // runs. A caller that published generation g, then reads AppliedGeneration() >= g, knows no
+  // packet is decided by an older map any more (the data path marks itself busy before loading
+  // the snapshot; both sides use sequentially consistent operations).
+  static constexpr uint64_t kIdle = UINT64_MAX;
+  uint64_t AppliedGeneration() const { return batch_generation_.load(); }
+
   // REQUIRES: not started.
   Status Start();
   // Returns after the thread has finished its current batch and exited. Idempotent.
@@ -57,6 +70,7 @@ class DataPath {
   static void OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length);
   void Run();
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);
+  void Sweep(const MapSnapshot& snapshot);
   void Bump(std::atomic<uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1,
                                                 std::memory_order_relaxed); }
 
@@ -67,6 +81,10 @@ class DataPath {
   const bool answer_when_not_serving_;
   // The batch's snapshot, set before each Dispatch; only the data path thread touches it.
   const MapSnapshot* current_ = nullptr;
+  DescriptorTable* table_ = nullptr;
+  std::chrono::steady_clock::time_point now_{};  // read once per batch
+  std::chrono::steady_clock::time_point last_sweep_{};
+  std::atomic<uint64_t> batch_generation_{kIdle};
   DecisionCounters decisions_;
   DataPathCounters counters_;
   int stop_fd_ = -1;  // eventfd that wakes the thread for Stop

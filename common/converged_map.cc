@@ -58,4 +58,18 @@ MapSnapshot ToMapSnapshot(const ConvergedMap& map, std::span<const PortRule> rul
   return snapshot;
 }
 
+MapSnapshot ToMapSnapshot(const ConvergedMap& map, std::span<const PortRule> rules,
+                          std::vector<IpAddress> vips, uint16_t local_host_id, bool serving,
+                          std::span<const std::shared_ptr<const BucketSet>> moving,
+                          std::span<const std::shared_ptr<const BucketSet>> pending) {
+  MapSnapshot snapshot = ToMapSnapshot(map, rules, std::move(vips), local_host_id, serving);
+  for (size_t i = 0; i < snapshot.rules.size() && i < moving.size(); ++i) {
+    if (!snapshot.rules[i].bucket_owner.empty()) snapshot.rules[i].moving = moving[i];
+  }
+  for (size_t i = 0; i < snapshot.rules.size() && i < pending.size(); ++i) {
+    if (!snapshot.rules[i].bucket_owner.empty()) snapshot.rules[i].pending = pending[i];
+  }
+  return snapshot;
+}
+
 }  // namespace nlb

@@ -30,9 +30,9 @@ struct ConvergedMap {
 };
 
 // Only active members own anything: stopped and suspended hosts are members for heartbeats
-// only, and draining ones take no new buckets.
-// TODO(connection tracking): a draining host keeps its moving buckets until it reports them
-// empty; today it simply owns nothing.
+// only, and draining ones take no new buckets. The connections a draining host (or any host
+// that lost buckets) still serves are not the map's business: they travel as moving buckets
+// (MovingBuckets, docs/connection-tracking.md), so the map stays a pure function of the view.
 //   multiple-host rule i: AssignBuckets(active members with their weight for rule i, seed i)
 //   single-host rule:     the active member with the lowest priority value, ties by lower id
 //   default host:         the active member with the lowest id
@@ -46,5 +46,11 @@ ConvergedMap ComputeConvergedMap(std::span<const ViewMember> members,
 // REQUIRES: rules.size() == map.rules.size()
 MapSnapshot ToMapSnapshot(const ConvergedMap& map, std::span<const PortRule> rules,
                           std::vector<IpAddress> vips, uint16_t local_host_id, bool serving);
+// The same with connection tracking's bitsets, per rule (Convergence::MovingSnapshot and
+// PendingSnapshot).
+MapSnapshot ToMapSnapshot(const ConvergedMap& map, std::span<const PortRule> rules,
+                          std::vector<IpAddress> vips, uint16_t local_host_id, bool serving,
+                          std::span<const std::shared_ptr<const BucketSet>> moving,
+                          std::span<const std::shared_ptr<const BucketSet>> pending);
 
 }  // namespace nlb

@@ -1,6 +1,7 @@
 #include "common/convergence.h"
 
 #include <algorithm>
+#include <bit>
 #include <tuple>
 
 namespace nlb {
@@ -59,7 +60,11 @@ Status Convergence::Validate(const ConvergenceConfig& config) {
 }
 
 Convergence::Convergence(ConvergenceConfig config, TimePoint now)
-    : config_(std::move(config)), now_(now), next_send_(now) {
+    : config_(std::move(config)),
+      now_(now),
+      moving_(config_.local_host_id, config_.moving_timeout),
+      next_send_(now) {
+  moving_.SetServing(config_.role == HostRole::kActive || config_.role == HostRole::kDraining);
   pending_cause_ = "start";
   change_started_ = now;
   Recompute(now);
@@ -85,6 +90,7 @@ bool Convergence::Material(const Heartbeat& before, const Heartbeat& after) {
 
 Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
   now_ = std::max(now_, now);
+  if (IsMovingReport(bytes)) return OnMovingReport(bytes);
   Result<Heartbeat> decoded = DecodeHeartbeat(bytes, config_.key, config_.cluster_name);
   if (!decoded.ok()) {
     switch (decoded.status().code()) {
@@ -158,9 +164,80 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
       }
     }
   }
+  if (!it->second.last.moving_in_reports) {
+    const Heartbeat& last = it->second.last;
+    std::vector<BucketSet> per_rule;  // empty vector: no bucket (the common case, kept cheap)
+    if (!last.moving.empty()) per_rule.resize(last.rule_params.size());
+    for (const MovingBucket& m : last.moving) per_rule[m.rule_index].Add(m.bucket);
+    moving_.OnPeerReport(key.first, key.second, last.sequence, last.view_digest, last.map_current,
+                         std::move(per_rule));
+  }
   if (material && !recompute_at_) recompute_at_ = now + config_.period / 50;
   if (indirect_peers_ > 0) Expire(now);
   return Status::Ok();
+}
+
+Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
+  Result<MovingReportPart> decoded =
+      DecodeMovingReportPart(bytes, config_.key, config_.cluster_name);
+  if (!decoded.ok()) {
+    ++counters_.reports_dropped;
+    return decoded.status();
+  }
+  MovingReportPart& part = decoded.value();
+  const PeerKey key{part.report.host_id, part.report.boot_id};
+  if (key.first == config_.local_host_id && key.second == config_.boot_id) {
+    ++counters_.looped_back;
+    return Status::Ok();
+  }
+  // Authentic, but only members' holdings count; a sender becomes a member through heartbeats.
+  if (!IsMember(key.first, key.second)) {
+    ++counters_.reports_dropped;
+    return Status::Error(ErrorCode::kUnavailable,
+                         "moving report from host " + std::to_string(key.first) +
+                             ", which is not a member");
+  }
+  ++counters_.reports_accepted;
+  PendingReport& pending = pending_reports_[key];
+  const uint64_t sequence = part.report.sequence;
+  if (!pending.received.empty() && sequence < pending.report.sequence) {
+    return Status::Ok();  // a straggler of a report already superseded
+  }
+  if (pending.received.empty() || sequence > pending.report.sequence) {
+    pending.report.sequence = sequence;
+    pending.report.view_digest = part.report.view_digest;
+    pending.report.map_current = part.report.map_current;
+    pending.report.rules.assign(config_.rule_modes.size(), BucketSet());
+    pending.received.assign(part.part_count, false);
+    pending.missing = part.part_count;
+  }
+  if (part.part_index >= pending.received.size() || pending.received[part.part_index]) {
+    return Status::Ok();  // a duplicate, or a part count that changed within one report
+  }
+  pending.received[part.part_index] = true;
+  --pending.missing;
+  for (size_t r = 0; r < part.report.rules.size() && r < pending.report.rules.size(); ++r) {
+    pending.report.rules[r] |= part.report.rules[r];
+  }
+  if (pending.missing == 0) {
+    moving_.OnPeerReport(key.first, key.second, pending.report.sequence,
+                         pending.report.view_digest, pending.report.map_current,
+                         std::move(pending.report.rules));
+    pending_reports_.erase(key);
+  }
+  return Status::Ok();
+}
+
+void Convergence::SetLocalConnections(std::span<const BucketSet> per_rule,
+                                      uint64_t applied_generation) {
+  moving_.SetLocalConnections(per_rule, applied_generation);
+}
+
+bool Convergence::HoldsMovingBuckets() const {
+  for (const BucketSet& s : moving_.holding()) {
+    if (!s.Empty()) return true;
+  }
+  return false;
 }
 
 void Convergence::Expire(TimePoint now) {
@@ -317,6 +394,10 @@ void Convergence::Recompute(TimePoint now) {
     SendSoon(now);
   }
   view_ = std::move(view);
+  moving_.RetainMembers(view_);
+  for (auto it = pending_reports_.begin(); it != pending_reports_.end();) {
+    it = IsMember(it->first.first, it->first.second) ? std::next(it) : pending_reports_.erase(it);
+  }
   RecountAgreement(now);
 }
 
@@ -351,11 +432,19 @@ void Convergence::NoteChange(std::string cause, TimePoint now) {
 
 Convergence::Actions Convergence::OnTick(TimePoint now) {
   now_ = std::max(now_, now);
+  if (!ticked_) {
+    // The daemon builds this machine before its heartbeat socket is open; a lone start must
+    // listen its two periods from here, or a host joining a cluster would take every bucket
+    // before it heard anyone (and reset every connection in the cluster).
+    ticked_ = true;
+    if (!map_ && all_agree_since_ && view_.size() == 1) all_agree_since_ = now;
+  }
   if (recompute_at_ && now >= *recompute_at_) Recompute(now);
   if (now >= next_expiry_ || indirect_peers_ > 0) Expire(now);
   Actions actions;
   if (local_kept_out_ && map_) {
     map_.reset();
+    moving_.OnMapDropped();
     actions.map_changed = true;
   }
   // A lone host that has never converged listens a second period before taking everything.
@@ -363,17 +452,39 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
       (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);
   if (!local_kept_out_ && all_agree_since_ && now >= *all_agree_since_ + stability &&
       (!map_ || map_->view_digest != view_digest_)) {
-    map_ = ComputeConvergedMap(view_, config_.rule_modes);
-    map_->generation = ++generation_;
+    ConvergedMap next = ComputeConvergedMap(view_, config_.rule_modes);
+    next.generation = ++generation_;
+    moving_.OnMapAdopted(map_ ? &*map_ : nullptr, next, now);
+    map_ = std::move(next);
     actions.map_changed = true;
+    SendSoon(now);  // the others wait for our report under the new map
   }
   if (change_started_ && converged()) {
     last_cause_ = std::move(pending_cause_);
     last_duration_ = now - *change_started_;
     change_started_.reset();
   }
+  moving_.Tick(now);
+  actions.moving_changed = moving_.TakeChanged();
   if (now >= next_send_) {
-    Result<std::vector<uint8_t>> bytes = EncodeHeartbeat(LocalHeartbeat(now), config_.key);
+    Heartbeat hb = LocalHeartbeat(now);
+    if (hb.moving_in_reports) {
+      MovingReport report;
+      report.cluster_name = config_.cluster_name;
+      report.host_id = config_.local_host_id;
+      report.boot_id = config_.boot_id;
+      report.sequence = hb.sequence;
+      report.view_digest = hb.view_digest;
+      report.map_current = hb.map_current;
+      report.rules = moving_.holding();
+      report.rules.resize(config_.rule_modes.size());
+      Result<std::vector<std::vector<uint8_t>>> parts = EncodeMovingReport(report, config_.key);
+      if (parts.ok()) {
+        counters_.reports_sent += parts->size();
+        actions.moving_reports = std::move(parts).value();
+      }
+    }
+    Result<std::vector<uint8_t>> bytes = EncodeHeartbeat(hb, config_.key);
     // Validate() bounds every field, so encoding cannot fail; if it ever does, skip one beat
     // rather than send garbage.
     if (bytes.ok()) {
@@ -387,7 +498,8 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
 }
 
 TimePoint Convergence::NextWakeup() const {
-  TimePoint next = std::min(next_send_, next_expiry_);
+  TimePoint next = std::min({next_send_, next_expiry_, moving_.NextTimeout()});
+  if (moving_.dirty()) next = std::min(next, now_);  // a report changed the moving buckets
   if (recompute_at_) next = std::min(next, *recompute_at_);
   if (!local_kept_out_ && all_agree_since_ && (!map_ || map_->view_digest != view_digest_)) {
     const Duration stability =
@@ -406,6 +518,22 @@ Heartbeat Convergence::LocalHeartbeat(TimePoint now) {
   hb.sequence = ++sequence_;
   hb.state = StateOfRole(config_.role, converged());
   hb.holds_map = serving();
+  hb.map_current = map_.has_value() && map_->view_digest == view_digest_;
+  size_t moving = 0;
+  for (const BucketSet& s : moving_.holding()) moving += s.Count();
+  if (moving > kMaxMovingBuckets) {
+    hb.moving_in_reports = true;
+  } else {
+    const auto& holding = moving_.holding();
+    for (size_t r = 0; r < holding.size() && r < config_.rule_modes.size(); ++r) {
+      for (uint32_t w = 0; w < BucketSet::kWords; ++w) {
+        for (uint64_t bits = holding[r].word(w); bits != 0; bits &= bits - 1) {
+          const uint32_t b = w * 64 + static_cast<uint32_t>(std::countr_zero(bits));
+          hb.moving.push_back({static_cast<uint16_t>(r), static_cast<uint16_t>(b)});
+        }
+      }
+    }
+  }
   for (const ViewMember& m : view_) hb.members.Add(m.host_id);
   for (const auto& [key, peer] : peers_) {
     if (now < peer.last_heard + Tolerance()) hb.heard.Add(key.first);
@@ -422,6 +550,7 @@ Heartbeat Convergence::LocalHeartbeat(TimePoint now) {
 
 void Convergence::SetRole(HostRole role, TimePoint now) {
   config_.role = role;
+  moving_.SetServing(role == HostRole::kActive || role == HostRole::kDraining);
   Recompute(now);
 }
 

@@ -28,6 +28,8 @@
 #include "common/cluster_view.h"
 #include "common/converged_map.h"
 #include "common/heartbeat.h"
+#include "common/moving_buckets.h"
+#include "common/moving_report.h"
 #include "common/replay_guard.h"
 #include "common/status.h"
 
@@ -53,6 +55,9 @@ struct ConvergenceConfig {
   std::vector<FilteringMode> rule_modes;    // canonical rule order
   std::vector<HostRuleParams> rule_params;  // this host's, aligned with rule_modes
   HostRole role = HostRole::kActive;
+  // Connection tracking: how long at most a bucket stays moving after it changed owner
+  // (docs/connection-tracking.md).
+  std::chrono::milliseconds moving_timeout{300000};
 };
 
 // Every datagram that did not change anything is counted under exactly one reason.
@@ -65,6 +70,9 @@ struct HeartbeatCounters {
   uint64_t replayed = 0;      // old sequence, or a boot superseded by a restart
   uint64_t looped_back = 0;   // our own broadcast coming back
   uint64_t duplicate_id = 0;  // another boot claims our own host id
+  uint64_t reports_sent = 0;      // moving report datagrams
+  uint64_t reports_accepted = 0;  // moving report parts from members
+  uint64_t reports_dropped = 0;   // unparsable, unauthentic, foreign, or from a non-member
 };
 
 struct MemberReport {
@@ -99,6 +107,10 @@ class Convergence {
   struct Actions {
     std::optional<std::vector<uint8_t>> heartbeat;  // broadcast it now
     bool map_changed = false;                       // ConvergedMap() is new: publish a snapshot
+    // Moving reports to broadcast with the heartbeat (before it), when this host holds more
+    // moving buckets than the heartbeat's list takes.
+    std::vector<std::vector<uint8_t>> moving_reports;
+    bool moving_changed = false;  // MovingSnapshot() changed: publish a snapshot
   };
 
   // REQUIRES: Validate(config).ok()
@@ -133,6 +145,24 @@ class Convergence {
   // Set when this host itself is kept out of the cluster, with the reason.
   const std::optional<KeptOutReason>& local_kept_out() const { return local_kept_out_; }
   ConvergenceReport Report() const;
+
+  // Connection tracking. The local table's buckets holding connections, per rule, read after the
+  // data path had applied every snapshot up to map generation applied_generation. Call it before
+  // each OnTick.
+  void SetLocalConnections(std::span<const BucketSet> per_rule, uint64_t applied_generation);
+  // Per rule of the current map: the moving bitset for MapSnapshot::rules[i].moving.
+  const std::vector<std::shared_ptr<const BucketSet>>& MovingSnapshot() {
+    return moving_.Snapshot();
+  }
+  // Per rule: gained buckets that take no new connection yet (MapSnapshot::rules[i].pending).
+  const std::vector<std::shared_ptr<const BucketSet>>& PendingSnapshot() {
+    return moving_.PendingSnapshot();
+  }
+  // Buckets this host still serves after they moved away (per rule), and buckets it owns whose
+  // connections other hosts still serve.
+  uint32_t HoldingBuckets(size_t rule) const { return moving_.HoldingCount(rule); }
+  uint32_t ContestedBuckets(size_t rule) const { return moving_.ContestedCount(rule); }
+  bool HoldsMovingBuckets() const;
   const HeartbeatCounters& counters() const { return counters_; }
 
  private:
@@ -145,6 +175,7 @@ class Convergence {
   using PeerKey = std::pair<uint16_t, uint64_t>;
 
   bool IsMember(uint16_t host_id, uint64_t boot_id) const;
+  Status OnMovingReport(std::span<const uint8_t> bytes);
   // Did the last heartbeat change anything the view is made of (not just liveness)?
   static bool Material(const Heartbeat& before, const Heartbeat& after);
   void Expire(TimePoint now);
@@ -183,6 +214,16 @@ class Convergence {
   size_t agreeing_ = 0;
   std::optional<TimePoint> all_agree_since_;
 
+  // Moving reports being assembled, per sender.
+  struct PendingReport {
+    MovingReport report;
+    std::vector<bool> received;
+    size_t missing = 0;
+  };
+  std::map<PeerKey, PendingReport> pending_reports_;
+  MovingBuckets moving_;
+
+  bool ticked_ = false;  // OnTick ran at least once
   std::optional<ConvergedMap> map_;
   uint64_t generation_ = 0;
   std::optional<TimePoint> change_started_;  // first change not yet agreed on

@@ -40,6 +40,10 @@ std::string_view DecisionReasonName(DecisionReason r) {
       return "not_for_vip";
     case DecisionReason::kMalformed:
       return "malformed";
+    case DecisionReason::kTrackedConnection:
+      return "tracked_connection";
+    case DecisionReason::kMovingOthersConnection:
+      return "moving_others_connection";
     case DecisionReason::kCount:
       break;
   }

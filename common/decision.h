@@ -30,6 +30,9 @@ enum class DecisionReason : uint8_t {
   kNotServing,           // drop: this host is stopped or not converged
   kNotForVip,            // drop: destination is not a VIP (or not IP at all)
   kMalformed,            // drop: ParseFrame failed (see Decision::parse)
+  // Connection tracking (DecideTracked, docs/connection-tracking.md):
+  kTrackedConnection,    // accept: a moving bucket another host owns, a connection this host tracks
+  kMovingOthersConnection,  // drop: a moving bucket this host owns, not a new or tracked connection
   kCount,
 };
 

@@ -13,7 +13,8 @@ namespace {
 
 constexpr uint8_t kMagic[4] = {'N', 'L', 'B', 'H'};
 constexpr uint8_t kFlagHoldsMap = 0x01;
-constexpr uint8_t kKnownFlags = kFlagHoldsMap;
+constexpr uint8_t kFlagMapCurrent = 0x02;
+constexpr uint8_t kKnownFlags = kFlagHoldsMap | kFlagMapCurrent;
 
 Digest Hmac(std::span<const uint8_t> key, std::span<const uint8_t> data) {
   Digest tag{};
@@ -126,6 +127,9 @@ Status CheckEncodable(const Heartbeat& hb) {
   if (hb.moving.size() > kMaxMovingBuckets) {
     return bad("moving: at most " + std::to_string(kMaxMovingBuckets) + " entries");
   }
+  if (hb.moving_in_reports && !hb.moving.empty()) {
+    return bad("moving: a list and moving_in_reports exclude each other");
+  }
   for (const MovingBucket& m : hb.moving) {
     if (m.rule_index >= hb.rule_params.size() || m.bucket >= kBucketCount) {
       return bad("moving: entry {" + std::to_string(m.rule_index) + ", " +
@@ -176,7 +180,8 @@ Result<std::vector<uint8_t>> EncodeHeartbeat(const Heartbeat& hb, std::span<cons
   Writer w;
   w.Bytes(kMagic, sizeof(kMagic));
   w.U8(kHeartbeatVersion);
-  w.U8(hb.holds_map ? kFlagHoldsMap : 0);
+  w.U8(static_cast<uint8_t>((hb.holds_map ? kFlagHoldsMap : 0) |
+                            (hb.map_current ? kFlagMapCurrent : 0)));
   w.U16(0);  // total length, patched below
   w.U8(static_cast<uint8_t>(hb.state));
   w.U8(static_cast<uint8_t>(hb.cluster_name.size()));
@@ -195,7 +200,7 @@ Result<std::vector<uint8_t>> EncodeHeartbeat(const Heartbeat& hb, std::span<cons
     w.U8(static_cast<uint8_t>(p.weight));
     w.U8(static_cast<uint8_t>(p.priority));
   }
-  w.U8(static_cast<uint8_t>(hb.moving.size()));
+  w.U8(hb.moving_in_reports ? kMovingInReports : static_cast<uint8_t>(hb.moving.size()));
   for (const MovingBucket& m : hb.moving) {
     w.U16(m.rule_index);
     w.U16(m.bucket);
@@ -248,6 +253,7 @@ Result<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> bytes, std::span<cons
   if ((flags & ~kKnownFlags) != 0) return Malformed("unknown flags " + std::to_string(flags));
   Heartbeat hb;
   hb.holds_map = (flags & kFlagHoldsMap) != 0;
+  hb.map_current = (flags & kFlagMapCurrent) != 0;
   Reader r(signed_part.subspan(8));
   uint8_t state = 0, name_length = 0, family = 0, count = 0;
   if (!r.U8("state", state)) return r.Truncated();
@@ -298,6 +304,10 @@ Result<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> bytes, std::span<cons
     p.priority = priority;
   }
   if (!r.U8("moving count", count)) return r.Truncated();
+  if (count == kMovingInReports) {
+    hb.moving_in_reports = true;
+    count = 0;
+  }
   if (count > kMaxMovingBuckets) {
     return Malformed("moving count " + std::to_string(count) + " is too large (at most " +
                      std::to_string(kMaxMovingBuckets) + ")");

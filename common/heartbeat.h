@@ -32,6 +32,9 @@ inline constexpr uint16_t kDefaultHeartbeatPort = 2504;
 inline constexpr size_t kMaxClusterNameLength = 63;
 inline constexpr size_t kMaxHeartbeatRules = 128;
 inline constexpr size_t kMaxMovingBuckets = 128;
+// Moving count value meaning "my moving buckets are too many for this list: they travel in the
+// moving report datagrams sent with this heartbeat" (common/moving_report.h).
+inline constexpr uint8_t kMovingInReports = 255;
 inline constexpr size_t kMaxKeptOutReports = 16;
 inline constexpr size_t kHeartbeatTagSize = 32;
 
@@ -55,8 +58,8 @@ enum class KeptOutReason : uint8_t {
 };
 std::string_view KeptOutReasonName(KeptOutReason reason);  // "mismatched rules", "duplicate id"
 
-// A bucket the sender still serves tracked connections in after it moved away (room for
-// connection tracking; empty until then).
+// A bucket the sender still serves tracked connections in after it moved away
+// (docs/connection-tracking.md).
 struct MovingBucket {
   uint16_t rule_index = 0;  // in the canonical rule order; < rule count
   uint16_t bucket = 0;      // < kBucketCount
@@ -79,12 +82,16 @@ struct Heartbeat {
   uint64_t sequence = 0;        // increases with every heartbeat of one boot
   HostState state = HostState::kConverging;
   bool holds_map = false;                   // the sender serves a converged map (flags bit 0)
+  // Flags bit 1: the sender's map is the one of view_digest, so `moving` (or its reports) says
+  // which buckets it still serves under that very map.
+  bool map_current = false;
   HostSet members;                          // the sender's current view
   HostSet heard;                            // hosts the sender heard itself within tolerance
   Digest view_digest{};                     // ViewDigest() of the sender's current view
   Digest config_digest{};                   // the cluster-wide configuration (rules) digest
   std::vector<HostRuleParams> rule_params;  // canonical rule order; weight 0..255, priority 0..255
-  std::vector<MovingBucket> moving;
+  std::vector<MovingBucket> moving;  // empty when moving_in_reports
+  bool moving_in_reports = false;    // moving count kMovingInReports on the wire
   std::vector<KeptOutReport> kept_out;
 
   friend bool operator==(const Heartbeat&, const Heartbeat&) = default;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/bucket_assignment.h"
+#include "common/bucket_set.h"
 #include "common/ip_address.h"
 #include "common/port_rule.h"
 
@@ -23,6 +24,15 @@ struct RuleMap {
   uint16_t single_owner = kNoHost;
   // False when the rule was disabled at run time (nlbctl disable): its traffic drops.
   bool enabled = true;
+  // Multiple-host rules, connection tracking: the buckets whose connections are moving
+  // (docs/connection-tracking.md). For a bucket this host owns: other hosts still serve tracked
+  // connections in it, so this host takes only new connections and its own tracked ones. For a
+  // bucket another host owns: this host still serves its own tracked connections there. Null when
+  // nothing moves.
+  std::shared_ptr<const BucketSet> moving;
+  // Owned moving buckets just gained, whose old owner may still take new connections: this host
+  // takes no SYN there yet. Null when none.
+  std::shared_ptr<const BucketSet> pending;
 };
 
 struct MapSnapshot {

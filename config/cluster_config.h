@@ -34,12 +34,22 @@ struct ControlConfig {
   uint16_t port = 2505;   // TCP; 1..65535
 };
 
+// Connection tracking (docs/connection-tracking.md): the descriptor table and moving buckets.
+struct ConnectionTrackingConfig {
+  uint32_t capacity = 1048576;       // flows; 1024..67108864
+  uint32_t idle_timeout_s = 900;     // 10..604800: an open flow silent this long is forgotten
+  uint32_t close_delay_s = 10;       // 1..600: kept after its FIN or RST, for the last packets
+  uint32_t moving_timeout_s = 300;   // 1..86400: a moved bucket's old owner serves it at most this
+  friend bool operator==(const ConnectionTrackingConfig&, const ConnectionTrackingConfig&) = default;
+};
+
 struct ClusterConfig {
   std::string name;              // [a-z0-9-], 1..32 chars
   std::vector<IpAddress> vips;   // >= 1, unique; kept in the file's order (vips[0] is primary)
   MacMode mac_mode = MacMode::kMulticast;
   HeartbeatConfig heartbeat;
   ControlConfig control;
+  ConnectionTrackingConfig connection_tracking;
   // Canonical order: rules for one VIP before rules for "all" (so the first covering rule is the
   // most specific), then by VIP, protocol (tcp, udp, both), first port. No two rules overlap.
   std::vector<PortRule> port_rules;

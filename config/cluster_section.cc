@@ -96,12 +96,36 @@ void ReadControl(const FieldRef& field, ControlConfig* control, ConfigErrors* er
   }
 }
 
+void ReadConnectionTracking(const FieldRef& field, ConnectionTrackingConfig* tracking,
+                            ConfigErrors* errors) {
+  MappingReader reader(field, {"capacity", "idle_timeout_s", "close_delay_s", "moving_timeout_s"},
+                       errors);
+  struct Bound {
+    const char* name;
+    uint32_t min;
+    uint32_t max;
+    const char* what;
+    uint32_t* value;
+  };
+  const Bound bounds[] = {
+      {"capacity", 1024, 67108864, "a number of flows", &tracking->capacity},
+      {"idle_timeout_s", 10, 604800, "a time in seconds", &tracking->idle_timeout_s},
+      {"close_delay_s", 1, 600, "a time in seconds", &tracking->close_delay_s},
+      {"moving_timeout_s", 1, 86400, "a time in seconds", &tracking->moving_timeout_s},
+  };
+  for (const Bound& b : bounds) {
+    if (!reader.Has(b.name)) continue;
+    if (auto v = ReadUnsigned(reader.Field(b.name), b.min, b.max, b.what, errors)) *b.value = *v;
+  }
+}
+
 }  // namespace
 
 void ReadClusterSection(const FieldRef& section, ClusterConfig* cluster,
                         std::vector<WrittenRule>* rules, ConfigErrors* errors) {
   MappingReader reader(section,
-                       {"name", "vips", "mac_mode", "heartbeat", "control", "port_rules"}, errors);
+                       {"name", "vips", "mac_mode", "heartbeat", "control", "connection_tracking",
+                        "port_rules"}, errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("name")) ReadName(*field, cluster, errors);
   bool vips_ok = false;
@@ -113,6 +137,8 @@ void ReadClusterSection(const FieldRef& section, ClusterConfig* cluster,
   }
   ReadHeartbeat(reader.Field("heartbeat"), &cluster->heartbeat, errors);
   ReadControl(reader.Field("control"), &cluster->control, errors);
+  ReadConnectionTracking(reader.Field("connection_tracking"), &cluster->connection_tracking,
+                         errors);
   *rules = ReadPortRules(reader.Field("port_rules"), vips_ok ? &cluster->vips : nullptr, errors);
 }
 

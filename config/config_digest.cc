@@ -18,6 +18,14 @@ std::string CanonicalClusterText(const ClusterConfig& cluster) {
   out += "heartbeat.port=" + std::to_string(cluster.heartbeat.port) + "\n";
   out += std::string("control.remote=") + (cluster.control.remote ? "true" : "false") + "\n";
   out += "control.port=" + std::to_string(cluster.control.port) + "\n";
+  // Only when set: clusters that never wrote the section keep the digest they had before it
+  // existed, so an upgrade does not split them.
+  const ConnectionTrackingConfig& t = cluster.connection_tracking;
+  if (t != ConnectionTrackingConfig{}) {
+    out += "connection_tracking=" + std::to_string(t.capacity) + "|" +
+           std::to_string(t.idle_timeout_s) + "|" + std::to_string(t.close_delay_s) + "|" +
+           std::to_string(t.moving_timeout_s) + "\n";
+  }
   // Sorted here too, so that a ClusterConfig built by hand (tests, a reload) digests the same
   // as the loader's.
   std::vector<PortRule> rules = cluster.port_rules;

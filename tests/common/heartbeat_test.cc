@@ -122,6 +122,41 @@ TEST(HeartbeatTest, GoldenBytes) {
   EXPECT_EQ(bytes.size(), 218u);
 }
 
+// Connection tracking's additions to version 1: flags bit 1 (map current) and moving count 255
+// (the moving buckets travel in NLBM moving reports). Tag checked with Python's hmac module.
+TEST(HeartbeatTest, GoldenBytesMovingInReports) {
+  Heartbeat hb = Sample();
+  hb.map_current = true;
+  hb.moving.clear();
+  hb.moving_in_reports = true;
+  const std::string golden =
+      "4e4c4248"
+      "01"
+      "03"
+      "00d6"  // version 1, flags: holds map, map current; total length 214
+      "0203776562"
+      "000304c6120003"
+      "0102030405060708"
+      "000000000000002a"
+      "2222222222222222222222222222222222222222222222222222222222222222"
+      "1111111111111111111111111111111111111111111111111111111111111111"
+      "a000000000000000000000000000000000000000000000000000000000000001"
+      "8000000000000000000000000000000000000000000000000000000000000001"
+      "0232010020"
+      "ff"  // moving count 255: see the moving reports
+      "01000702"
+      "0000000000000099"
+      "4bb8b3b7d1cb699a59b5e78d57333d8d0ed9373be8bda0a85744386e012020f5";
+  const std::vector<uint8_t> bytes = Encode(hb);
+  EXPECT_EQ(ToHex(bytes), golden);
+  Result<Heartbeat> decoded = DecodeHeartbeat(bytes, kKey, "web");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded.value(), hb);
+  Heartbeat both = hb;
+  both.moving = {{0, 1}};
+  EXPECT_FALSE(EncodeHeartbeat(both, kKey).ok());
+}
+
 TEST(HeartbeatTest, RoundTrips) {
   Heartbeat v6 = Sample();
   v6.dedicated_address = *IpAddress::Parse("2001:2::7");

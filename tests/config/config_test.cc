@@ -2,6 +2,8 @@
 // be valid; omitted fields take their documented defaults; rules come back in canonical order.
 #include <gtest/gtest.h>
 
+#include "config/config_digest.h"
+
 #include <algorithm>
 #include <ostream>
 #include <string>
@@ -350,6 +352,36 @@ TEST(ConfigLoader, AppliesDefaultsWhenFieldsAreOmitted) {
   EXPECT_EQ(h.rule_params[0].weight, 50u);
   EXPECT_EQ(h.rule_params[0].priority, 7u);  // the host id while it is <= 32
   EXPECT_EQ(config->source_path, "t.yaml");
+}
+
+TEST(ConfigLoader, ConnectionTracking) {
+  const std::string head = "cluster:\n  name: web\n  vips: [198.18.0.100]\n";
+  const std::string host = "host:\n  id: 7\n  interface: eth0\n  dedicated_address: 198.18.1.7\n";
+  Result<NodeConfig> defaults = ParseConfig(head + host, "t.yaml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->cluster.connection_tracking, ConnectionTrackingConfig{});
+  EXPECT_EQ(defaults->cluster.connection_tracking.capacity, 1048576u);
+  EXPECT_EQ(CanonicalClusterText(defaults->cluster).find("connection_tracking"), std::string::npos);
+
+  Result<NodeConfig> set = ParseConfig(
+      head + "  connection_tracking:\n    capacity: 4096\n    idle_timeout_s: 60\n"
+             "    close_delay_s: 5\n    moving_timeout_s: 30\n" + host,
+      "t.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  const ConnectionTrackingConfig& t = set->cluster.connection_tracking;
+  EXPECT_EQ(t.capacity, 4096u);
+  EXPECT_EQ(t.idle_timeout_s, 60u);
+  EXPECT_EQ(t.close_delay_s, 5u);
+  EXPECT_EQ(t.moving_timeout_s, 30u);
+  EXPECT_NE(CanonicalClusterText(set->cluster).find("connection_tracking=4096|60|5|30\n"),
+            std::string::npos);
+
+  Result<NodeConfig> bad = ParseConfig(
+      head + "  connection_tracking:\n    capacity: 10\n    moving_timeout: 3\n" + host, "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cluster.connection_tracking.capacity"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("moving_timeout"), std::string::npos);
 }
 
 TEST(ConfigLoader, RuleDefaultsAndDerivedNames) {

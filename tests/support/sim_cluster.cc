@@ -49,9 +49,14 @@ void SimCluster::Schedule(int index) {
 
 void SimCluster::Tick(int index) {
   Host& host = hosts_[index];
+  if (before_tick_) before_tick_(index);
   Convergence::Actions actions = host.machine->OnTick(now_);
   if (actions.map_changed) ++host.map_changes;
+  for (const std::vector<uint8_t>& report : actions.moving_reports) {
+    network_.Broadcast(index, report, now_);
+  }
   if (actions.heartbeat) network_.Broadcast(index, *actions.heartbeat, now_);
+  if (after_tick_) after_tick_(index, actions);
 }
 
 // Processes every event due by `until` (one event per call of the step callback is not needed:

@@ -56,6 +56,13 @@ class SimCluster {
   // Every map change seen so far, per host index.
   uint64_t map_changes(int index) const { return hosts_[index].map_changes; }
   uint64_t NextBootId() { return 0x1000 + ++boots_; }
+  // Called around every OnTick of a live host, as the daemon's Tick does (connection tracking
+  // feeds the local counts before, and publishes a snapshot after).
+  void SetTickHooks(std::function<void(int)> before,
+                    std::function<void(int, const Convergence::Actions&)> after) {
+    before_tick_ = std::move(before);
+    after_tick_ = std::move(after);
+  }
 
  private:
   struct Host {
@@ -78,6 +85,8 @@ class SimCluster {
   std::priority_queue<Wakeup, std::vector<Wakeup>, std::greater<>> wakeups_;
   TimePoint now_{std::chrono::hours(1)};  // not zero: nothing may depend on the clock's epoch
   uint64_t boots_ = 0;
+  std::function<void(int)> before_tick_;
+  std::function<void(int, const Convergence::Actions&)> after_tick_;
 };
 
 }  // namespace nlb::test

@@ -1,0 +1,247 @@
+// DescriptorTable: the life of a flow (tables of packets and sweeps on simulated time), the
+// full-table policy, per-bucket counts, and a randomized comparison with a plain std::map model
+// that exercises the backward-shift deletion.
+#include "common/descriptor_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/packet.h"
+#include "tests/support/packet_builder.h"
+
+namespace nlb {
+namespace {
+
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+const Clock::time_point kOrigin{std::chrono::hours(1)};
+
+DescriptorTableOptions Options(uint32_t capacity = 1024) {
+  DescriptorTableOptions o;
+  o.capacity = capacity;
+  o.idle_timeout = seconds(900);
+  o.close_delay = seconds(10);
+  o.seed = 42;
+  return o;
+}
+
+FlowKey Key(uint32_t n, uint8_t rule = 0) {
+  const uint8_t client[4] = {198, 19, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  return FlowKey{IpAddress::V4(client), test::Ip("198.18.0.100"),
+                 static_cast<uint16_t>(1024 + n % 60000), 80, rule};
+}
+
+constexpr auto kKeepAll = [](uint32_t, uint32_t) { return true; };
+
+// One flow's life: packets at times (seconds after the origin), then a sweep at `sweep_at`.
+struct LifeCase {
+  std::string name;
+  std::vector<std::pair<int, uint8_t>> packets;  // {time, tcp flags}; the first is Open
+  int sweep_at;
+  bool present;
+};
+
+TEST(DescriptorTableTest, LifeOfAFlow) {
+  const std::vector<LifeCase> cases = {
+      {"open flow stays before the idle timeout", {{0, kTcpSyn}}, 899, true},
+      {"idle timeout removes an open flow", {{0, kTcpSyn}}, 900, false},
+      {"a packet restarts the idle timeout", {{0, kTcpSyn}, {500, kTcpAck}}, 1399, true},
+      {"FIN: kept during the close delay", {{0, kTcpSyn}, {5, kTcpFin | kTcpAck}}, 14, true},
+      {"FIN: removed after the close delay", {{0, kTcpSyn}, {5, kTcpFin | kTcpAck}}, 15, false},
+      {"RST: removed after the close delay", {{0, kTcpSyn}, {5, kTcpRst}}, 15, false},
+      {"packets after FIN push the delay",
+       {{0, kTcpSyn}, {5, kTcpFin | kTcpAck}, {12, kTcpAck}}, 21, true},
+      {"a new SYN reopens a closing flow", {{0, kTcpSyn}, {5, kTcpRst}, {6, kTcpSyn}}, 100, true},
+  };
+  for (const LifeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    DescriptorTable table(Options(), kOrigin);
+    const FlowKey key = Key(7);
+    for (size_t i = 0; i < c.packets.size(); ++i) {
+      const auto at = kOrigin + seconds(c.packets[i].first);
+      const uint8_t flags = c.packets[i].second;
+      if ((flags & (kTcpSyn | kTcpAck)) == kTcpSyn) {
+        const auto result = table.Open(key, 1234, at);
+        EXPECT_EQ(result, i == 0 ? DescriptorTable::OpenResult::kAdded
+                                 : DescriptorTable::OpenResult::kExisting);
+      } else {
+        EXPECT_TRUE(table.Touch(key, flags, at));
+      }
+    }
+    table.Sweep(kOrigin + seconds(c.sweep_at), table.slot_count(), kKeepAll);
+    EXPECT_EQ(table.Contains(key), c.present);
+    EXPECT_EQ(table.Connections(0, 1234), c.present ? 1u : 0u);
+    EXPECT_EQ(table.RuleConnections(0), c.present ? 1u : 0u);
+    EXPECT_EQ(table.size(), c.present ? 1u : 0u);
+  }
+}
+
+TEST(DescriptorTableTest, UntrackedFlowsAreNotTouched) {
+  DescriptorTable table(Options(), kOrigin);
+  EXPECT_FALSE(table.Touch(Key(1), kTcpAck, kOrigin));
+  EXPECT_FALSE(table.Remove(Key(1)));
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.Open(Key(1, kMaxTrackedRules), 1, kOrigin), DescriptorTable::OpenResult::kInvalid);
+  EXPECT_EQ(table.Open(Key(1), kBucketCount, kOrigin), DescriptorTable::OpenResult::kInvalid);
+}
+
+TEST(DescriptorTableTest, KeyIncludesEveryField) {
+  DescriptorTable table(Options(), kOrigin);
+  FlowKey base = Key(1);
+  ASSERT_EQ(table.Open(base, 5, kOrigin), DescriptorTable::OpenResult::kAdded);
+  FlowKey other_port = base;
+  other_port.client_port++;
+  FlowKey other_vip_port = base;
+  other_vip_port.vip_port = 443;
+  FlowKey other_rule = base;
+  other_rule.rule_index = 1;
+  FlowKey other_vip = base;
+  other_vip.vip = test::Ip("198.18.0.101");
+  FlowKey v6 = base;
+  v6.client = test::Ip("2001:2::2:1");
+  for (const FlowKey& k : {other_port, other_vip_port, other_rule, other_vip, v6}) {
+    EXPECT_FALSE(table.Contains(k));
+  }
+  EXPECT_TRUE(table.Contains(base));
+}
+
+TEST(DescriptorTableTest, CountsPerRuleAndBucket) {
+  DescriptorTable table(Options(), kOrigin);
+  for (uint32_t i = 0; i < 10; ++i) ASSERT_NE(table.Open(Key(i, 0), 100 + i % 2, kOrigin), DescriptorTable::OpenResult::kFull);
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_NE(table.Open(Key(i, 3), 100, kOrigin), DescriptorTable::OpenResult::kFull);
+  EXPECT_EQ(table.Connections(0, 100), 5u);
+  EXPECT_EQ(table.Connections(0, 101), 5u);
+  EXPECT_EQ(table.Connections(3, 100), 3u);
+  EXPECT_EQ(table.RuleConnections(0), 10u);
+  EXPECT_EQ(table.RuleConnections(3), 3u);
+  EXPECT_TRUE(table.Remove(Key(0, 0)));
+  EXPECT_EQ(table.Connections(0, 100), 4u);
+  EXPECT_EQ(table.size(), 12u);
+}
+
+TEST(DescriptorTableTest, SweepDropsFlowsOfBucketsNoLongerServed) {
+  DescriptorTable table(Options(), kOrigin);
+  for (uint32_t i = 0; i < 20; ++i) ASSERT_EQ(table.Open(Key(i), i, kOrigin), DescriptorTable::OpenResult::kAdded);
+  const uint32_t removed = table.Sweep(kOrigin, table.slot_count(),
+                                       [](uint32_t, uint32_t bucket) { return bucket % 2 == 0; });
+  EXPECT_EQ(removed, 10u);
+  for (uint32_t i = 0; i < 20; ++i) EXPECT_EQ(table.Contains(Key(i)), i % 2 == 0) << i;
+  EXPECT_EQ(table.counters().removed_moved.load(), 10u);
+}
+
+TEST(DescriptorTableTest, SweepIsAmortized) {
+  DescriptorTable table(Options(1000), kOrigin);
+  for (uint32_t i = 0; i < 1000; ++i) ASSERT_NE(table.Open(Key(i), 1, kOrigin), DescriptorTable::OpenResult::kFull);
+  const auto late = kOrigin + seconds(1000);
+  uint32_t removed = 0;
+  int calls = 0;
+  while (table.size() > 0) {
+    removed += table.Sweep(late, 64, kKeepAll);
+    ASSERT_LT(++calls, 1000);
+  }
+  EXPECT_EQ(removed, 1000u);
+  EXPECT_LE(calls, static_cast<int>(table.slot_count() / 64 + 2));
+}
+
+// Full: closing flows are evicted first (the one seen longest ago), then expired ones; with
+// nothing evictable the new flow is refused and counted.
+TEST(DescriptorTableTest, FullTablePolicy) {
+  struct Case {
+    std::string name;
+    std::vector<int> closing_at;  // indexes of flows closed (at time 10 + index)
+    int new_flow_at;              // seconds
+    DescriptorTable::OpenResult result;
+    int evicted;                  // index of the flow that must be gone, -1 none
+  };
+  const std::vector<Case> cases = {
+      {"nothing evictable: refused", {}, 20, DescriptorTable::OpenResult::kFull, -1},
+      {"one closing flow: evicted", {5}, 20, DescriptorTable::OpenResult::kEvicted, 5},
+      {"oldest closing flow first", {9, 3, 7}, 20, DescriptorTable::OpenResult::kEvicted, 3},
+      {"expired open flow when none closes", {}, 1000, DescriptorTable::OpenResult::kEvicted, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    // 16 flows fill the smallest table, whose 32 slots all lie in one probe window.
+    DescriptorTable table(Options(16), kOrigin);
+    for (int i = 0; i < 16; ++i) {
+      ASSERT_EQ(table.Open(Key(i), 1, kOrigin + seconds(i)), DescriptorTable::OpenResult::kAdded);
+    }
+    for (int i : c.closing_at) table.Touch(Key(i), kTcpFin, kOrigin + seconds(10 + i));
+    EXPECT_EQ(table.Open(Key(100), 1, kOrigin + seconds(c.new_flow_at)), c.result);
+    EXPECT_EQ(table.size(), 16u);
+    if (c.evicted >= 0) {
+      EXPECT_FALSE(table.Contains(Key(c.evicted)));
+      EXPECT_TRUE(table.Contains(Key(100)));
+      EXPECT_EQ(table.counters().evicted.load(), 1u);
+    } else {
+      EXPECT_FALSE(table.Contains(Key(100)));
+      EXPECT_EQ(table.counters().table_full.load(), 1u);
+    }
+    EXPECT_EQ(table.Connections(0, 1), 16u);
+  }
+}
+
+// Random operations against a std::map model: membership and counts always agree.
+TEST(DescriptorTableTest, AgreesWithAModel) {
+  DescriptorTableOptions options = Options(2000);
+  options.idle_timeout = seconds(1 << 30);  // nothing expires, so nothing is evicted
+  DescriptorTable table(options, kOrigin);
+  std::map<uint32_t, std::tuple<uint32_t, bool, int>> model;  // flow -> bucket, closing, last seen
+  std::mt19937 rng(7);
+  int now = 0;
+  for (int step = 0; step < 200000; ++step) {
+    const uint32_t flow = rng() % 3000;
+    const uint32_t bucket = flow % 97;
+    const auto at = kOrigin + seconds(now);
+    switch (rng() % 8) {
+      case 0:
+      case 1:
+      case 2: {
+        const auto r = table.Open(Key(flow), bucket, at);
+        if (r == DescriptorTable::OpenResult::kAdded || r == DescriptorTable::OpenResult::kExisting) {
+          model[flow] = {bucket, false, now};
+        }
+        ASSERT_NE(r, DescriptorTable::OpenResult::kEvicted);  // nothing closes or expires in time
+        break;
+      }
+      case 3:
+      case 4: {
+        const bool tracked = model.contains(flow);
+        ASSERT_EQ(table.Touch(Key(flow), kTcpAck, at), tracked);
+        if (tracked) std::get<2>(model[flow]) = now;
+        break;
+      }
+      case 5:
+      case 6:
+        ASSERT_EQ(table.Remove(Key(flow)), model.erase(flow) == 1);
+        break;
+      case 7:
+        ++now;
+        break;
+    }
+    if (step % 997 == 0) {
+      ASSERT_EQ(table.size(), model.size());
+      for (uint32_t f = 0; f < 3000; f += 7) ASSERT_EQ(table.Contains(Key(f)), model.contains(f)) << f;
+      std::map<uint32_t, uint32_t> per_bucket;
+      for (const auto& [f, v] : model) ++per_bucket[std::get<0>(v)];
+      for (uint32_t b = 0; b < 97; ++b) ASSERT_EQ(table.Connections(0, b), per_bucket[b]) << b;
+    }
+  }
+  EXPECT_EQ(table.counters().table_full.load(), 0u);
+}
+
+TEST(DescriptorTableTest, MemoryPerFlow) {
+  DescriptorTable table(Options(1048576), kOrigin);
+  EXPECT_EQ(sizeof(DescriptorTable::Entry), 44u);
+  EXPECT_EQ(table.slot_count(), 2097152u);
+  // 44 bytes x 2 slots = 88 bytes per flow, plus 8 MiB of per-bucket counts.
+  EXPECT_LT(table.memory_bytes(), 1048576u * 88 + 9u * 1024 * 1024);
+}
+
+}  // namespace
+}  // namespace nlb
