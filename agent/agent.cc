@@ -452,11 +452,8 @@ std::string Agent::HandleControl(const std::vector<std::string>& words,
     if (role_ == HostRole::kStopped) {
       return Refusal(host, "already", "host " + std::to_string(host) + " is already stopped");
     }
-    std::string reply = SetRole(HostRole::kDraining, "draining");
-    // TODO(connection tracking): stop when the host's last tracked connection ends. Until the
-    // agent tracks connections there is none to wait for, so the drain ends at once.
-    if (role_ == HostRole::kDraining) SetRole(HostRole::kStopped, "stopped (drained)");
-    return reply;
+    // The host stops by itself once its last tracked connection ends (CompleteDrainstop).
+    return SetRole(HostRole::kDraining, "draining");
   }
   if (command == "suspend") {
     if (suspended_) return Refusal(host, "already", "host is already suspended");
