@@ -433,7 +433,8 @@ std::string Agent::HandleControl(const std::vector<std::string>& words,
     return Refusal(host, "invalid", s.message());
   }
   const std::string& command = words.front();
-  const bool reads_only = command == "query" || command == "params" || command == "report";
+  const bool reads_only =
+      command == "query" || command == "params" || command == "display" || command == "report";
   if (origin.remote() && suspended_ && !reads_only && command != "resume") {
     ++refused_remote_;
     LogWarning("control", "refused '" + command + "' from " + origin.peer.ToString() +
@@ -444,7 +445,7 @@ std::string Agent::HandleControl(const std::vector<std::string>& words,
                        "resume");
   }
   if (command == "query") return Query();
-  if (command == "params") return Params();
+  if (command == "params" || command == "display") return Params();
   if (command == "report") return Report();
   if (command == "start") return SetRole(HostRole::kActive, "started");
   if (command == "stop") return SetRole(HostRole::kStopped, "stopped");

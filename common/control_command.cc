@@ -16,6 +16,8 @@ constexpr std::array kCommands = {
     ControlCommand{"params", Arg::kNone, true, false,
                    "show the effective configuration and recent events",
                    "The configuration the agent runs with (after defaults) and its recent events."},
+    ControlCommand{"display", Arg::kNone, true, false, "the same as params (wlbs display)",
+                   "The configuration the agent runs with (after defaults) and its recent events."},
     ControlCommand{"report", Arg::kNone, true, false, "show counters",
                    "Buckets owned per port rule, packets and bytes per decision reason, and every "
                    "error counter (including refused remote control handshakes)."},
