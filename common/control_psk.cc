@@ -1,17 +1,14 @@
 #include "common/control_psk.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "common/hmac_sha256.h"
 
 namespace nlb {
 
 ControlPsk DeriveControlPsk(std::string_view cluster_key) {
-  ControlPsk psk{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), cluster_key.data(), static_cast<int>(cluster_key.size()),
-       reinterpret_cast<const unsigned char*>(kControlPskLabel.data()), kControlPskLabel.size(),
-       psk.data(), &length);
-  return psk;
+  const auto bytes = [](std::string_view s) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  return HmacSha256(bytes(cluster_key), bytes(kControlPskLabel));
 }
 
 }  // namespace nlb

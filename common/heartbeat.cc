@@ -1,12 +1,10 @@
 #include "common/heartbeat.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <cstring>
 
 #include "common/flow_hash.h"
+
+#include "common/hmac_sha256.h"
 
 namespace nlb {
 namespace {
@@ -15,14 +13,6 @@ constexpr uint8_t kMagic[4] = {'N', 'L', 'B', 'H'};
 constexpr uint8_t kFlagHoldsMap = 0x01;
 constexpr uint8_t kFlagMapCurrent = 0x02;
 constexpr uint8_t kKnownFlags = kFlagHoldsMap | kFlagMapCurrent;
-
-Digest Hmac(std::span<const uint8_t> key, std::span<const uint8_t> data) {
-  Digest tag{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), tag.data(),
-       &length);
-  return tag;
-}
 
 class Writer {
  public:
@@ -215,7 +205,7 @@ Result<std::vector<uint8_t>> EncodeHeartbeat(const Heartbeat& hb, std::span<cons
   const size_t total = out.size() + kHeartbeatTagSize;
   out[6] = static_cast<uint8_t>(total >> 8);
   out[7] = static_cast<uint8_t>(total);
-  const Digest tag = Hmac(key, out);
+  const Digest tag = HmacSha256(key, out);
   out.insert(out.end(), tag.begin(), tag.end());
   return std::move(out);
 }
@@ -242,9 +232,8 @@ Result<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> bytes, std::span<cons
                      std::to_string(kMaxHeartbeatSize));
   }
   const std::span<const uint8_t> signed_part = bytes.first(length - kHeartbeatTagSize);
-  const Digest expected_tag = Hmac(key, signed_part);
-  if (CRYPTO_memcmp(expected_tag.data(), bytes.data() + signed_part.size(), kHeartbeatTagSize) !=
-      0) {
+  const Digest expected_tag = HmacSha256(key, signed_part);
+  if (!TagMatches(expected_tag, bytes.subspan(signed_part.size()))) {
     return Status::Error(ErrorCode::kAuthentication,
                          "heartbeat HMAC does not match (wrong cluster key or altered bytes)");
   }

@@ -1,11 +1,9 @@
 #include "common/moving_report.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <bit>
 #include <cstring>
+
+#include "common/hmac_sha256.h"
 
 namespace nlb {
 namespace {
@@ -19,14 +17,6 @@ constexpr size_t kFixedSize = 9;  // magic, version, flags, length, name length
 // section count.
 constexpr size_t kHeaderTail = 2 + 8 + 8 + 32 + 1 + 1 + 1 + 1;
 constexpr size_t kMaxSectionSize = 4 + 8 * kWordsPerGroup;
-
-Digest Hmac(std::span<const uint8_t> key, std::span<const uint8_t> data) {
-  Digest tag{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), tag.data(),
-       &length);
-  return tag;
-}
 
 void Put16(std::vector<uint8_t>& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
@@ -122,7 +112,7 @@ Result<std::vector<std::vector<uint8_t>>> EncodeMovingReport(const MovingReport&
     const size_t total = d.size() + kHeartbeatTagSize;
     d[6] = static_cast<uint8_t>(total >> 8);
     d[7] = static_cast<uint8_t>(total);
-    const Digest tag = Hmac(key, d);
+    const Digest tag = HmacSha256(key, d);
     d.insert(d.end(), tag.begin(), tag.end());
     out.push_back(std::move(d));
   }
@@ -146,8 +136,8 @@ Result<MovingReportPart> DecodeMovingReportPart(std::span<const uint8_t> bytes,
                      std::to_string(kMaxMovingReportSize) + ")");
   }
   const std::span<const uint8_t> body = bytes.first(length - kHeartbeatTagSize);
-  const Digest tag = Hmac(key, body);
-  if (CRYPTO_memcmp(tag.data(), bytes.data() + body.size(), kHeartbeatTagSize) != 0) {
+  const Digest tag = HmacSha256(key, body);
+  if (!TagMatches(tag, bytes.subspan(body.size()))) {
     return Status::Error(ErrorCode::kAuthentication,
                          "moving report HMAC does not match (wrong cluster key or altered bytes)");
   }
