@@ -13,7 +13,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNLB_WERROR=ON >
 cmake --build build -j"$jobs"
 
 echo "== build: Sanitize (ASan + UBSan), -Werror"
-cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DNLB_WERROR=ON >/dev/null
+cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DNLB_WERROR=ON \
+  -DNLB_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-sanitize -j"$jobs"
 
 echo "== unit tests under ASan + UBSan"
