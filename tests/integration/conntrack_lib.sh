@@ -13,6 +13,11 @@ SIZE=2000000
 downloads() {
   local dir=$STATE/$1 url=${2:-http://$VIP/big} k
   mkdir -p "$dir"
+  # curl --limit-rate only slows its reading: with the default receive buffer (up to 6 MB) the
+  # whole 2 MB crosses the network in a blink and sits in the client's socket, so a move a second
+  # later meets no traffic but a few window updates and the close. A small receive buffer (this
+  # namespace only) makes the server's sending follow curl's reading: traffic all along.
+  in_client 1 sysctl -qw net.ipv4.tcp_rmem="4096 16384 65536"
   for k in $(seq 1 "$DOWNLOADS"); do
     ( rc=0
       out=$(in_client 1 curl -s -o /dev/null -D "$dir/$k.headers" -w '%{size_download}' \

@@ -23,6 +23,9 @@ note "3 hosts converged"
 downloads() {
   local dir=$STATE/$1 k
   mkdir -p "$dir"
+  # A small receive buffer makes the server's sending follow curl's --limit-rate reading; with
+  # the default one the 2 MB would cross the network at once and wait in the client's socket.
+  in_client 1 sysctl -qw net.ipv4.tcp_rmem="4096 16384 65536"
   for k in $(seq 1 "$DOWNLOADS"); do
     ( rc=0
       out=$(in_client 1 curl -s -o /dev/null -D "$dir/$k.headers" -w '%{size_download}' \
