@@ -62,11 +62,13 @@ ctl 2 drain 80
 expect_rc 0 "drain 80 on host 2"
 wait_until 10 "host 2 gave web's buckets away" owns_none 2
 wait_until 10 "the cluster converged on the drain" converged_all 1,2,3
+held=$(holding 2)
+[ "$held" -gt 0 ] || fail "host 2 holds no bucket with a running download: the drain moved nothing alive"
 sleep 1  # the old owner's report under the new map lets the new owners take new connections
 out=$(quick 40)
 grep -qx FAILED <<<"$out" && fail "a request failed while host 2 drains web"
 grep -qx 2 <<<"$out" && fail "a new connection reached host 2 while it drains web"
-note "host 2 drains web (holding $(holding 2) buckets with connections): new connections avoid it"
+note "host 2 drains web (holding $held buckets with connections): new connections avoid it"
 wait_until 90 "the drain's downloads finished" finished drain
 judge drain
 # A closed flow counts for its close delay (10 s), then the sweep (5 s) removes it.
