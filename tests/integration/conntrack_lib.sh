@@ -1,27 +1,24 @@
 # Shared by conntrack_moves_test.sh and tests/bench/conntrack_resets_bench.sh, on top of
-# datapath_lib.sh: slow downloads (curl --limit-rate of the lab's 2 MB /big) started in the
-# background from client 1, and their results judged afterwards. Every download is bounded by
+# datapath_lib.sh: slow downloads (the lab's /slow: 2 MB that nginx sends at 200 kB/s, about 10 s
+# of traffic on the wire) started in the background from client 1, and their results judged
+# afterwards. (curl --limit-rate would not do: it slows only curl's reading, and the 2 MB would
+# cross the network within a second and wait in the client's socket, so a later move would meet
+# an idle connection.) Every download is bounded by
 # --max-time; a download that makes no progress for 8 s is a stall (curl exit 28).
 source "$(dirname "${BASH_SOURCE[0]}")/datapath_lib.sh"
 
 DOWNLOADS=${DOWNLOADS:-24}
-RATE=${RATE:-200k}
 SIZE=2000000
 
 # downloads NAME [URL]: starts $DOWNLOADS slow downloads; each writes $STATE/NAME/K.result
-# ("curl-exit bytes") and K.headers.
+# ("curl-exit bytes client-port") and K.headers.
 downloads() {
-  local dir=$STATE/$1 url=${2:-http://$VIP/big} k
+  local dir=$STATE/$1 url=${2:-http://$VIP/slow} k
   mkdir -p "$dir"
-  # curl --limit-rate only slows its reading: with the default receive buffer (up to 6 MB) the
-  # whole 2 MB crosses the network in a blink and sits in the client's socket, so a move a second
-  # later meets no traffic but a few window updates and the close. A small receive buffer (this
-  # namespace only) makes the server's sending follow curl's reading: traffic all along.
-  in_client 1 sysctl -qw net.ipv4.tcp_rmem="4096 16384 65536"
   for k in $(seq 1 "$DOWNLOADS"); do
     ( rc=0
-      out=$(in_client 1 curl -s -o /dev/null -D "$dir/$k.headers" -w '%{size_download}' \
-              --limit-rate "$RATE" --max-time 60 --speed-limit 1000 --speed-time 8 "$url") || rc=$?
+      out=$(in_client 1 curl -s -o /dev/null -D "$dir/$k.headers" -w '%{size_download} %{local_port}' \
+              --max-time 60 --speed-limit 1000 --speed-time 8 "$url") || rc=$?
       echo "$rc ${out:-0}" >"$dir/$k.result" ) &
   done
 }
@@ -38,7 +35,7 @@ broken() {
   local dir=$STATE/$1 k rc size host bad=0 spread=""
   declare -A per_host=()
   for k in $(seq 1 "$DOWNLOADS"); do
-    read -r rc size <"$dir/$k.result"
+    read -r rc size _ <"$dir/$k.result"
     host=$(host_of "$dir/$k.headers")
     per_host[${host:-none}]=$(( ${per_host[${host:-none}]:-0} + 1 ))
     if [ "$rc" != 0 ] || [ "$size" != "$SIZE" ]; then
