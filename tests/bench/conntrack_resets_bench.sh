@@ -141,6 +141,8 @@ cluster_reload() {  # cluster_reload RULES
 run nlbd-reload "http://$VIP/slow" cluster_reload r-8081
 wait_until 15 "converged after the reload" converged_all 1,2,3
 run nlbd-reload-renumber "http://$VIP/slow" cluster_reload r-insert
+grep -q "reload renumbered rule web (0 -> 1)" "$STATE/logs/nlbd-h1.log" ||
+  fail "host 1 did not warn that the reload renumbered web"
 wait_until 15 "converged after the reload" converged_all 1,2,3
 drainstop() { ctl 3 drainstop; expect_rc 0 "drainstop of host 3"; }
 run nlbd-drainstop "http://$VIP/slow" drainstop
