@@ -111,7 +111,7 @@ done
 wait_until 10 "converged on the new rules" converged_all 1,2,3
 tracked=$(( $(report_of 1 "r['connections']['rules'][0]['tracked']") + $(report_of 2 "r['connections']['rules'][0]['tracked']") + $(report_of 3 "r['connections']['rules'][0]['tracked']") ))
 [ "$tracked" -ge "$DOWNLOADS" ] || fail "web tracks $tracked connections after the reload, fewer than the $DOWNLOADS running"
-out=$(quick 30 "http://$VIP:8081/")
+out=$(quick 40 "http://$VIP:8081/")
 grep -qx FAILED <<<"$out" && fail "a request to 8081 failed after the reload"
 [ "$(sort -u <<<"$out" | wc -l)" -eq 3 ] || fail "8081 not served by all 3 hosts: $(sort <<<"$out" | uniq -c | tr '\n' ' ')"
 note "reload --cluster added alt8081: web still tracks $tracked connections, 8081 served by hosts 1,2,3"
