@@ -412,6 +412,17 @@ Status Agent::Reload() {
   NodeConfig& next = prepared.value();
   const ClusterConfig& cur = config_.cluster;
   const bool rules_changed = next.cluster.port_rules != cur.port_rules;
+  // Tracking and the assignment's seed are keyed by rule index: a kept rule whose index changes
+  // loses its connections' protection (docs/connection-tracking.md, "Reloads that renumber a
+  // rule"). Said where the operator looks, since the reload itself is legitimate.
+  std::string renumbered;
+  for (size_t i = 0; i < cur.port_rules.size(); ++i) {
+    for (size_t j = 0; j < next.cluster.port_rules.size(); ++j) {
+      if (i == j || next.cluster.port_rules[j] != cur.port_rules[i]) continue;
+      renumbered += (renumbered.empty() ? "" : ", ") + cur.port_rules[i].name + " (" +
+                    std::to_string(i) + " -> " + std::to_string(j) + ")";
+    }
+  }
   config_ = std::move(next);
   if (rules_changed) rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
   convergence_->SetRules(ClusterDigest(config_.cluster), RuleModes(config_.cluster),
@@ -421,6 +432,13 @@ Status Agent::Reload() {
                            DigestHex(ClusterDigest(config_.cluster)).substr(0, 12) + ")";
   LogNotice("reload", line);
   NoteEvent(line);
+  if (!renumbered.empty()) {
+    const std::string warning = "reload renumbered rule " + renumbered +
+                                ": connections under it may break while its buckets move "
+                                "(add rules that sort after the existing ones)";
+    LogWarning("reload", warning);
+    NoteEvent(warning);
+  }
   Tick();
   ScheduleTick();
   return Status::Ok();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Connections survive convergence (docs/connection-tracking.md), with real nlbd, nginx and curl:
-# slow downloads (2 MB at 200 kB/s, about 10 s each) spread over the hosts keep running while
+# slow downloads (the lab's /slow: 2 MB that nginx sends at 200 kB/s, about 10 s each) spread
+# over the hosts keep running while
 #   1. a fourth host joins: every download finishes whole, new connections reach host 4;
 #   2. host 2 is drainstopped: every download finishes whole, no new connection reaches host 2,
 #      and host 2 stops by itself once its last connection closed;
@@ -9,7 +10,6 @@
 source "$(dirname "$0")/lib.sh"
 
 DOWNLOADS=${DOWNLOADS:-24}
-RATE=${RATE:-200k}
 SIZE=2000000
 
 lab_start 4
@@ -26,8 +26,8 @@ downloads() {
   for k in $(seq 1 "$DOWNLOADS"); do
     ( rc=0
       out=$(in_client 1 curl -s -o /dev/null -D "$dir/$k.headers" -w '%{size_download}' \
-              --limit-rate "$RATE" --max-time 60 --speed-limit 1000 --speed-time 8 \
-              http://198.18.0.100/big) || rc=$?
+              --max-time 60 --speed-limit 1000 --speed-time 8 \
+              http://198.18.0.100/slow) || rc=$?
       echo "$rc ${out:-0}" >"$dir/$k.result" ) &
   done
 }
