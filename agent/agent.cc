@@ -455,8 +455,10 @@ std::string Agent::HandleControl(const std::vector<std::string>& words,
       command == "query" || command == "params" || command == "display" || command == "report";
   if (origin.remote() && suspended_ && !reads_only && command != "resume") {
     ++refused_remote_;
-    LogWarning("control", "refused '" + command + "' from " + origin.peer.ToString() +
-                              ": this host is suspended");
+    const std::string line = "refused '" + command + "' from " + origin.peer.ToString() +
+                             ": this host is suspended";
+    LogWarning("control", line);
+    NoteEvent(line);
     return Refusal(host, "refused",
                    "host " + std::to_string(host) +
                        " is suspended: remotely it answers only query, params, report and "
