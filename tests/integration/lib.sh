@@ -86,3 +86,19 @@ members_are() {
   got=$(control "$1" query | json "'%s %s' % (r['converged'], ','.join(str(m['id']) for m in r['members']))")
   [ "$got" = "True $2" ]
 }
+
+# start_web_cluster N [host_config options...]: hosts 1..N each get a config, nginx and nlbd;
+# returns once every host is converged with all N.
+start_web_cluster() {
+  local n=$1; shift
+  local i all
+  all=$(seq -s, 1 "$n")
+  for i in $(seq 1 "$n"); do
+    host_config "$i" "$@"
+    "$LAB" web --run "$RUN" --host "$i"
+    start_agent "$i"
+  done
+  for i in $(seq 1 "$n"); do
+    wait_until 15 "host $i converged with $all" members_are "$i" "$all"
+  done
+}

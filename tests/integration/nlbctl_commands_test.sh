@@ -6,12 +6,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nlbctl_lib.sh"
 
 lab_start 3
-for i in 1 2 3; do
-  host_config "$i" --period-ms 200 --tolerance 3
-  "$LAB" web --run "$RUN" --host "$i"
-  start_agent "$i"
-done
-for i in 1 2 3; do wait_until 15 "host $i converged with 1,2,3" members_are "$i" "1,2,3"; done
+start_web_cluster 3 --period-ms 200 --tolerance 3
 wait_until 10 "a request through the VIP" curl_ok
 
 # states_are I "1:converged,2:stopped,...": host I's view of every member's state.
