@@ -337,7 +337,57 @@ void Agent::PublishSnapshot() {
     snapshot->local_host_id = config_.host.id;
     snapshot->vips = config_.cluster.vips;
   }
+  UpdateFastPath(snapshot.get());
   snapshots_.Publish(std::move(snapshot));
+}
+
+void Agent::UpdateFastPath(MapSnapshot* snapshot) {
+  if (!diversion_) return;
+  std::vector<FastPathRule> next;
+  if (config_.host.kernel_fast_path && !fast_path_failed_) next = ComputeFastPath(*snapshot);
+  // fast_installed_ keeps the non-empty entries only, so that it survives a reload that
+  // reorders the rules; aligned() lays entries out along snapshot->rules again.
+  std::erase_if(next, [](const FastPathRule& f) { return f.Empty(); });
+  auto aligned = [&](const std::vector<FastPathRule>& fast) {
+    std::vector<FastPathRule> out(snapshot->rules.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i].rule = snapshot->rules[i].rule;
+      for (const FastPathRule& f : fast) {
+        if (f.rule == out[i].rule) out[i] = f;
+      }
+    }
+    return out;
+  };
+  if (next == fast_installed_) {
+    AttachFastPath(*snapshot, aligned(next));
+    return;
+  }
+  // The kernel switches atomically, but not at the same instant as the data path's snapshot.
+  // In between, the data path leaves to the kernel only what both the old and the new chain
+  // deliver: a packet may then be delivered twice (TCP and UDP take a duplicate), never lost.
+  auto between = std::make_shared<MapSnapshot>(*snapshot);
+  AttachFastPath(*between, aligned(IntersectFastPath(aligned(next), fast_installed_)));
+  snapshots_.Publish(std::move(between));
+  // nft needs every rule, in the snapshot's order of precedence.
+  Status s = diversion_->UpdateFastPath(aligned(next));
+  if (s.ok()) {
+    fast_installed_ = std::move(next);
+    AttachFastPath(*snapshot, aligned(fast_installed_));
+    return;
+  }
+  ++fast_path_errors_;
+  fast_path_failed_ = true;
+  std::string line = "kernel fast path off until the next reload, the data path delivers "
+                     "everything: " + s.message();
+  // The kernel kept its old chain, whose owners may no longer be this host's: remove it.
+  if (Status t = diversion_->UpdateFastPath({}); t.ok()) {
+    fast_installed_.clear();
+  } else {
+    line += "; removing the old fast path failed too: " + t.message();
+  }
+  LogError("datapath", line);
+  NoteEvent(line);
+  AttachFastPath(*snapshot, aligned(IntersectFastPath(aligned({}), fast_installed_)));
 }
 
 void Agent::NoteEvent(std::string event) {
@@ -424,6 +474,7 @@ Status Agent::Reload() {
     }
   }
   config_ = std::move(next);
+  fast_path_failed_ = false;  // a reload tries the kernel fast path again
   if (rules_changed) rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
   convergence_->SetRules(ClusterDigest(config_.cluster), RuleModes(config_.cluster),
                          EffectiveRuleParams(), std::chrono::steady_clock::now());
@@ -727,6 +778,19 @@ std::string Agent::Report() const {
   w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
   w.Key("announcements").Uint(responder_->announcements()).EndObject();
   w.Key("delivered").Uint(p.delivered.load());
+  // The kernel fast path: packets the data path decided the kernel delivers, and the kernel's
+  // own count of those it did (equal while the map is steady and the capture lost nothing).
+  w.Key("fast_path").BeginObject();
+  w.Key("enabled").Bool(config_.host.kernel_fast_path && !fast_path_failed_);
+  w.Key("decided").Uint(p.kernel_delivered.load());
+  if (auto kernel = diversion_->FastPathPackets(); kernel.ok()) {
+    w.Key("kernel_packets").Uint(kernel.value());
+  } else {
+    w.Key("kernel_packets").Null();
+  }
+  uint64_t buckets = 0;
+  for (const FastPathRule& f : fast_installed_) buckets += f.buckets.Count();
+  w.Key("kernel_buckets").Uint(buckets).Key("errors").Uint(fast_path_errors_).EndObject();
   // Connection tracking: this host's tracked connections and its moving buckets per rule.
   const DescriptorTableCounters& t = table_->counters();
   w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());

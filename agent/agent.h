@@ -62,6 +62,9 @@ class Agent {
   void Tick();
   void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
   void PublishSnapshot();
+  // Moves the kernel fast path to what *snapshot allows and attaches to it what the kernel now
+  // delivers; may publish an intermediate snapshot for the switch (see the definition).
+  void UpdateFastPath(MapSnapshot* snapshot);
   // Connection tracking: hands the table's per-bucket counts to convergence (at most every
   // 100 ms), and stops a draining host once it serves no connection any more.
   void FeedLocalConnections();
@@ -100,6 +103,11 @@ class Agent {
   std::chrono::steady_clock::time_point last_connections_feed_{};
   std::unique_ptr<ClusterMacBinding> mac_binding_;
   std::unique_ptr<IngressDiversion> diversion_;
+  // Kernel fast path: what the diversion's chain delivers now (aligned with the rules of the
+  // snapshot it was computed from); disabled after an nft failure until the next reload.
+  std::vector<FastPathRule> fast_installed_;
+  bool fast_path_failed_ = false;
+  uint64_t fast_path_errors_ = 0;
   std::unique_ptr<PacketCapture> capture_;
   std::unique_ptr<TunDevice> tun_;
   std::unique_ptr<NeighbourResponder> responder_;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "agent/log.h"
+#include "common/fast_path.h"
 #include "common/tracked_decision.h"
 
 namespace nlb::agent {
@@ -67,6 +68,12 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   if (wire_length > frame.size()) Bump(counters_.truncated);
   switch (d.verdict) {
     case Verdict::kAccept:
+      // The kernel fast path delivered it already (common/fast_path.h).
+      if (d.rule_index >= 0 &&
+          FastPathDelivers(current_->rules[static_cast<size_t>(d.rule_index)], packet, d)) {
+        Bump(counters_.kernel_delivered);
+        break;
+      }
       // The parser bounds l3_offset + l3_length by the captured bytes.
       if (tun_.Write(frame.subspan(packet.l3_offset, packet.l3_length))) {
         Bump(counters_.delivered);

@@ -1,6 +1,7 @@
 // DataPath: the per-packet loop of the libpcap back end. Captured frame -> Decide() against the
-// current map snapshot -> accepted IP packet written to the TUN device, neighbour request answered
-// by the NeighbourResponder, everything else dropped; every frame counted.
+// current map snapshot -> accepted IP packet written to the TUN device (unless the kernel fast
+// path delivered it already, common/fast_path.h), neighbour request answered by the
+// NeighbourResponder, everything else dropped; every frame counted.
 //
 // Runs on its own thread, not on the agent's Boost.Asio loop: near the capture's ceiling (~400k
 // packets/s on one core here) the loop would be busy with packets, and heartbeats and convergence
@@ -30,6 +31,7 @@ namespace nlb::agent {
 
 struct DataPathCounters {
   std::atomic<uint64_t> delivered{0};         // accepted and written to the TUN device
+  std::atomic<uint64_t> kernel_delivered{0};  // accepted, and the kernel fast path delivered it
   std::atomic<uint64_t> delivery_errors{0};   // accepted but the TUN write failed
   std::atomic<uint64_t> truncated{0};         // cut at snaplen: dropped (counted also as malformed)
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)

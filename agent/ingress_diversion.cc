@@ -7,6 +7,8 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "agent/log.h"
@@ -36,21 +38,93 @@ std::string IngressDiversion::TableName(const DiversionOptions& options) {
   return name;
 }
 
-std::string IngressDiversion::Script(const DiversionOptions& options) {
-  const std::string table = TableName(options);
+namespace {
+
+// The ingress drops of raw VIP traffic, one per line, without the leading "add rule".
+std::vector<std::string> DropLines(const DiversionOptions& options) {
+  std::vector<std::string> lines;
   const std::string v4 = Set(options.vips, true);
   const std::string v6 = Set(options.vips, false);
+  if (!v4.empty()) {
+    lines.push_back("ip daddr " + v4 + " drop");
+    lines.push_back("arp operation request arp daddr ip " + v4 + " drop");
+  }
+  if (!v6.empty()) lines.push_back("ip6 daddr " + v6 + " drop");
+  return lines;
+}
+
+std::string Elements(const BucketSet& buckets) {
+  std::string text = "{ ";
+  bool first = true;
+  for (const auto& [from, to] : BucketRanges(buckets)) {
+    if (!first) text += ", ";
+    first = false;
+    text += std::to_string(from);
+    if (to != from) text += "-" + std::to_string(to);
+  }
+  return text + " }";
+}
+
+// The fast path's lines for one rule: per address family the rule covers, an accept of the
+// delivered buckets (unfragmented packets only) and a drop of the rest of the rule's traffic.
+void AppendFastPathLines(const FastPathRule& fast, const std::vector<IpAddress>& vips,
+                         std::vector<std::string>& lines) {
+  const PortRule& rule = fast.rule;
+  std::string protocol;
+  switch (rule.protocol) {
+    case Protocol::kTcp:
+      protocol = "meta l4proto tcp";
+      break;
+    case Protocol::kUdp:
+      protocol = "meta l4proto udp";
+      break;
+    case Protocol::kBoth:
+      protocol = "meta l4proto { tcp, udp }";
+      break;
+  }
+  std::string ports = "th dport " + std::to_string(rule.first_port);
+  if (rule.last_port != rule.first_port) ports += "-" + std::to_string(rule.last_port);
+  for (const bool v4 : {true, false}) {
+    std::string daddr;
+    if (rule.vip) {
+      if (rule.vip->is_v4() != v4) continue;
+      daddr = rule.vip->ToString();
+    } else {
+      daddr = Set(vips, v4);
+      if (daddr.empty()) continue;
+    }
+    const std::string family = v4 ? "ip" : "ip6";
+    const std::string match = family + " daddr " + daddr + " ";
+    const std::string unfragmented = v4 ? "ip frag-off & 0x3fff == 0 " : "exthdr frag missing ";
+    const std::string tail = " counter name fast_path meta pkttype set host accept";
+    if (fast.whole_rule) {
+      lines.push_back(match + unfragmented + protocol + " " + ports + tail);
+    } else {
+      const std::string key = rule.affinity == Affinity::kNone
+                                  ? family + " saddr . th sport"
+                                  : family + " saddr";
+      char seed[16];
+      std::snprintf(seed, sizeof(seed), "0x%08x", kFlowHashSeed);
+      lines.push_back(match + unfragmented + protocol + " " + ports + " jhash " + key + " mod " +
+                      std::to_string(kBucketCount) + " seed " + seed + " " +
+                      Elements(fast.buckets) + tail);
+    }
+    lines.push_back(match + protocol + " " + ports + " drop");
+  }
+}
+
+}  // namespace
+
+std::string IngressDiversion::Script(const DiversionOptions& options) {
+  const std::string table = TableName(options);
   // "add, delete, add" makes the script succeed whether or not a table was left behind.
   std::string s = "table netdev " + table + "\ndelete table netdev " + table + "\n";
   s += "table netdev " + table + " {\n";
+  s += "  counter fast_path { }\n";
   s += "  chain ingress {\n";
   s += "    type filter hook ingress device \"" + options.interface +
        "\" priority -500; policy accept;\n";
-  if (!v4.empty()) {
-    s += "    ip daddr " + v4 + " drop\n";
-    s += "    arp operation request arp daddr ip " + v4 + " drop\n";
-  }
-  if (!v6.empty()) s += "    ip6 daddr " + v6 + " drop\n";
+  for (const std::string& line : DropLines(options)) s += "    " + line + "\n";
   s += "  }\n";
   if (options.cluster_mac && options.masked_source) {
     s += "  chain egress {\n";
@@ -64,10 +138,52 @@ std::string IngressDiversion::Script(const DiversionOptions& options) {
   return s;
 }
 
+std::string IngressDiversion::FastPathScript(const DiversionOptions& options,
+                                             const std::vector<FastPathRule>& fast) {
+  std::vector<std::string> lines;
+  // Rules after the last one with a fast path need no line: the drops below take their traffic.
+  size_t end = 0;
+  for (size_t i = 0; i < fast.size(); ++i) {
+    if (!fast[i].Empty() && FastPathEligible(fast[i].rule)) end = i + 1;
+  }
+  for (size_t i = 0; i < end; ++i) {
+    if (fast[i].Empty() || !FastPathEligible(fast[i].rule)) {
+      FastPathRule none;
+      none.rule = fast[i].rule;
+      none.whole_rule = false;
+      // Only the drop line: an empty accept line would never match.
+      std::vector<std::string> both;
+      AppendFastPathLines(none, options.vips, both);
+      for (size_t j = 1; j < both.size(); j += 2) lines.push_back(both[j]);
+      continue;
+    }
+    AppendFastPathLines(fast[i], options.vips, lines);
+  }
+  for (std::string& line : DropLines(options)) lines.push_back(std::move(line));
+  const std::string table = TableName(options);
+  std::string s = "flush chain netdev " + table + " ingress\n";
+  for (const std::string& line : lines) s += "add rule netdev " + table + " ingress " + line + "\n";
+  return s;
+}
+
+Status IngressDiversion::UpdateFastPath(const std::vector<FastPathRule>& fast) {
+  return RunNft(FastPathScript(options_, fast));
+}
+
+Result<uint64_t> IngressDiversion::FastPathPackets() const {
+  auto text = RunNftOutput("list counter netdev " + table_ + " fast_path\n");
+  if (!text.ok()) return text.status();
+  const size_t at = text.value().find("packets ");
+  if (at == std::string::npos) {
+    return Status::Error(ErrorCode::kUnavailable, "nft printed no packet count for " + table_);
+  }
+  return static_cast<uint64_t>(std::strtoull(text.value().c_str() + at + 8, nullptr, 10));
+}
+
 Result<std::unique_ptr<IngressDiversion>> IngressDiversion::Install(
     const DiversionOptions& options) {
   if (Status s = RunNft(Script(options)); !s.ok()) return s;
-  return std::unique_ptr<IngressDiversion>(new IngressDiversion(TableName(options)));
+  return std::unique_ptr<IngressDiversion>(new IngressDiversion(options));
 }
 
 IngressDiversion::~IngressDiversion() {
@@ -77,6 +193,11 @@ IngressDiversion::~IngressDiversion() {
 }
 
 Status RunNft(const std::string& script) {
+  auto output = RunNftOutput(script);
+  return output.ok() ? Status::Ok() : output.status();
+}
+
+Result<std::string> RunNftOutput(const std::string& script) {
   int input[2];
   int output[2];
   if (pipe2(input, O_CLOEXEC) != 0) {
@@ -107,9 +228,15 @@ Status RunNft(const std::string& script) {
     return Status::Error(ErrorCode::kUnavailable, std::string("cannot run nft: ") +
                                                       std::strerror(rc));
   }
-  // The scripts are a few hundred bytes: far below a pipe's capacity, so writing everything
-  // before reading cannot deadlock.
-  [[maybe_unused]] ssize_t written = write(input[1], script.data(), script.size());
+  // nft reads its whole input before it parses or prints anything, so writing everything before
+  // reading cannot deadlock, even for a fast-path script far larger than a pipe's capacity.
+  size_t offset = 0;
+  while (offset < script.size()) {
+    const ssize_t written = write(input[1], script.data() + offset, script.size() - offset);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) break;  // nft exited early: its output says why
+    offset += static_cast<size_t>(written);
+  }
   close(input[1]);
   std::string text;
   char buffer[512];
@@ -123,7 +250,7 @@ Status RunNft(const std::string& script) {
     while (!text.empty() && text.back() == '\n') text.pop_back();
     return Status::Error(ErrorCode::kUnavailable, "nft refused the script: " + text);
   }
-  return Status::Ok();
+  return text;
 }
 
 }  // namespace nlb::agent

@@ -1,6 +1,7 @@
 #include "agent/run_agent.h"
 
 #include <boost/asio/io_context.hpp>
+#include <csignal>
 #include <exception>
 
 #include "agent/agent.h"
@@ -11,6 +12,8 @@
 namespace nlb::agent {
 
 int RunAgent(const std::string& config_path) {
+  // A peer or a child (nft) that goes away mid-write must give an error, not kill the agent.
+  std::signal(SIGPIPE, SIG_IGN);
   auto config = LoadConfigFile(config_path);
   if (!config.ok()) {
     LogError("config", "refusing to start: " + config.status().message());

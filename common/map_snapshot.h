@@ -33,6 +33,12 @@ struct RuleMap {
   // Owned moving buckets just gained, whose old owner may still take new connections: this host
   // takes no SYN there yet. Null when none.
   std::shared_ptr<const BucketSet> pending;
+  // Kernel fast path (common/fast_path.h): the buckets whose unfragmented packets the kernel
+  // delivers itself on this host, so the data path must not deliver them again; for a
+  // single-host rule, kernel_whole_rule says the kernel delivers all of them. Null / false: the
+  // data path delivers everything it accepts of this rule.
+  std::shared_ptr<const BucketSet> kernel;
+  bool kernel_whole_rule = false;
 };
 
 struct MapSnapshot {

@@ -65,6 +65,10 @@ struct HostConfig {
   // aligned vector (rather than a map by name) so the daemon never looks a rule up by name on
   // its way to a bucket map. Weight matters for multiple-host rules, priority for single-host.
   std::vector<HostRuleParams> rule_params;
+  // The kernel fast path (docs/data-path.md): an nftables rule delivers this host's settled
+  // buckets in the kernel, the capture only decides and counts them. Off: the capture and TUN
+  // deliver everything, as the design's default back end alone does.
+  bool kernel_fast_path = true;
 };
 
 struct NodeConfig {

@@ -143,7 +143,9 @@ void ReadOverrides(const FieldRef& field, const ClusterConfig& cluster, HostConf
 void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, HostConfig* host,
                      ConfigErrors* errors) {
   MappingReader reader(section,
-                       {"id", "interface", "dedicated_address", "initial_state", "rules"}, errors);
+                       {"id", "interface", "dedicated_address", "initial_state",
+                        "kernel_fast_path", "rules"},
+                       errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("id")) {
     if (auto v = ReadUnsigned(*field, 1, kMaxHostId, "a host id", errors)) {
@@ -158,6 +160,9 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
     if (auto v = ReadChoice<InitialState>(reader.Field("initial_state"), kStates, errors)) {
       host->initial_state = *v;
     }
+  }
+  if (reader.Has("kernel_fast_path")) {
+    if (auto v = ReadBool(reader.Field("kernel_fast_path"), errors)) host->kernel_fast_path = *v;
   }
   // Defaults first, so that rules without an entry keep them: equal load, and the host id as the
   // single-host priority (as Windows NLB does) while it fits the 1-32 range.

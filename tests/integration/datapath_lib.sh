@@ -92,6 +92,24 @@ check_every_packet_once() {
   [ "$total" = "$first" ] || fail "hosts $1 accepted $acc (sum $total) of $first VIP packets"
   [ "$first" -gt 0 ] || fail "no VIP packet counted at all"
   note "every host saw $first VIP packets; accepted $acc (sum $total)"
+  check_fast_path "$1"
+}
+
+# check_fast_path "1,2,3": on each host, the kernel fast path's own count of the packets it
+# delivered equals the number the data path decided it delivers (the nftables jhash rule and
+# Decide() agree bit for bit), and TUN deliveries plus those add up to the accepted packets.
+# Needs settled counters (check_every_packet_once waits for them).
+check_fast_path() {
+  local i r acc tun decided kernel enabled
+  for i in ${1//,/ }; do
+    r=$(control "$i" report)
+    read -r acc tun decided kernel enabled < <(json "'%d %d %d %d %s' % (r['packets']['accepted'], r['delivered'], r['fast_path']['decided'], r['fast_path']['kernel_packets'], r['fast_path']['enabled'])" <<<"$r")
+    [ "$kernel" = "$decided" ] ||
+      fail "host $i: the kernel fast path delivered $kernel packets, the data path decided $decided"
+    [ $((tun + decided)) = "$acc" ] ||
+      fail "host $i: $tun delivered by TUN + $decided by the kernel != $acc accepted"
+    note "host $i: fast path ${enabled}: kernel delivered $kernel (= decided), TUN $tun"
+  done
 }
 
 # client_tool ARGS...: datapath_tool.py in client 1, its JSON output on stdout.

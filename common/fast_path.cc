@@ -1,0 +1,86 @@
+#include "common/fast_path.h"
+
+namespace nlb {
+
+bool FastPathEligible(const PortRule& rule) {
+  switch (rule.mode) {
+    case FilteringMode::kSingleHost:
+      return true;
+    case FilteringMode::kMultipleHost:
+      return rule.affinity == Affinity::kNone || rule.affinity == Affinity::kSingle;
+    case FilteringMode::kDisabled:
+      return false;
+  }
+  return false;
+}
+
+std::vector<FastPathRule> ComputeFastPath(const MapSnapshot& snapshot) {
+  std::vector<FastPathRule> out(snapshot.rules.size());
+  const uint16_t local = snapshot.local_host_id;
+  for (size_t i = 0; i < snapshot.rules.size(); ++i) {
+    const RuleMap& map = snapshot.rules[i];
+    FastPathRule& fast = out[i];
+    fast.rule = map.rule;
+    if (!snapshot.serving || local == kNoHost || !map.enabled || !FastPathEligible(map.rule)) {
+      continue;
+    }
+    if (map.rule.mode == FilteringMode::kSingleHost) {
+      fast.whole_rule = map.single_owner == local;
+      continue;
+    }
+    if (map.bucket_owner.size() != kBucketCount) continue;
+    for (uint32_t b = 0; b < kBucketCount; ++b) {
+      if (map.bucket_owner[b] != local) continue;
+      if (map.moving != nullptr && map.moving->Contains(b)) continue;
+      if (map.pending != nullptr && map.pending->Contains(b)) continue;
+      fast.buckets.Add(b);
+    }
+  }
+  return out;
+}
+
+std::vector<FastPathRule> IntersectFastPath(const std::vector<FastPathRule>& next,
+                                            const std::vector<FastPathRule>& installed) {
+  std::vector<FastPathRule> out;
+  out.reserve(next.size());
+  for (const FastPathRule& n : next) {
+    FastPathRule both;
+    both.rule = n.rule;
+    for (const FastPathRule& old : installed) {
+      if (old.rule != n.rule) continue;
+      both.whole_rule = n.whole_rule && old.whole_rule;
+      for (size_t w = 0; w < BucketSet::kWords; ++w) {
+        both.buckets.set_word(w, n.buckets.word(w) & old.buckets.word(w));
+      }
+      break;
+    }
+    out.push_back(std::move(both));
+  }
+  return out;
+}
+
+void AttachFastPath(MapSnapshot& snapshot, const std::vector<FastPathRule>& fast) {
+  for (size_t i = 0; i < snapshot.rules.size(); ++i) {
+    RuleMap& map = snapshot.rules[i];
+    map.kernel = nullptr;
+    map.kernel_whole_rule = false;
+    if (i >= fast.size() || fast[i].rule != map.rule || fast[i].Empty()) continue;
+    map.kernel_whole_rule = fast[i].whole_rule;
+    if (!fast[i].buckets.Empty()) map.kernel = std::make_shared<const BucketSet>(fast[i].buckets);
+  }
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> BucketRanges(const BucketSet& set) {
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  for (uint32_t b = 0; b < kBucketCount; ++b) {
+    if (!set.Contains(b)) continue;
+    if (!ranges.empty() && ranges.back().second + 1 == b) {
+      ranges.back().second = b;
+    } else {
+      ranges.emplace_back(b, b);
+    }
+  }
+  return ranges;
+}
+
+}  // namespace nlb
