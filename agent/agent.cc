@@ -699,6 +699,7 @@ std::string Agent::Params() const {
   w.Key("host_config").BeginObject().Key("id").Uint(config_.host.id);
   w.Key("interface").String(config_.host.interface);
   w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
+  w.Key("kernel_fast_path").Bool(config_.host.kernel_fast_path);
   w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
   w.Key("events").BeginArray();
   for (const std::string& e : events_) w.String(e);

@@ -66,9 +66,10 @@ std::string Elements(const BucketSet& buckets) {
 }
 
 // The fast path's lines for one rule: per address family the rule covers, an accept of the
-// delivered buckets (unfragmented packets only) and a drop of the rest of the rule's traffic.
-void AppendFastPathLines(const FastPathRule& fast, const std::vector<IpAddress>& vips,
-                         std::vector<std::string>& lines) {
+// delivered buckets (unfragmented packets only; when `accept`) and a drop of the rest of the
+// rule's traffic.
+void AppendFastPathLines(const FastPathRule& fast, bool accept,
+                         const std::vector<IpAddress>& vips, std::vector<std::string>& lines) {
   const PortRule& rule = fast.rule;
   std::string protocol;
   switch (rule.protocol) {
@@ -97,7 +98,9 @@ void AppendFastPathLines(const FastPathRule& fast, const std::vector<IpAddress>&
     const std::string match = family + " daddr " + daddr + " ";
     const std::string unfragmented = v4 ? "ip frag-off & 0x3fff == 0 " : "exthdr frag missing ";
     const std::string tail = " counter name fast_path meta pkttype set host accept";
-    if (fast.whole_rule) {
+    if (!accept) {
+      // no accept line: the kernel delivers nothing of this rule
+    } else if (fast.whole_rule) {
       lines.push_back(match + unfragmented + protocol + " " + ports + tail);
     } else {
       const std::string key = rule.affinity == Affinity::kNone
@@ -147,17 +150,8 @@ std::string IngressDiversion::FastPathScript(const DiversionOptions& options,
     if (!fast[i].Empty() && FastPathEligible(fast[i].rule)) end = i + 1;
   }
   for (size_t i = 0; i < end; ++i) {
-    if (fast[i].Empty() || !FastPathEligible(fast[i].rule)) {
-      FastPathRule none;
-      none.rule = fast[i].rule;
-      none.whole_rule = false;
-      // Only the drop line: an empty accept line would never match.
-      std::vector<std::string> both;
-      AppendFastPathLines(none, options.vips, both);
-      for (size_t j = 1; j < both.size(); j += 2) lines.push_back(both[j]);
-      continue;
-    }
-    AppendFastPathLines(fast[i], options.vips, lines);
+    const bool accept = !fast[i].Empty() && FastPathEligible(fast[i].rule);
+    AppendFastPathLines(fast[i], accept, options.vips, lines);
   }
   for (std::string& line : DropLines(options)) lines.push_back(std::move(line));
   const std::string table = TableName(options);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Data path throughput: nlbd's libpcap data path against the kernel's own nftables jhash filter,
-# on the same lab in the same run, and HTTP through the VIP against the same nginx reached
+# Data path throughput: nlbd's data path, with its kernel fast path (the default) and without it
+# (capture + TUN alone), against the kernel's own nftables jhash filter, on the same lab in the
+# same run, and HTTP through the VIP against the same nginx reached
 # directly. Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
 # tools/nlb-lab and removes it on exit, whatever happens.
 #
@@ -15,6 +16,10 @@
 # Host 1 is measured; it keeps half the flows and drops the other half:
 #   nlbd:  a 2-host cluster; host 2's nlbd is frozen (SIGSTOP) once converged, so its half of the
 #          map stays in force (tolerance 100 periods) while only host 1 spends CPU on the traffic.
+#          host.kernel_fast_path: true, so the kernel delivers host 1's buckets and the capture
+#          decides and counts every packet.
+#   pcap:  the same agent after a reload with host.kernel_fast_path: false: capture + TUN
+#          deliver everything (the libpcap back end alone).
 #   nft:   no nlbd; a netdev ingress chain on host 1 keeps `jhash ip saddr . udp sport mod 2 == 0`
 #          (and sets pkttype host, as TUN injection does), drops the rest; the VIP on lo.
 # A packet "reached" when host 1's UDP layer took it (Udp InDatagrams + RcvbufErrors of its
@@ -86,6 +91,17 @@ table netdev nlbbench {
 NFT
 }
 
+fast_path_is() { [ "$(control "$1" report | json "r['fast_path']['enabled']")" = "$2" ]; }
+
+# fast_path I fast|pcap: reloads host I with the kernel fast path on or off and waits for it.
+fast_path() {
+  local want=True
+  [ "$2" = pcap ] && want=False
+  cp "$OUT/h$1-$2.yaml" "$STATE/h$1.yaml"
+  control "$1" reload >/dev/null
+  wait_until 10 "fast path $2 on host $1" fast_path_is "$1" "$want"
+}
+
 packets() {
   lab_start 2
   for a in "$VIP" "$NFT_VIP"; do
@@ -106,11 +122,15 @@ time.sleep(3600)' "$VIP" "$NFT_VIP" >"$STATE/sink.out" 2>&1 </dev/null &
   SINK_PID=$!
   echo "$SINK_PID" >"$STATE/pids/sink"
   wait_until 10 "the UDP receiver" grep -qx ready "$STATE/sink.out"
-  for i in 1 2; do host_config "$i" --period-ms 1000 --tolerance 100 --rules /dev/stdin <<'YAML'
+  cat >"$OUT/rules.yaml" <<'YAML'
   port_rules:
     - { name: flood, ports: 9000, protocol: udp, affinity: none }
 YAML
-  done
+  echo "  kernel_fast_path: false" >"$OUT/pcap.yaml"
+  for i in 1 2; do host_config "$i" --period-ms 1000 --tolerance 100 --rules "$OUT/rules.yaml"; done
+  cp "$STATE/h1.yaml" "$OUT/h1-fast.yaml"
+  "$LAB" config --run "$RUN" --host 1 --period-ms 1000 --tolerance 100 --rules "$OUT/rules.yaml" \
+    --host-rules "$OUT/pcap.yaml" >"$OUT/h1-pcap.yaml"
   nft_on
   for rep in $(seq "$REPS"); do
     start_agent 1; start_agent 2
@@ -120,7 +140,10 @@ YAML
     note "rep $rep: steps alternate nft jhash filter / nlbd (host 1 of 2; host 2 frozen)"
     for rate in $RATES; do
       step nft "$rep" "$rate" "$NFT_VIP"
+      fast_path 1 fast
       step nlbd "$rep" "$rate" "$VIP" "$(cat "$STATE/pids/nlbd-h1")"
+      fast_path 1 pcap
+      step pcap "$rep" "$rate" "$VIP" "$(cat "$STATE/pids/nlbd-h1")"
     done
     note "host 1 report: $(control 1 report | json "'accepted %d, dropped %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['packets']['dropped'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
     kill -CONT "$(cat "$STATE/pids/nlbd-h2")"
@@ -149,15 +172,17 @@ def summary(phase):
     med = lambda k: statistics.median(o[k] for o in out)
     return {k: med(k) for k in out[0]}, out
 res = {}
-for phase in ("nft", "nlbd"):
+for phase in ("nft", "nlbd", "pcap"):
     m, all_reps = summary(phase)
     res[phase] = m
     print("%-4s kept %.3f | loss-free %s | best processed %s | at top offered %s: processed %s | cpu %.0f ns/pkt (nlbd %.0f)  [reps: loss-free %s]" % (
         phase, m["kept"], int(m["lossfree"]), int(m["best"]), int(m["top_offered"]), int(m["top_processed"]),
         m["cpu"], m["nlbd_cpu"], [int(o["lossfree"]) for o in all_reps]))
-n, k = res["nlbd"], res["nft"]
-print("ratio nlbd/nft: loss-free %.2f, best processed %.2f; nlbd under overload (top/best) %.2f, offered/loss-free %.1fx" % (
-    n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1)))
+k = res["nft"]
+for phase in ("nlbd", "pcap"):
+    n = res[phase]
+    print("ratio %s/nft: loss-free %.2f, best processed %.2f; under overload (top/best) %.2f, offered/loss-free %.1fx" % (
+        phase, n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1)))
 PY
   "$LAB" down --run "$RUN"; RUN=""
 }

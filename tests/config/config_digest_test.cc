@@ -74,7 +74,8 @@ TEST(ClusterDigest, SameMeaningSameDigest) {
       {"key file elsewhere", Replace(kBase, "/etc/nlb/cluster.key", "/srv/keys/web.key")},
       {"another host's section",
        Replace(Replace(Replace(kBase, "id: 1", "id: 2"), "198.18.1.11", "198.18.1.12"), "eth0",
-               "ens3") + "  initial_state: stopped\n  rules:\n    - {rule: http, weight: 10}\n"},
+               "ens3") + "  initial_state: stopped\n  kernel_fast_path: false\n"
+                   "  rules:\n    - {rule: http, weight: 10}\n"},
       {"ipv6_prefix without network affinity",
        Replace(kBase, "      affinity: none\n", "      affinity: none\n      ipv6_prefix: 48\n")},
   };

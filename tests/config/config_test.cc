@@ -206,6 +206,10 @@ const ErrorCase kErrorCases[] = {
      "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
      "  dedicated_address: 198.18.1.1\n  initial_state: running\n",
      "t.yaml:8:18: host.initial_state: 'running' is not valid; expected one of started | stopped"},
+    {"kernel_fast_path not a boolean",
+     "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
+     "  dedicated_address: 198.18.1.1\n  kernel_fast_path: sometimes\n",
+     "t.yaml:8:21: host.kernel_fast_path"},
     {"override names an unknown rule",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\n  port_rules:\n    - {name: http, ports: 80}\n"
      "host:\n  id: 1\n  interface: eth0\n  dedicated_address: 198.18.1.1\n  rules:\n"
@@ -348,6 +352,7 @@ TEST(ConfigLoader, AppliesDefaultsWhenFieldsAreOmitted) {
   EXPECT_EQ(h.interface, "eth0");
   EXPECT_EQ(h.dedicated_address, *IpAddress::Parse("198.18.1.7"));
   EXPECT_EQ(h.initial_state, InitialState::kStarted);
+  EXPECT_TRUE(h.kernel_fast_path);
   ASSERT_EQ(h.rule_params.size(), 1u);
   EXPECT_EQ(h.rule_params[0].weight, 50u);
   EXPECT_EQ(h.rule_params[0].priority, 7u);  // the host id while it is <= 32
@@ -441,10 +446,12 @@ TEST(ConfigLoader, HostIdAbove32WithPrioritiesIsValid) {
       "cluster:\n  name: web\n  vips: [198.18.0.100]\n  port_rules:\n"
       "    - {name: smtp, ports: 25, mode: single}\n    - {name: web, ports: 80}\n"
       "host:\n  id: 200\n  interface: eth0\n  dedicated_address: 198.18.1.1\n"
-      "  initial_state: stopped\n  rules:\n    - {rule: smtp, priority: 32}\n",
+      "  initial_state: stopped\n  kernel_fast_path: false\n"
+      "  rules:\n    - {rule: smtp, priority: 32}\n",
       "t.yaml");
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->host.id, 200);
+  EXPECT_FALSE(config->host.kernel_fast_path);
   EXPECT_EQ(config->host.initial_state, InitialState::kStopped);
   EXPECT_EQ(config->host.rule_params[0].priority, 32u);
 }

@@ -1,0 +1,240 @@
+// The kernel fast path's pure half: which buckets the kernel may deliver (owned, settled, of an
+// eligible rule, only while serving), the switch-over intersection, and the per-packet rule that
+// keeps the data path from delivering a packet the kernel delivered (never a fragment).
+#include "common/fast_path.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/packet_builder.h"
+
+namespace nlb {
+namespace {
+
+using test::Ip;
+using test::PacketBuilder;
+
+constexpr uint16_t kLocal = 2;
+const IpAddress kVip = Ip("198.18.0.100");
+
+PortRule Rule(std::string name, FilteringMode mode, Affinity affinity) {
+  PortRule r;
+  r.name = std::move(name);
+  r.vip = kVip;
+  r.first_port = 80;
+  r.last_port = 80;
+  r.protocol = Protocol::kBoth;
+  r.mode = mode;
+  r.affinity = affinity;
+  return r;
+}
+
+// Owners 1, 2, 3 in turn: this host (2) owns buckets 1, 4, 7, ...
+RuleMap Map(const PortRule& rule) {
+  RuleMap m;
+  m.rule = rule;
+  if (rule.mode == FilteringMode::kMultipleHost) {
+    m.bucket_owner.resize(kBucketCount);
+    for (uint32_t b = 0; b < kBucketCount; ++b) m.bucket_owner[b] = static_cast<uint16_t>(1 + b % 3);
+  } else if (rule.mode == FilteringMode::kSingleHost) {
+    m.single_owner = kLocal;
+  }
+  return m;
+}
+
+MapSnapshot Snapshot(std::vector<RuleMap> rules) {
+  MapSnapshot s;
+  s.local_host_id = kLocal;
+  s.default_host_id = 1;
+  s.serving = true;
+  s.vips = {kVip};
+  s.rules = std::move(rules);
+  s.generation = 1;
+  return s;
+}
+
+TEST(FastPathTest, EligibleRules) {
+  struct Case {
+    FilteringMode mode;
+    Affinity affinity;
+    bool eligible;
+  };
+  const Case cases[] = {
+      {FilteringMode::kMultipleHost, Affinity::kNone, true},
+      {FilteringMode::kMultipleHost, Affinity::kSingle, true},
+      // nftables 1.0 cannot mask the address inside jhash.
+      {FilteringMode::kMultipleHost, Affinity::kNetwork, false},
+      {FilteringMode::kSingleHost, Affinity::kSingle, true},
+      {FilteringMode::kDisabled, Affinity::kNone, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(FastPathEligible(Rule("r", c.mode, c.affinity)), c.eligible)
+        << FilteringModeName(c.mode) << "/" << AffinityName(c.affinity);
+  }
+}
+
+TEST(FastPathTest, OwnedSettledBucketsOnly) {
+  RuleMap web = Map(Rule("web", FilteringMode::kMultipleHost, Affinity::kNone));
+  auto moving = std::make_shared<BucketSet>();
+  moving->Add(1);   // owned, moving: the connection table decides
+  moving->Add(2);   // another host's, moving: not ours anyway
+  auto pending = std::make_shared<BucketSet>();
+  pending->Add(4);  // owned, pending
+  web.moving = moving;
+  web.pending = pending;
+  const auto fast = ComputeFastPath(Snapshot({web}));
+  ASSERT_EQ(fast.size(), 1u);
+  EXPECT_FALSE(fast[0].whole_rule);
+  EXPECT_FALSE(fast[0].buckets.Contains(1));
+  EXPECT_FALSE(fast[0].buckets.Contains(2));
+  EXPECT_FALSE(fast[0].buckets.Contains(3));
+  EXPECT_FALSE(fast[0].buckets.Contains(4));
+  EXPECT_TRUE(fast[0].buckets.Contains(7));
+  // Every bucket this host owns (every third) except the two held back.
+  EXPECT_EQ(fast[0].buckets.Count(), (kBucketCount + 1) / 3 - 2);
+}
+
+TEST(FastPathTest, NothingUnlessServingEnabledAndEligible) {
+  const RuleMap web = Map(Rule("web", FilteringMode::kMultipleHost, Affinity::kNone));
+  RuleMap off = web;
+  off.enabled = false;
+  const RuleMap network = Map(Rule("net", FilteringMode::kMultipleHost, Affinity::kNetwork));
+  RuleMap others_single = Map(Rule("single", FilteringMode::kSingleHost, Affinity::kSingle));
+  others_single.single_owner = 1;
+  RuleMap unassigned;
+  unassigned.rule = Rule("new", FilteringMode::kMultipleHost, Affinity::kNone);
+
+  MapSnapshot stopped = Snapshot({web});
+  stopped.serving = false;
+  EXPECT_TRUE(ComputeFastPath(stopped)[0].Empty());
+  MapSnapshot no_id = Snapshot({web});
+  no_id.local_host_id = kNoHost;
+  EXPECT_TRUE(ComputeFastPath(no_id)[0].Empty());
+  for (const RuleMap& m : {off, network, others_single, unassigned}) {
+    EXPECT_TRUE(ComputeFastPath(Snapshot({m}))[0].Empty()) << m.rule.name;
+  }
+  const auto single = ComputeFastPath(
+      Snapshot({Map(Rule("single", FilteringMode::kSingleHost, Affinity::kSingle))}));
+  EXPECT_TRUE(single[0].whole_rule);
+  EXPECT_TRUE(single[0].buckets.Empty());
+}
+
+TEST(FastPathTest, IntersectionMatchesRulesByContent) {
+  const PortRule web = Rule("web", FilteringMode::kMultipleHost, Affinity::kNone);
+  PortRule mail = Rule("mail", FilteringMode::kMultipleHost, Affinity::kNone);
+  mail.first_port = mail.last_port = 25;
+  FastPathRule installed_web{web, false, {}};
+  installed_web.buckets.Add(1);
+  installed_web.buckets.Add(2);
+  FastPathRule installed_mail{mail, false, {}};
+  installed_mail.buckets.Add(9);
+  FastPathRule next_web{web, false, {}};
+  next_web.buckets.Add(2);
+  next_web.buckets.Add(3);
+  PortRule wider = web;
+  wider.last_port = 81;  // changed by a reload: the old kernel rule covers other packets
+  FastPathRule next_wider{wider, false, {}};
+  next_wider.buckets.Add(2);
+
+  // The rules come in another order than installed: matched by content, not by position.
+  const auto both = IntersectFastPath({next_wider, next_web}, {installed_mail, installed_web});
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_TRUE(both[0].Empty());
+  EXPECT_EQ(both[0].rule, wider);
+  EXPECT_EQ(both[1].buckets.Count(), 1u);
+  EXPECT_TRUE(both[1].buckets.Contains(2));
+  EXPECT_TRUE(IntersectFastPath({next_web}, {})[0].Empty());
+}
+
+TEST(FastPathTest, AttachChecksAlignment) {
+  MapSnapshot s = Snapshot({Map(Rule("web", FilteringMode::kMultipleHost, Affinity::kNone)),
+                            Map(Rule("single", FilteringMode::kSingleHost, Affinity::kSingle))});
+  auto fast = ComputeFastPath(s);
+  AttachFastPath(s, fast);
+  ASSERT_NE(s.rules[0].kernel, nullptr);
+  EXPECT_EQ(*s.rules[0].kernel, fast[0].buckets);
+  EXPECT_FALSE(s.rules[0].kernel_whole_rule);
+  EXPECT_EQ(s.rules[1].kernel, nullptr);
+  EXPECT_TRUE(s.rules[1].kernel_whole_rule);
+  // Entries for other rules than the snapshot's are not applied: the data path delivers.
+  std::swap(fast[0], fast[1]);
+  AttachFastPath(s, fast);
+  EXPECT_EQ(s.rules[0].kernel, nullptr);
+  EXPECT_FALSE(s.rules[1].kernel_whole_rule);
+}
+
+TEST(FastPathTest, BucketRanges) {
+  struct Case {
+    std::vector<uint32_t> buckets;
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  };
+  const Case cases[] = {
+      {{}, {}},
+      {{0}, {{0, 0}}},
+      {{0, 1, 2, 5, 7, 8}, {{0, 2}, {5, 5}, {7, 8}}},
+      {{63, 64, 65}, {{63, 65}}},
+      {{kBucketCount - 2, kBucketCount - 1}, {{kBucketCount - 2, kBucketCount - 1}}},
+  };
+  for (const Case& c : cases) {
+    BucketSet set;
+    for (uint32_t b : c.buckets) set.Add(b);
+    EXPECT_EQ(BucketRanges(set), c.ranges);
+  }
+  BucketSet all;
+  for (uint32_t b = 0; b < kBucketCount; ++b) all.Add(b);
+  EXPECT_EQ(BucketRanges(all), (std::vector<std::pair<uint32_t, uint32_t>>{{0, kBucketCount - 1}}));
+}
+
+// Per packet: a packet Decide() accepts is left to the kernel exactly when the kernel rule would
+// have matched it (same rule, bucket in the kernel's set, not a fragment).
+TEST(FastPathTest, DeliversOnlyWhatTheKernelRuleMatches) {
+  MapSnapshot s = Snapshot({Map(Rule("web", FilteringMode::kMultipleHost, Affinity::kNone))});
+  AttachFastPath(s, ComputeFastPath(s));
+  int kernel = 0, data_path = 0;
+  for (uint16_t port = 20000; port < 20300; ++port) {
+    const auto frame =
+        PacketBuilder().Ipv4(Ip("198.18.2.1"), kVip).Tcp(port, 80).Payload(4).Build();
+    ParsedPacket packet;
+    const Decision d = Decide(frame, s, &packet);
+    if (d.verdict != Verdict::kAccept) continue;
+    ASSERT_GE(d.rule_index, 0);
+    const bool in_kernel = FastPathDelivers(s.rules[0], packet, d);
+    EXPECT_EQ(in_kernel, s.rules[0].kernel->Contains(d.bucket));
+    (in_kernel ? kernel : data_path) += 1;
+  }
+  EXPECT_GT(kernel, 50);
+  EXPECT_EQ(data_path, 0);
+
+  // A fragment of an accepted datagram: the kernel rule skips fragments, the data path delivers.
+  const auto fragment = PacketBuilder()
+                            .Ipv4(Ip("198.18.2.1"), kVip)
+                            .Fragment(0, true)
+                            .Udp(20000, 80)
+                            .Payload(64)
+                            .Build();
+  ParsedPacket packet;
+  const Decision d = Decide(fragment, s, &packet);
+  if (d.verdict == Verdict::kAccept) {
+    EXPECT_FALSE(FastPathDelivers(s.rules[0], packet, d));
+  }
+  packet.is_fragment = true;
+  Decision owned;
+  owned.verdict = Verdict::kAccept;
+  owned.reason = DecisionReason::kOwnedBucket;
+  owned.rule_index = 0;
+  owned.bucket = 7;  // owned and settled
+  EXPECT_FALSE(FastPathDelivers(s.rules[0], packet, owned));
+  packet.is_fragment = false;
+  EXPECT_TRUE(FastPathDelivers(s.rules[0], packet, owned));
+  // Tracked connections of a moving bucket and the default host are never the kernel's.
+  owned.reason = DecisionReason::kTrackedConnection;
+  EXPECT_FALSE(FastPathDelivers(s.rules[0], packet, owned));
+  owned.reason = DecisionReason::kDefaultHost;
+  EXPECT_FALSE(FastPathDelivers(s.rules[0], packet, owned));
+}
+
+}  // namespace
+}  // namespace nlb
