@@ -90,6 +90,7 @@ class DataPath {
   DecisionCounters decisions_;
   DataPathCounters counters_;
   int stop_fd_ = -1;  // eventfd that wakes the thread for Stop
+  std::atomic<bool> stopping_{false};  // seen between naps, when the thread is not in poll()
   std::thread thread_;
 };
 

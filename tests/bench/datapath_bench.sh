@@ -10,6 +10,10 @@
 #                PIN=CPU: sender (and its softirq work) and host 1's nlbd share that one CPU, the
 #                receive-livelock case: does the data path collapse when the kernel's receive work
 #                competes with it for its core?
+#                SPLIT=1: the receive work of host 1 runs on CPU 1 (RPS on its eth0) while the sender
+#                is pinned to CPU 0: the veth otherwise runs the whole receive path in the sender's
+#                own context, so the sender can never offer more than the receiver takes, and no
+#                overload can be shown. With SPLIT=1 the sender can offer a multiple of it.
 #
 # Packets: 2 hosts, 1 client. The client sends 60-byte UDP frames to VIP:9000 at the cluster MAC
 # from 4096 source ports, in steps of increasing rate, each bounded to RATE*STEP_SECONDS frames.
@@ -32,9 +36,10 @@
 # up (>= 99%). nlbd's capture ring holds ~21k frames, so without the steady-state test a short
 # step could hide a reader that falls behind.
 #
-# HTTP: 1 host, nginx; wrk from the client for WRK_SECONDS, 20 keep-alive connections, once to
-# the VIP through nlbd and once to the host's dedicated address (same nginx, same run), REPS times
-# alternating.
+# HTTP: 1 host, nginx; wrk from the client for WRK_SECONDS, 20 keep-alive connections, to the VIP
+# through nlbd with the kernel fast path ("vip"), to the VIP with capture + TUN alone ("pcap"),
+# and to the host's dedicated address ("direct"; same nginx, same run), REPS times, in rotating
+# order.
 set -euo pipefail
 source "$(dirname "$0")/../integration/datapath_lib.sh"
 
@@ -60,7 +65,9 @@ step() {
   local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc r last now
   count=$(( rate * STEP_SECONDS ))
   before_cpu=$(busy_jiffies); before_proc=$(proc_jiffies "$pid")
-  r=$(${PIN:+taskset -c "$PIN"} ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
+  local pin=${PIN:-}
+  [ -n "${SPLIT:-}" ] && pin=0
+  r=$(${pin:+taskset -c "$pin"} ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
       "/proc/$SINK_PID/net/snmp")
   # Drain: until the count stops moving (the capture ring empties), at most 5 s.
   last=-1; now=$(snmp_reached)
@@ -89,6 +96,13 @@ table netdev nlbbench {
   }
 }
 NFT
+}
+
+# fast_and_pcap_configs I: host I's config as written, and the same with the fast path off (the
+# host section is the file's last mapping).
+fast_and_pcap_configs() {
+  cp "$STATE/h$1.yaml" "$OUT/h$1-fast.yaml"
+  { cat "$STATE/h$1.yaml"; echo "  kernel_fast_path: false"; } >"$OUT/h$1-pcap.yaml"
 }
 
 fast_path_is() { [ "$(control "$1" report | json "r['fast_path']['enabled']")" = "$2" ]; }
@@ -126,12 +140,13 @@ time.sleep(3600)' "$VIP" "$NFT_VIP" >"$STATE/sink.out" 2>&1 </dev/null &
   port_rules:
     - { name: flood, ports: 9000, protocol: udp, affinity: none }
 YAML
-  echo "  kernel_fast_path: false" >"$OUT/pcap.yaml"
   for i in 1 2; do host_config "$i" --period-ms 1000 --tolerance 100 --rules "$OUT/rules.yaml"; done
-  cp "$STATE/h1.yaml" "$OUT/h1-fast.yaml"
-  "$LAB" config --run "$RUN" --host 1 --period-ms 1000 --tolerance 100 --rules "$OUT/rules.yaml" \
-    --host-rules "$OUT/pcap.yaml" >"$OUT/h1-pcap.yaml"
+  fast_and_pcap_configs 1
   nft_on
+  if [ -n "${SPLIT:-}" ]; then
+    in_host 1 sh -c 'echo 2 >/sys/class/net/eth0/queues/rx-0/rps_cpus'
+    note "host 1's receive work on CPU 1 (RPS), the sender on CPU 0"
+  fi
   for rep in $(seq "$REPS"); do
     start_agent 1; start_agent 2
     wait_until 30 "2 hosts converged" converged_all 1,2
@@ -191,11 +206,15 @@ http() {
   lab_start 1
   start_webs 1
   start_cluster 1
+  fast_and_pcap_configs 1
   for rep in $(seq "$REPS"); do
-    # Alternate which goes first, so that a drift in the machine's load favours neither.
-    order="vip direct"; [ $((rep % 2)) = 0 ] && order="direct vip"
+    # Rotate which goes first, so that a drift in the machine's load favours none.
+    case $((rep % 3)) in
+      1) order="vip pcap direct" ;; 2) order="pcap direct vip" ;; 0) order="direct vip pcap" ;;
+    esac
     for target in $order; do
       url=http://$VIP/; [ "$target" = direct ] && url=http://198.18.1.1/
+      case $target in vip) fast_path 1 fast ;; pcap) fast_path 1 pcap ;; esac
       in_client 1 wrk -t 1 -c 20 -d "${WRK_SECONDS}s" --latency "$url" >"$OUT/wrk-$target-$rep" 2>&1
       python3 - "$OUT/wrk-$target-$rep" "$target" "$rep" >>"$OUT/wrk" <<'PY'
 import json, re, sys
@@ -217,19 +236,20 @@ PY
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 med = lambda t, k: statistics.median(r[k] for r in rows if r["target"] == t)
-for t in ("vip", "direct"):
+for t in ("vip", "pcap", "direct"):
     print("%-6s median %.0f requests/s, mean latency %.3f ms, p99 %.3f ms" % (t, med(t, "rps"), med(t, "mean_ms"), med(t, "p99_ms")))
-print("ratio vip/direct of the medians: requests/s %.3f (overhead %.1f%%), mean latency %.2fx" % (
-    med("vip", "rps") / med("direct", "rps"), 100 * (1 - med("vip", "rps") / med("direct", "rps")),
-    med("vip", "mean_ms") / med("direct", "mean_ms")))
-# Each rep's two runs are back to back: their ratio cancels the machine's slow load changes.
+# Each rep's runs are back to back: their ratio cancels the machine's slow load changes.
 pairs = {}
 for r in rows: pairs.setdefault(r["rep"], {})[r["target"]] = r
-rps_ratios = sorted(p["vip"]["rps"] / p["direct"]["rps"] for p in pairs.values())
-lat_ratios = sorted(p["vip"]["mean_ms"] / p["direct"]["mean_ms"] for p in pairs.values())
-print("per-rep ratios vip/direct, requests/s: %s -> median %.3f (overhead %.1f%%); mean latency median %.2fx" % (
-    " ".join("%.2f" % x for x in rps_ratios), statistics.median(rps_ratios),
-    100 * (1 - statistics.median(rps_ratios)), statistics.median(lat_ratios)))
+for t in ("vip", "pcap"):
+    print("ratio %s/direct of the medians: requests/s %.3f (overhead %.1f%%), mean latency %.2fx" % (
+        t, med(t, "rps") / med("direct", "rps"), 100 * (1 - med(t, "rps") / med("direct", "rps")),
+        med(t, "mean_ms") / med("direct", "mean_ms")))
+    rps_ratios = sorted(p[t]["rps"] / p["direct"]["rps"] for p in pairs.values())
+    lat_ratios = sorted(p[t]["mean_ms"] / p["direct"]["mean_ms"] for p in pairs.values())
+    print("per-rep ratios %s/direct, requests/s: %s -> median %.3f (overhead %.1f%%); mean latency median %.2fx" % (
+        t, " ".join("%.2f" % x for x in rps_ratios), statistics.median(rps_ratios),
+        100 * (1 - statistics.median(rps_ratios)), statistics.median(lat_ratios)))
 PY
   "$LAB" down --run "$RUN"; RUN=""
 }
