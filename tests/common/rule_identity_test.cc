@@ -109,6 +109,10 @@ struct MoveByNameCase {
   bool host_joins;  // host 3 joins with the reload: some of web's buckets move from 1 to 3
 };
 
+bool Kept(const std::string& name, const std::vector<std::string>& before) {
+  return MatchRulesByName(std::vector<std::string>{name}, before)[0] != kRuleRemoved;
+}
+
 class MovingByName : public ::testing::TestWithParam<MoveByNameCase> {};
 
 TEST_P(MovingByName, KeptRuleComparesItsOwnOwners) {
@@ -132,7 +136,7 @@ TEST_P(MovingByName, KeptRuleComparesItsOwnOwners) {
   ASSERT_EQ(holding.size(), c.after.size());
   for (size_t r = 0; r < c.after.size(); ++r) {
     SCOPED_TRACE(c.after[r]);
-    const bool kept = MatchRulesByName(std::vector<std::string>{c.after[r]}, c.before)[0] != kRuleRemoved;
+    const bool kept = Kept(c.after[r], c.before);
     // Exactly the buckets host 1 lost under this very rule: none without a join, none for a
     // rule new in this map (it had no connections anywhere).
     uint32_t lost = 0;
@@ -153,7 +157,7 @@ TEST_P(MovingByName, KeptRuleComparesItsOwnOwners) {
   // Nothing is pending for rules new in this map: their buckets are simply owned.
   const auto& pending = moving.PendingSnapshot();
   for (size_t r = 0; r < c.after.size(); ++r) {
-    const bool kept = MatchRulesByName(std::vector<std::string>{c.after[r]}, c.before)[0] != kRuleRemoved;
+    const bool kept = Kept(c.after[r], c.before);
     if (!kept || !c.host_joins) {
       EXPECT_EQ(pending[r], nullptr) << c.after[r];
     }
