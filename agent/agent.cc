@@ -39,6 +39,12 @@ std::vector<FilteringMode> RuleModes(const ClusterConfig& cluster) {
   return modes;
 }
 
+std::vector<std::string> RuleNamesOf(const ClusterConfig& cluster) {
+  std::vector<std::string> names;
+  for (const PortRule& rule : cluster.port_rules) names.push_back(rule.name);
+  return names;
+}
+
 std::string Refusal(uint16_t host, std::string_view code, std::string_view message) {
   JsonWriter w;
   w.BeginObject().Key("ok").Bool(false).Key("host").Uint(host);
@@ -103,6 +109,8 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   cc.tolerance = c.cluster.heartbeat.tolerance;
   cc.config_digest = ClusterDigest(c.cluster);
   cc.rule_modes = RuleModes(c.cluster);
+  cc.rule_names = RuleNamesOf(c.cluster);
+  agent->numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{0, cc.rule_names});
   cc.rule_params = agent->EffectiveRuleParams();
   cc.role = agent->role_;
   cc.moving_timeout = std::chrono::seconds(c.cluster.connection_tracking.moving_timeout_s);
@@ -282,6 +290,9 @@ void Agent::FeedLocalConnections() {
   if (!table_ || !data_path_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_connections_feed_ < std::chrono::milliseconds(100)) return;
+  // The counts are per rule index: until the data path has renumbered the table after a reload,
+  // they are in the old numbering (read first: the counts read after it are in this one).
+  if (table_->rule_epoch() != numbering_->epoch) return;
   // The applied generation is read before the counts, so the counts are at least that recent.
   const uint64_t applied = data_path_->AppliedGeneration();
   last_connections_feed_ = now;
@@ -337,7 +348,8 @@ void Agent::PublishSnapshot() {
     snapshot->local_host_id = config_.host.id;
     snapshot->vips = config_.cluster.vips;
   }
-  UpdateFastPath(snapshot.get());
+  snapshot->numbering = numbering_;
+  UpdateFastPath(snapshot.get());  // after the numbering: it may publish a copy of this snapshot
   snapshots_.Publish(std::move(snapshot));
 }
 
@@ -462,33 +474,33 @@ Status Agent::Reload() {
   NodeConfig& next = prepared.value();
   const ClusterConfig& cur = config_.cluster;
   const bool rules_changed = next.cluster.port_rules != cur.port_rules;
-  // Tracking and the assignment's seed are keyed by rule index: a kept rule whose index changes
-  // loses its connections' protection (docs/connection-tracking.md, "Reloads that renumber a
-  // rule"). Said where the operator looks, since the reload itself is legitimate.
+  // Tracking, the moving buckets and the assignment's seed follow a rule by name, so a kept rule
+  // whose number changes keeps its buckets and connections (docs/connection-tracking.md).
   std::string renumbered;
   for (size_t i = 0; i < cur.port_rules.size(); ++i) {
     for (size_t j = 0; j < next.cluster.port_rules.size(); ++j) {
-      if (i == j || next.cluster.port_rules[j] != cur.port_rules[i]) continue;
-      renumbered += (renumbered.empty() ? "" : ", ") + cur.port_rules[i].name + " (" +
-                    std::to_string(i) + " -> " + std::to_string(j) + ")";
+      if (i == j || next.cluster.port_rules[j].name != cur.port_rules[i].name) continue;
+      renumbered += (renumbered.empty() ? "" : ", ") + cur.port_rules[i].name + " " +
+                    std::to_string(i) + " -> " + std::to_string(j);
     }
   }
   config_ = std::move(next);
   fast_path_failed_ = false;  // a reload tries the kernel fast path again
   if (rules_changed) rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
+  std::vector<std::string> names = RuleNamesOf(config_.cluster);
+  if (names != numbering_->names) {
+    numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{numbering_->epoch + 1, names});
+  }
   convergence_->SetRules(ClusterDigest(config_.cluster), RuleModes(config_.cluster),
-                         EffectiveRuleParams(), std::chrono::steady_clock::now());
+                         std::move(names), EffectiveRuleParams(), std::chrono::steady_clock::now());
   PublishSnapshot();
   const std::string line = "reloaded " + config_.source_path + " (config digest " +
                            DigestHex(ClusterDigest(config_.cluster)).substr(0, 12) + ")";
   LogNotice("reload", line);
   NoteEvent(line);
   if (!renumbered.empty()) {
-    const std::string warning = "reload renumbered rule " + renumbered +
-                                ": connections under it may break while its buckets move "
-                                "(add rules that sort after the existing ones)";
-    LogWarning("reload", warning);
-    NoteEvent(warning);
+    LogInfo("reload", "reload renumbered rules (" + renumbered +
+                          "): their buckets and connections follow them by name");
   }
   Tick();
   ScheduleTick();

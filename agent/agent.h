@@ -99,6 +99,9 @@ class Agent {
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;
+  // What the published snapshots' rule indices mean; a new epoch at each reload that changes
+  // the rule names, after which the data path renumbers the table (common/rule_numbering.h).
+  std::shared_ptr<const RuleNumbering> numbering_;
   std::unique_ptr<DescriptorTable> table_;  // written by the data path thread only
   std::chrono::steady_clock::time_point last_connections_feed_{};
   std::unique_ptr<ClusterMacBinding> mac_binding_;

@@ -136,6 +136,18 @@ void DataPath::Sweep(const MapSnapshot& snapshot) {
   });
 }
 
+void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
+  if (table_ == nullptr || snapshot.numbering == nullptr) return;
+  if (numbering_ != nullptr && numbering_->epoch == snapshot.numbering->epoch) return;
+  if (numbering_ == nullptr) {  // the first numbering: the table has no flow in another one
+    for (size_t r = 0; r < remap_.size(); ++r) remap_[r] = static_cast<uint8_t>(r);
+  } else {
+    RuleRemapBetween(*numbering_, *snapshot.numbering, &remap_);
+  }
+  table_->Renumber(remap_, snapshot.numbering->epoch);
+  numbering_ = snapshot.numbering;
+}
+
 void DataPath::Run() {
   pollfd fds[2] = {{capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   auto last_stats = std::chrono::steady_clock::now();
@@ -159,6 +171,7 @@ void DataPath::Run() {
       // Hold the snapshot for the whole batch: the control side may publish meanwhile.
       batch_generation_.store(0);  // busy: AppliedGeneration() must not say idle from here
       const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();
+      FollowNumbering(*snapshot);
       batch_generation_.store(snapshot->generation);
       current_ = snapshot.get();
       kernel_delivers = KernelDelivers(*snapshot);
@@ -184,7 +197,9 @@ void DataPath::Run() {
     }
     if (table_ != nullptr && ready == 0) {  // idle: the sweep still has to come round
       now_ = std::chrono::steady_clock::now();
-      Sweep(*snapshots_.Load());
+      const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();
+      FollowNumbering(*snapshot);
+      Sweep(*snapshot);
     }
     // Once a second, not per batch: pcap_stats is a system call.
     const auto now = std::chrono::steady_clock::now();

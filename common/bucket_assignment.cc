@@ -150,6 +150,11 @@ class DeferredAcceptance {
 
 }  // namespace
 
+uint32_t RuleSeed(std::string_view rule_name) {
+  return Jhash(reinterpret_cast<const uint8_t*>(rule_name.data()),
+               static_cast<uint32_t>(rule_name.size()), kRuleSeedInitval);
+}
+
 uint64_t AssignmentScore(uint32_t rule_seed, uint32_t bucket, uint16_t host_id) {
   return ScoreOf(BucketKey(rule_seed, bucket), host_id);
 }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace nlb {
@@ -24,9 +25,20 @@ struct MemberWeight {
   uint32_t weight = 0;   // 0..100; 0 owns no bucket
 };
 
-// Bumped whenever AssignBuckets, AssignmentScore or BucketQuotas change any output: hosts of
-// different versions would disagree about owners, so heartbeats must carry it.
-inline constexpr uint32_t kAssignmentVersion = 1;
+// Bumped whenever AssignBuckets, AssignmentScore, BucketQuotas or RuleSeed change any output:
+// hosts of different versions would disagree about owners, so the cluster digest carries it
+// (config/config_digest.h) and a host of another version is kept out as one with other rules.
+//   1: rule i was assigned with seed i (its position in the canonical rule order).
+//   2: a rule's seed is RuleSeed(its name), so a reload that renumbers rules keeps its owners.
+inline constexpr uint32_t kAssignmentVersion = 2;
+
+// The initval of RuleSeed's jhash: ASCII "RULE".
+inline constexpr uint32_t kRuleSeedInitval = 0x52554c45;
+
+// The assignment seed of a multiple-host rule: jhash(name bytes, name length, kRuleSeedInitval)
+// (docs/hashing.md section 4). Keyed by the rule's identity, not its position, so adding or
+// removing another rule changes nothing for it.
+uint32_t RuleSeed(std::string_view rule_name);
 
 // How much bucket `bucket` wants host `host_id` under a rule (higher wins). Exposed so that tests
 // and other implementations can check the definition in docs/hashing.md directly.

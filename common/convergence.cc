@@ -50,6 +50,9 @@ Status Convergence::Validate(const ConvergenceConfig& config) {
   if (config.rule_modes.size() > kMaxHeartbeatRules) {
     return bad("at most " + std::to_string(kMaxHeartbeatRules) + " port rules");
   }
+  if (config.rule_names.size() != config.rule_modes.size()) {
+    return bad("rule names do not match the rules one for one");
+  }
   if (config.rule_params.size() != config.rule_modes.size()) {
     return bad("rule parameters do not match the rules one for one");
   }
@@ -170,7 +173,7 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
     if (!last.moving.empty()) per_rule.resize(last.rule_params.size());
     for (const MovingBucket& m : last.moving) per_rule[m.rule_index].Add(m.bucket);
     moving_.OnPeerReport(key.first, key.second, last.sequence, last.view_digest, last.map_current,
-                         std::move(per_rule));
+                         InOurNumbering(last.config_digest, std::move(per_rule)));
   }
   if (material && !recompute_at_) recompute_at_ = now + config_.period / 50;
   if (indirect_peers_ > 0) Expire(now);
@@ -207,7 +210,11 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
     pending.report.sequence = sequence;
     pending.report.view_digest = part.report.view_digest;
     pending.report.map_current = part.report.map_current;
-    pending.report.rules.assign(config_.rule_modes.size(), BucketSet());
+    // In the sender's numbering, which has as many rules as its heartbeats carry weights for.
+    auto peer = peers_.find(key);
+    pending.report.rules.assign(
+        peer != peers_.end() ? peer->second.last.rule_params.size() : config_.rule_modes.size(),
+        BucketSet());
     pending.received.assign(part.part_count, false);
     pending.missing = part.part_count;
   }
@@ -220,9 +227,14 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
     pending.report.rules[r] |= part.report.rules[r];
   }
   if (pending.missing == 0) {
+    auto peer = peers_.find(key);
+    std::vector<BucketSet> rules =
+        peer != peers_.end()
+            ? InOurNumbering(peer->second.last.config_digest, std::move(pending.report.rules))
+            : std::move(pending.report.rules);
     moving_.OnPeerReport(key.first, key.second, pending.report.sequence,
                          pending.report.view_digest, pending.report.map_current,
-                         std::move(pending.report.rules));
+                         std::move(rules));
     pending_reports_.erase(key);
   }
   return Status::Ok();
@@ -452,7 +464,7 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
       (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);
   if (!local_kept_out_ && all_agree_since_ && now >= *all_agree_since_ + stability &&
       (!map_ || map_->view_digest != view_digest_)) {
-    ConvergedMap next = ComputeConvergedMap(view_, config_.rule_modes);
+    ConvergedMap next = ComputeConvergedMap(view_, config_.rule_modes, config_.rule_names);
     next.generation = ++generation_;
     moving_.OnMapAdopted(map_ ? &*map_ : nullptr, next, now);
     map_ = std::move(next);
@@ -560,11 +572,37 @@ void Convergence::SetRuleParams(std::vector<HostRuleParams> params, TimePoint no
 }
 
 void Convergence::SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
+                           std::vector<std::string> rule_names,
                            std::vector<HostRuleParams> rule_params, TimePoint now) {
+  if (config_digest != config_.config_digest) {
+    previous_digest_ = config_.config_digest;
+    previous_of_new_ = MatchRulesByName(rule_names, config_.rule_names);
+  }
   config_.config_digest = config_digest;
   config_.rule_modes = std::move(rule_modes);
   config_.rule_params = std::move(rule_params);
+  if (map_ && RuleNames(*map_) != rule_names) {
+    // Keep serving the agreed owners, each rule under its new number, until the next map; the
+    // moving buckets are in the map's numbering and follow it.
+    moving_.RenumberRules(MatchRulesByName(rule_names, RuleNames(*map_)));
+    map_ = RenumberMap(*map_, config_.rule_modes, rule_names);
+  }
+  config_.rule_names = std::move(rule_names);
   Recompute(now);
+}
+
+std::vector<BucketSet> Convergence::InOurNumbering(const Digest& sender_digest,
+                                                   std::vector<BucketSet> per_rule) const {
+  if (per_rule.empty() || sender_digest == config_.config_digest ||
+      sender_digest != previous_digest_) {
+    return per_rule;  // ours, or unknown: taken as is
+  }
+  std::vector<BucketSet> translated(previous_of_new_.size());
+  for (size_t n = 0; n < previous_of_new_.size(); ++n) {
+    const size_t o = previous_of_new_[n];
+    if (o != kRuleRemoved && o < per_rule.size()) translated[n] = per_rule[o];
+  }
+  return translated;
 }
 
 ConvergenceReport Convergence::Report() const {

@@ -53,6 +53,7 @@ struct ConvergenceConfig {
   uint32_t tolerance = 5;  // periods of silence before a host has left
   Digest config_digest{};
   std::vector<FilteringMode> rule_modes;    // canonical rule order
+  std::vector<std::string> rule_names;      // aligned with rule_modes: seeds, and reload matching
   std::vector<HostRuleParams> rule_params;  // this host's, aligned with rule_modes
   HostRole role = HostRole::kActive;
   // Connection tracking: how long at most a bucket stays moving after it changed owner
@@ -131,9 +132,14 @@ class Convergence {
   void SetRole(HostRole role, TimePoint now);
   // REQUIRES: params.size() == config rule_modes.size()
   void SetRuleParams(std::vector<HostRuleParams> params, TimePoint now);
-  // REQUIRES: rule_modes.size() == rule_params.size()
+  // A reload. When it renumbers the rules, the map in use and the moving buckets follow each rule
+  // by name at once (RenumberMap, MovingBuckets::RenumberRules), so that CurrentMap(), the moving
+  // snapshots and the rule lists given here always share one numbering; moving lists from peers
+  // still on the previous rules are translated to it.
+  // REQUIRES: rule_modes.size() == rule_names.size() == rule_params.size()
   void SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
-                std::vector<HostRuleParams> rule_params, TimePoint now);
+                std::vector<std::string> rule_names, std::vector<HostRuleParams> rule_params,
+                TimePoint now);
 
   // The map in use (the last agreed one), or nullptr before the first agreement. Valid until the
   // next call of a non-const method.
@@ -173,6 +179,9 @@ class Convergence {
     bool silent = false;  // not heard directly for tolerance periods
   };
   using PeerKey = std::pair<uint16_t, uint64_t>;
+  // A peer's moving buckets per rule, in this host's rule numbering (see previous_digest_).
+  std::vector<BucketSet> InOurNumbering(const Digest& sender_digest,
+                                        std::vector<BucketSet> per_rule) const;
 
   bool IsMember(uint16_t host_id, uint64_t boot_id) const;
   Status OnMovingReport(std::span<const uint8_t> bytes);
@@ -225,6 +234,10 @@ class Convergence {
 
   bool ticked_ = false;  // OnTick ran at least once
   std::optional<ConvergedMap> map_;
+  // The rules before the last SetRules: a peer whose heartbeats still carry that digest reports
+  // its moving buckets under them; rule n is previous rule previous_of_new_[n].
+  Digest previous_digest_{};
+  std::vector<size_t> previous_of_new_;
   uint64_t generation_ = 0;
   std::optional<TimePoint> change_started_;  // first change not yet agreed on
   std::string pending_cause_;

@@ -37,9 +37,12 @@ uint64_t HashWords(uint64_t seed, uint64_t c0, uint64_t c1, uint64_t v0, uint64_
   return Mix(h ^ tail);
 }
 
-uint64_t Tail(uint16_t client_port, uint16_t vip_port, uint8_t rule_index, bool v6) {
+// The rule index is left out of the hash (it is still part of the key, in Matches): Renumber then
+// changes it in place without moving the flow. One connection falls under one rule at a time, so
+// leaving it out costs no spread.
+uint64_t Tail(uint16_t client_port, uint16_t vip_port, bool v6) {
   return static_cast<uint64_t>(client_port) | static_cast<uint64_t>(vip_port) << 16 |
-         static_cast<uint64_t>(rule_index) << 32 | static_cast<uint64_t>(v6) << 40;
+         static_cast<uint64_t>(v6) << 40;
 }
 
 }  // namespace
@@ -69,13 +72,13 @@ uint32_t DescriptorTable::Seconds(std::chrono::steady_clock::time_point now) con
 uint64_t DescriptorTable::Hash(const FlowKey& key) const {
   return HashWords(seed_, Load64(key.client.bytes.data()), Load64(key.client.bytes.data() + 8),
                    Load64(key.vip.bytes.data()), Load64(key.vip.bytes.data() + 8),
-                   Tail(key.client_port, key.vip_port, key.rule_index, key.client.is_v6()));
+                   Tail(key.client_port, key.vip_port, key.client.is_v6()));
 }
 
 uint64_t DescriptorTable::HashEntry(const Entry& e) const {
   return HashWords(seed_, Load64(e.client.data()), Load64(e.client.data() + 8),
                    Load64(e.vip.data()), Load64(e.vip.data() + 8),
-                   Tail(e.client_port, e.vip_port, e.rule_index, (e.state_family & kV6Bit) != 0));
+                   Tail(e.client_port, e.vip_port, (e.state_family & kV6Bit) != 0));
 }
 
 bool DescriptorTable::Matches(const Entry& e, const FlowKey& key) {
@@ -214,6 +217,40 @@ bool DescriptorTable::Remove(const FlowKey& key) {
   EraseSlot(slot);
   Bump(counters_.removed_other);
   return true;
+}
+
+void DescriptorTable::Renumber(const std::array<uint8_t, kMaxTrackedRules>& old_to_new,
+                               uint64_t epoch) {
+  bool identity = true;
+  for (size_t r = 0; r < old_to_new.size(); ++r) identity &= old_to_new[r] == r;
+  if (identity || size() == 0) {
+    rule_epoch_.store(epoch, std::memory_order_release);
+    return;
+  }
+  // Start after a free slot (there is one: at most half the slots are used). A backward shift
+  // only moves flows of the cluster after the hole, which ends at a free slot before the start
+  // comes round again: flows not visited yet, so none is renumbered twice.
+  uint32_t start = 0;
+  while (StateOf(slots_[start]) != FlowState::kFree) start = Next(start);
+  uint32_t slot = Next(start);
+  for (uint32_t n = 0; n < slot_count_; ++n, slot = Next(slot)) {
+    while (StateOf(slots_[slot]) != FlowState::kFree) {
+      Entry& e = slots_[slot];
+      const uint8_t to = old_to_new[e.rule_index];
+      if (to >= kMaxTrackedRules) {
+        Bump(counters_.removed_moved);
+        EraseSlot(slot);  // a later flow may move here: look again
+        continue;
+      }
+      if (to != e.rule_index) {
+        CountAdd(e, -1);
+        e.rule_index = to;
+        CountAdd(e, +1);
+      }
+      break;
+    }
+  }
+  rule_epoch_.store(epoch, std::memory_order_release);
 }
 
 void DescriptorTable::EraseSlot(uint32_t hole) {

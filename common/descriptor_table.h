@@ -12,7 +12,8 @@
 //
 // Threads: one writer, the data path thread, calls every non-const method and Find. Connections()
 // and counters() may be read from any thread (relaxed atomics): the control thread reads the
-// per-bucket counts to report which moved buckets still hold connections.
+// per-bucket counts to report which moved buckets still hold connections, after checking
+// rule_epoch() (the counts are per rule index, and a reload may renumber the rules).
 #pragma once
 
 #include <array>
@@ -81,6 +82,15 @@ class DescriptorTable {
   bool Contains(const FlowKey& key) const { return FindSlot(key) != kNoSlot; }
   // Forgets a flow; false when it was not tracked.
   bool Remove(const FlowKey& key);
+
+  // A reload renumbered the rules (common/rule_numbering.h): a flow of rule r moves to rule
+  // old_to_new[r] with its counts, or is removed (counted in removed_moved) when that is 0xff.
+  // O(slots), nothing allocated: once per renumbering reload, never per packet. Afterwards
+  // rule_epoch() returns epoch, so that a reader of the counts knows which numbering they are in.
+  void Renumber(const std::array<uint8_t, kMaxTrackedRules>& old_to_new, uint64_t epoch);
+  // The numbering epoch of the last Renumber (0 before any). Any thread; read it before the
+  // counts: counts read after it returned e are in numbering e or a later one.
+  uint64_t rule_epoch() const { return rule_epoch_.load(std::memory_order_acquire); }
 
   // Examines the next max_slots slots (round robin) and removes expired flows and flows for
   // which keep(rule_index, bucket) returns false. Returns how many were removed. Called between
@@ -168,6 +178,7 @@ class DescriptorTable {
   std::unique_ptr<std::atomic<uint32_t>[]> counts_;  // kMaxTrackedRules * kBucketCount
   std::unique_ptr<std::atomic<uint64_t>[]> rule_totals_;
   std::atomic<uint64_t> size_{0};
+  std::atomic<uint64_t> rule_epoch_{0};
   uint32_t cursor_ = 0;
   DescriptorTableCounters counters_;
 };

@@ -12,6 +12,7 @@
 #include "common/bucket_set.h"
 #include "common/ip_address.h"
 #include "common/port_rule.h"
+#include "common/rule_numbering.h"
 
 namespace nlb {
 
@@ -51,6 +52,9 @@ struct MapSnapshot {
   // Rules for one VIP come before rules for "all", so the first match is the most specific.
   std::vector<RuleMap> rules;
   uint64_t generation = 0;  // increases with every published snapshot
+  // What the rule indices mean (rules[i].rule.name == numbering->names[i] when set). The data
+  // path renumbers the descriptor table when it changes. Null: keep the table's numbering.
+  std::shared_ptr<const RuleNumbering> numbering;
 };
 
 // SnapshotHolder: single publisher (control thread), any number of readers (data path threads).

@@ -4,32 +4,72 @@
 
 namespace nlb {
 
+namespace {
+
+// Moves each new index's element from its old index; new ones (kRuleRemoved) start empty.
+template <typename T>
+std::vector<T> Rearranged(std::vector<T>& old, std::span<const size_t> old_of_new) {
+  std::vector<T> next(old_of_new.size());
+  for (size_t n = 0; n < old_of_new.size(); ++n) {
+    const size_t o = old_of_new[n];
+    if (o != kRuleRemoved && o < old.size()) next[n] = std::move(old[o]);
+  }
+  return next;
+}
+
+}  // namespace
+
+void MovingBuckets::Rekey(std::span<const size_t> old_of_new, bool reports) {
+  owned_ = Rearranged(owned_, old_of_new);
+  holding_ = Rearranged(holding_, old_of_new);
+  presumed_ = Rearranged(presumed_, old_of_new);
+  gained_ = Rearranged(gained_, old_of_new);
+  lost_at_ = Rearranged(lost_at_, old_of_new);
+  gained_at_ = Rearranged(gained_at_, old_of_new);
+  if (reports) {
+    for (auto& [key, report] : reports_) {
+      if (report.rules.empty()) continue;  // no bucket at all: nothing to move
+      report.rules = Rearranged(report.rules, old_of_new);
+      report.empty = true;
+      for (const BucketSet& b : report.rules) report.empty &= b.Empty();
+    }
+  }
+  others_dirty_ = true;
+  changed_ = true;  // the per-rule snapshot vectors are in the old order
+  Dirty();
+}
+
+void MovingBuckets::RenumberRules(std::span<const size_t> old_of_new) {
+  Rekey(old_of_new, true);
+}
+
 void MovingBuckets::OnMapAdopted(const ConvergedMap* previous, const ConvergedMap& next,
                                  TimePoint now) {
   const size_t rules = next.rules.size();
-  // A different rule count is a different configuration: nothing carries over.
-  const bool same_rules = previous != nullptr && previous->rules.size() == rules &&
-                          owned_.size() == rules;
-  if (!same_rules) {
-    owned_.assign(rules, BucketSet());
-    holding_.assign(rules, BucketSet());
-    gained_.assign(rules, BucketSet());
-    lost_at_.assign(rules, {});
-    gained_at_.assign(rules, {});
+  // Per rule of next, its index in previous. Without a previous map (or with state of another
+  // map, which cannot happen while Convergence renumbers both together) nothing carries over.
+  std::vector<size_t> old_of_new(rules, kRuleRemoved);
+  if (previous != nullptr && previous->rules.size() == owned_.size()) {
+    old_of_new = MatchRulesByName(RuleNames(next), RuleNames(*previous));
   }
+  Rekey(old_of_new, false);
   presumed_.assign(rules, BucketSet());
   for (size_t r = 0; r < rules; ++r) {
     const std::vector<uint16_t>& owners = next.rules[r].bucket_owner;
+    const size_t o = old_of_new[r];
     const std::vector<uint16_t>* before =
-        same_rules && previous->rules[r].bucket_owner.size() == kBucketCount
-            ? &previous->rules[r].bucket_owner
+        o != kRuleRemoved && previous->rules[o].bucket_owner.size() == kBucketCount
+            ? &previous->rules[o].bucket_owner
             : nullptr;
+    // A host without a previous map presumes every owned bucket contested (it may be joining a
+    // cluster that serves them); a rule new to a map it had cannot have connections anywhere.
+    const bool new_rule = previous != nullptr && before == nullptr;
     BucketSet owned;
     for (uint32_t b = 0; b < owners.size() && b < kBucketCount; ++b) {
       const bool mine = owners[b] == local_;
       const bool was_mine = before != nullptr ? (*before)[b] == local_ : false;
       if (mine) owned.Add(b);
-      if (mine && !was_mine) {
+      if (mine && !was_mine && !new_rule) {
         if (gained_at_[r].empty()) gained_at_[r].resize(kBucketCount);
         presumed_[r].Add(b);
         gained_[r].Add(b);

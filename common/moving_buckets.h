@@ -45,7 +45,14 @@ class MovingBuckets {
       : local_(local_host_id), timeout_(timeout) {}
 
   // This host now decides by `next`; previous is the map it decided by before (nullptr if none).
+  // Rules are matched by name: a kept rule compares its own old owners wherever it sits in either
+  // map, and a rule previous does not have (or had as single-host or disabled) has no connection
+  // anywhere, so its buckets are simply owned and none of them moves.
   void OnMapAdopted(const ConvergedMap* previous, const ConvergedMap& next, TimePoint now);
+  // A reload renumbered the rules before the next map: the state of the rule that had index
+  // old_of_new[n] is now rule n's, peers' latest reports included (they were made under the old
+  // rules); a rule with kRuleRemoved (new) starts empty; a removed rule's state is dropped.
+  void RenumberRules(std::span<const size_t> old_of_new);
   // This host has no map any more (kept out): it neither owns nor holds anything.
   void OnMapDropped();
   // A host that stopped serving (stopped, suspended) holds nothing: its connections are gone.
@@ -101,6 +108,8 @@ class MovingBuckets {
 
   void Rebuild();
   void Dirty() { dirty_ = true; }
+  // Rebuilds the per-rule state in a new rule order (see RenumberRules); reports too if asked.
+  void Rekey(std::span<const size_t> old_of_new, bool reports);
 
   const uint16_t local_;
   const Duration timeout_;

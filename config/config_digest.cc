@@ -4,12 +4,16 @@
 
 #include <vector>
 
+#include "common/bucket_assignment.h"
 #include "config/rule_order.h"
 
 namespace nlb {
 
 std::string CanonicalClusterText(const ClusterConfig& cluster) {
   std::string out = "nlb-cluster-digest v1\n";
+  // Hosts that assign buckets differently must not share a map: a different version is a
+  // different digest, so the existing mismatched-rules rule keeps the minority out.
+  out += "assignment=" + std::to_string(kAssignmentVersion) + "\n";
   out += "name=" + cluster.name + "\n";
   for (const IpAddress& vip : cluster.vips) out += "vip=" + vip.ToString() + "\n";
   out += "mac_mode=" + std::string(MacModeName(cluster.mac_mode)) + "\n";

@@ -17,6 +17,7 @@ using Digest = std::array<uint8_t, 32>;
 
 // The text that is hashed, one "key=value" line per item, each ending in '\n':
 //   nlb-cluster-digest v1
+//   assignment=<kAssignmentVersion>      common/bucket_assignment.h; 2 since rules seed by name
 //   name=<name>
 //   vip=<address>                        one line per VIP, in the configured order
 //   mac_mode=<multicast|unicast|igmp>

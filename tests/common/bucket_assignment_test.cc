@@ -1,4 +1,4 @@
-// Pins the bucket assignment (hash/assignment version 1, docs/hashing.md) with golden vectors and
+// Pins the bucket assignment (hash/assignment version 2, docs/hashing.md) with golden vectors and
 // measures the properties DESIGN.md promises: weighted balance, order independence, and movement
 // close to minimal when one host leaves or joins.
 #include "common/bucket_assignment.h"
@@ -132,6 +132,22 @@ TEST(BucketQuotasTest, LargestRemainderTable) {
   }
 }
 
+// A rule's seed is jhash(name, kRuleSeedInitval) (docs/hashing.md section 4), so that it does not
+// depend on where the rule sorts. Values from docs/hashing_reference.py's own jhash.
+TEST(BucketAssignmentTest, GoldenRuleSeeds) {
+  EXPECT_EQ(kAssignmentVersion, 2u);
+  const struct {
+    const char* name;
+    uint32_t seed;
+  } cases[] = {
+      {"", 0x31030b34},  // 0xdeadbeef + 0 + "RULE": no bytes, no final mix
+      {"web", 0xf54ea062},
+      {"vip101", 0xd53bcb6e},
+      {"http-and-https-for-the-shop", 0x3d88c0c8},  // 27 bytes: two full 12-byte rounds
+  };
+  for (const auto& c : cases) EXPECT_EQ(RuleSeed(c.name), c.seed) << '"' << c.name << '"';
+}
+
 TEST(BucketAssignmentTest, GoldenAssignments) {
   struct Case {
     const char* description;
@@ -153,6 +169,9 @@ TEST(BucketAssignmentTest, GoldenAssignments) {
        30,
        30},
       {"64 equal", sixty_four, 7, 0x88bd8a0b52cec74dull, 7, 16, 1},
+      // Version 2: a rule named "web" is assigned with RuleSeed("web").
+      {"three equal, rule web", {{1, 50}, {2, 50}, {3, 50}}, RuleSeed("web"),
+       0xe8b7d05f4b77828cull, 2, 2, 3},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.description);

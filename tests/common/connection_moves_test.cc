@@ -15,6 +15,7 @@
 #include "common/converged_map.h"
 #include "common/convergence.h"
 #include "common/descriptor_table.h"
+#include "common/rule_numbering.h"
 #include "common/tracked_decision.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/sim_cluster.h"
@@ -75,13 +76,55 @@ class ConnectionMovesTest : public ::testing::Test {
     options.seed = id;
     host.table = std::make_unique<DescriptorTable>(options, cluster_.now());
     host.snapshot = std::make_shared<MapSnapshot>();
+    host.numbering = std::make_shared<const RuleNumbering>(RuleNumbering{0, Names(host.rules)});
     hosts_.push_back(std::move(host));
     const int index = cluster_.Start(config);
     EXPECT_EQ(index, static_cast<int>(hosts_.size()) - 1);
     return index;
   }
 
+  static std::vector<std::string> Names(const std::vector<PortRule>& rules) {
+    std::vector<std::string> names;
+    for (const PortRule& r : rules) names.push_back(r.name);
+    return names;
+  }
+
+  // What DataPath::FollowNumbering does before it decides by a snapshot.
+  void FollowNumbering(int i) {
+    Host& h = hosts_[i];
+    const std::shared_ptr<const RuleNumbering>& next = h.snapshot->numbering;
+    if (next == nullptr || next == h.table_numbering) return;
+    RuleRemap remap;
+    if (h.table_numbering == nullptr) {
+      for (size_t r = 0; r < remap.size(); ++r) remap[r] = static_cast<uint8_t>(r);
+    } else {
+      RuleRemapBetween(*h.table_numbering, *next, &remap);
+    }
+    h.table->Renumber(remap, next->epoch);
+    h.table_numbering = next;
+  }
+
+  // nlbctl reload on host i: its rules become `rules` (digest `digest`), its map and moving
+  // buckets follow them by name, and its data path renumbers the table before the next packet.
+  void Reload(int i, std::vector<PortRule> rules, uint8_t digest) {
+    Host& h = hosts_[i];
+    h.rules = std::move(rules);
+    h.numbering = std::make_shared<const RuleNumbering>(
+        RuleNumbering{h.numbering->epoch + 1, Names(h.rules)});
+    std::vector<FilteringMode> modes;
+    std::vector<HostRuleParams> params;
+    for (const PortRule& r : h.rules) {
+      modes.push_back(r.mode);
+      params.push_back({50, h.id});
+    }
+    Digest d;
+    d.fill(digest);
+    cluster_.host(i).SetRules(d, modes, Names(h.rules), params, cluster_.now());
+    Publish(i);
+  }
+
   void BeforeTick(int i) {
+    FollowNumbering(i);
     Host& h = hosts_[i];
     const MapSnapshot& s = *h.snapshot;
     // The data path's amortized sweep: drop flows of buckets this host neither owns nor moves.
@@ -90,8 +133,10 @@ class ConnectionMovesTest : public ::testing::Test {
       const RuleMap& m = s.rules[rule];
       return m.bucket_owner[bucket] == h.id || (m.moving && m.moving->Contains(bucket));
     });
-    std::vector<BucketSet> sets(3);
-    for (uint32_t r = 0; r < 3; ++r) {
+    // As the agent: counts in another numbering than the rules' are not fed.
+    if (h.table->rule_epoch() != h.numbering->epoch) return;
+    std::vector<BucketSet> sets(h.rules.size());
+    for (uint32_t r = 0; r < sets.size(); ++r) {
       if (h.table->RuleConnections(r) == 0) continue;
       for (uint32_t b = 0; b < kBucketCount; ++b) {
         if (h.table->Connections(r, b) > 0) sets[r].Add(b);
@@ -110,9 +155,10 @@ class ConnectionMovesTest : public ::testing::Test {
     auto s = std::make_shared<MapSnapshot>();
     if (const ConvergedMap* map = c.CurrentMap()) {
       const bool serving = c.serving() && h.role != HostRole::kStopped;
-      *s = ToMapSnapshot(*map, Rules(), {kVip}, h.id, serving, c.MovingSnapshot(),
+      *s = ToMapSnapshot(*map, h.rules, {kVip}, h.id, serving, c.MovingSnapshot(),
                          c.PendingSnapshot());
     }
+    s->numbering = h.numbering;
     h.snapshot = std::move(s);
   }
 
@@ -128,6 +174,7 @@ class ConnectionMovesTest : public ::testing::Test {
     std::vector<int> accepted;
     for (int i = 0; i < static_cast<int>(hosts_.size()); ++i) {
       if (!cluster_.alive(i)) continue;
+      FollowNumbering(i);
       ParsedPacket packet;
       const Decision d = DecideTracked(frame, *hosts_[i].snapshot, *hosts_[i].table, cluster_.now(),
                                        &packet);
@@ -200,8 +247,20 @@ class ConnectionMovesTest : public ::testing::Test {
     }
     return -1;
   }
-  uint32_t Holding(uint16_t id) { return cluster_.host(Index(id)).HoldingBuckets(0); }
-  uint32_t Contested(uint16_t id) { return cluster_.host(Index(id)).ContestedBuckets(0); }
+  uint32_t Holding(uint16_t id) {
+    uint32_t n = 0;
+    for (size_t r = 0; r < hosts_[Index(id)].rules.size(); ++r) {
+      n += cluster_.host(Index(id)).HoldingBuckets(r);
+    }
+    return n;
+  }
+  uint32_t Contested(uint16_t id) {
+    uint32_t n = 0;
+    for (size_t r = 0; r < hosts_[Index(id)].rules.size(); ++r) {
+      n += cluster_.host(Index(id)).ContestedBuckets(r);
+    }
+    return n;
+  }
   size_t LiveOn(int index) const {
     size_t n = 0;
     for (const Connection& c : connections_) n += c.live && c.host == index ? 1 : 0;
@@ -216,7 +275,10 @@ class ConnectionMovesTest : public ::testing::Test {
   struct Host {
     uint16_t id = 0;
     HostRole role = HostRole::kActive;
+    std::vector<PortRule> rules = Rules();
+    std::shared_ptr<const RuleNumbering> numbering;  // of rules, published with the snapshots
     std::unique_ptr<DescriptorTable> table;
+    std::shared_ptr<const RuleNumbering> table_numbering;  // the data path's
     std::shared_ptr<const MapSnapshot> snapshot;
   };
 
@@ -345,6 +407,78 @@ TEST_F(ConnectionMovesTest, MovesEndAfterTheTimeout) {
     EXPECT_EQ(Contested(id), 0u) << id;
   }
 }
+
+// The rules after a cluster-wide reload that adds "api", which sorts before every existing rule:
+// web goes from index 0 to 1, mail from 1 to 2, telnet from 2 to 3.
+std::vector<PortRule> RulesWithApiFirst() {
+  std::vector<PortRule> rules = Rules();
+  PortRule api;
+  api.name = "api";
+  api.vip = kVip;
+  api.first_port = api.last_port = 8080;
+  api.protocol = Protocol::kTcp;
+  api.affinity = Affinity::kNone;
+  rules.insert(rules.begin(), api);
+  return rules;
+}
+
+// `nlbctl reload --cluster` that renumbers web: the hosts switch a few milliseconds apart, while
+// connections run (and, in the second case, while a join's buckets are still moving). Web keeps
+// its owners (its seed is its name's), so nothing of web moves, and no packet of a live
+// connection is accepted by zero or two hosts at any step.
+class ReloadRenumbering : public ConnectionMovesTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ReloadRenumbering, NoConnectionBreaks) {
+  const bool during_a_join = GetParam();
+  for (uint16_t id : {1, 2, 3}) StartHost(id);
+  ASSERT_TRUE(cluster_.RunUntilAgreed({1, 2, 3}, 10s));
+  Run(3s, 100);
+  syn_unanswered_ = 0;
+  if (during_a_join) {
+    StartHost(4);
+    Run(3s, 5);
+    ASSERT_GT(Holding(1) + Holding(2) + Holding(3), 0u) << "the join moved nothing alive";
+  }
+  const std::vector<uint16_t> web_before = cluster_.host(0).CurrentMap()->rules[0].bucket_owner;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    Reload(static_cast<int>(i), RulesWithApiFirst(), 0xcd);
+    cluster_.Run(3ms);
+    Traffic();
+  }
+  Run(8s, 2);
+  EXPECT_EQ(violations_, 0u);
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    const ConvergedMap* map = cluster_.host(static_cast<int>(i)).CurrentMap();
+    ASSERT_NE(map, nullptr);
+    ASSERT_EQ(map->rules.size(), 4u);
+    EXPECT_EQ(map->rules[0].name, "api");
+    EXPECT_EQ(map->rules[1].name, "web");
+    if (!during_a_join) {
+      EXPECT_EQ(map->rules[1].bucket_owner, web_before) << "web's owners moved";
+    }
+    // The connections are tracked under web's new index.
+    EXPECT_EQ(hosts_[i].table->RuleConnections(0), 0u);
+    EXPECT_GT(hosts_[i].table->RuleConnections(1), 0u);
+  }
+  if (!during_a_join) {
+    for (uint16_t id : {1, 2, 3}) EXPECT_EQ(Holding(id) + Contested(id), 0u) << "host " << id;
+  }
+  // New connections still reach every host, and the old ones close without a trace.
+  const TimePoint now = cluster_.now();
+  CloseAll([&](const Connection& conn) { return conn.opened <= now; });
+  Run(14s, 0);
+  EXPECT_EQ(violations_, 0u);
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    EXPECT_EQ(Holding(hosts_[i].id), 0u) << "host " << hosts_[i].id;
+    EXPECT_EQ(Contested(hosts_[i].id), 0u) << "host " << hosts_[i].id;
+  }
+  EXPECT_LT(syn_unanswered_, 20u) << "SYNs nobody took (clients retransmit them)";
+}
+
+INSTANTIATE_TEST_SUITE_P(Reload, ReloadRenumbering, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? std::string("during_a_join") : std::string("alone");
+                         });
 
 // Without tracking a move resets connections: the same join with the plain Decide breaks some,
 // which is what the invariant above would catch.

@@ -377,7 +377,7 @@ TEST(ConvergenceTest, ClusterWideRuleSwitchKeepsNobodyOut) {
   };
   for (int i = 0; i < 4; ++i) {
     const ConvergenceConfig c = test::SimHostConfig(static_cast<uint16_t>(i + 1), 0);
-    cluster.host(i).SetRules(next, c.rule_modes, c.rule_params, cluster.now());
+    cluster.host(i).SetRules(next, c.rule_modes, c.rule_names, c.rule_params, cluster.now());
     cluster.Run(milliseconds(15), watch);
   }
   cluster.Run(seconds(5), watch);
@@ -388,7 +388,7 @@ TEST(ConvergenceTest, ClusterWideRuleSwitchKeepsNobodyOut) {
   Digest old{};
   old.fill(0xab);
   const ConvergenceConfig c4 = test::SimHostConfig(4, 0);
-  cluster.host(3).SetRules(old, c4.rule_modes, c4.rule_params, cluster.now());
+  cluster.host(3).SetRules(old, c4.rule_modes, c4.rule_names, c4.rule_params, cluster.now());
   cluster.Run(milliseconds(1000));
   EXPECT_TRUE(cluster.host(0).Report().kept_out.empty()) << "kept out within the grace";
   cluster.Run(seconds(4));

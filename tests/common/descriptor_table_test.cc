@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 #include <random>
 #include <string>
@@ -132,6 +133,71 @@ TEST(DescriptorTableTest, SweepDropsFlowsOfBucketsNoLongerServed) {
   EXPECT_EQ(removed, 10u);
   for (uint32_t i = 0; i < 20; ++i) EXPECT_EQ(table.Contains(Key(i)), i % 2 == 0) << i;
   EXPECT_EQ(table.counters().removed_moved.load(), 10u);
+}
+
+// A reload renumbered the rules (common/rule_numbering.h): flows follow their rule, counts too,
+// and the flows of a removed rule go. Table-driven over remaps; a full table (every slot of the
+// probe runs in use, clusters wrapping round the end) so that backward shifts happen while the
+// walk runs, and swaps, which would undo themselves if a flow were renumbered twice.
+TEST(DescriptorTableTest, RenumberMovesFlowsAndCountsToTheirNewRule) {
+  constexpr uint8_t kGone = 0xff;
+  const struct {
+    const char* description;
+    std::vector<uint8_t> old_to_new;  // rules 0..2; the rest are gone
+  } cases[] = {
+      {"insert before all", {1, 2, 3}},
+      {"remove the first", {kGone, 0, 1}},
+      {"swap", {1, 0, 2}},
+      {"rotate and remove", {2, kGone, 0}},
+      {"identity", {0, 1, 2}},
+      {"remove all", {kGone, kGone, kGone}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    DescriptorTable table(Options(1024), kOrigin);
+    std::vector<std::pair<uint32_t, uint8_t>> flows;  // (flow, rule) that were added
+    for (uint32_t i = 0; i < 1024; ++i) {
+      const uint8_t rule = static_cast<uint8_t>(i % 3);
+      const auto r = table.Open(Key(i, rule), i % 50, kOrigin);
+      if (r == DescriptorTable::OpenResult::kAdded) flows.emplace_back(i, rule);
+    }
+    ASSERT_GT(flows.size(), 1000u);
+    std::array<uint8_t, kMaxTrackedRules> remap;
+    remap.fill(kGone);
+    for (size_t r = 0; r < c.old_to_new.size(); ++r) remap[r] = c.old_to_new[r];
+    table.Renumber(remap, 7);
+    EXPECT_EQ(table.rule_epoch(), 7u);
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> expected;  // (rule, bucket) -> flows
+    uint64_t kept = 0;
+    for (const auto& [flow, rule] : flows) {
+      const uint8_t to = c.old_to_new[rule];
+      EXPECT_EQ(table.Contains(Key(flow, rule)), to == rule) << flow;
+      if (to == kGone) continue;
+      EXPECT_TRUE(table.Contains(Key(flow, to))) << flow;
+      ++expected[{to, flow % 50}];
+      ++kept;
+    }
+    EXPECT_EQ(table.size(), kept);
+    EXPECT_EQ(table.counters().removed_moved.load(), flows.size() - kept);
+    for (uint32_t r = 0; r < 4; ++r) {
+      uint64_t total = 0;
+      for (uint32_t b = 0; b < 50; ++b) {
+        const auto it = expected.find({r, b});
+        const uint32_t n = it == expected.end() ? 0 : it->second;
+        EXPECT_EQ(table.Connections(r, b), n) << "rule " << r << " bucket " << b;
+        total += n;
+      }
+      EXPECT_EQ(table.RuleConnections(r), total) << "rule " << r;
+    }
+    // Still a sound table: every flow can be closed and found again after the renumbering.
+    for (const auto& [flow, rule] : flows) {
+      const uint8_t to = c.old_to_new[rule];
+      if (to != kGone) {
+        EXPECT_TRUE(table.Remove(Key(flow, to))) << flow;
+      }
+    }
+    EXPECT_EQ(table.size(), 0u);
+  }
 }
 
 TEST(DescriptorTableTest, SweepIsAmortized) {

@@ -13,7 +13,7 @@ namespace {
 
 // sha256 of the canonical text in CanonicalTextIsPinned, computed with sha256sum.
 constexpr const char* kPinnedDigestHex =
-    "184b0dbf37dfa7aaa2d4426f07f363af8b6f1bfe83c99c60d6306677dfd93c33";
+    "a5f6b0b8e90bb4bb5858a8ef21164449dd0150f8622c5ec6b6d129b72be984a4";
 
 constexpr const char* kBase = R"y(
 cluster:
@@ -124,6 +124,7 @@ TEST(ClusterDigest, CanonicalTextIsPinned) {
   ASSERT_TRUE(config.ok()) << config.status().message();
   const std::string expected =
       "nlb-cluster-digest v1\n"
+      "assignment=2\n"
       "name=web\n"
       "vip=198.18.0.100\n"
       "vip=2001:2::100\n"

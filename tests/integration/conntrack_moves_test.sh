@@ -5,14 +5,14 @@
 #      host 2, and host 2 stops holding web's buckets once its last download closed;
 #   2. host 3's weight for web goes 50 -> 100 in its file and `nlbctl reload` on host 3: every
 #      download ends whole, host 3 owns half the buckets and new connections reach it;
-#   3. `nlbctl --cluster reload` adds rule alt8081 (it sorts after web, so web keeps rule index
-#      0): every port-80 download ends whole and port 8081 is served by every host;
+#   3. `nlbctl --cluster reload` adds rule vip101 (198.18.0.101:8081, which sorts *before* web:
+#      web's rule index goes from 0 to 1): every port-80 download ends whole, web keeps its
+#      owners (its seed is its name's), its connections stay tracked under it, and
+#      198.18.0.101:8081 is served by every host;
 #   4. a SYN flood (100,000 SYNs from random 198.19.x.y sources, at most 20,000/s) at the VIP
 #      while downloads run: no host tracks more than the configured capacity (4096), table_full
 #      is counted, every download ends whole, quick requests are answered, all agents stay up and
 #      converged.
-# Known limit, not tested here (docs/connection-tracking.md): a reload that inserts or removes a
-# rule *before* another in canonical order renumbers it, and that rule's connections may break.
 source "$(dirname "$0")/conntrack_lib.sh"
 source "$(dirname "$0")/nlbctl_lib.sh"
 
@@ -33,6 +33,9 @@ config() {  # config I RULES WEIGHT
   host_config "$1" --period-ms 200 --tolerance 3 --rules "$STATE/$2" --host-rules "$STATE/w$1"
 }
 owned() { report_of "$1" "r['rules'][${2:-0}]['buckets_owned']"; }
+# web_owned I, web_tracked I: rule web's figures in host I's report, found by name.
+web_owned() { report_of "$1" "[x for x in r['rules'] if x['name'] == 'web'][0]['buckets_owned']"; }
+web_tracked() { report_of "$1" "[x for x in r['connections']['rules'] if x['name'] == 'web'][0]['tracked']"; }
 holding() { report_of "$1" "r['connections']['rules'][0]['moving_away_buckets']"; }
 holds_nothing() { [ "$(holding "$1")" = 0 ]; }
 owns_at_least() { [ "$(owned "$1")" -ge "$2" ]; }
@@ -97,24 +100,28 @@ note "host 3 weight 100: owns $(owned 3) buckets, $n3 of 40 new connections; hos
 wait_until 90 "the weight change's downloads finished" finished weight
 judge weight
 
-# 3. reload --cluster adding rule alt8081 while port-80 downloads run
+# 3. reload --cluster adding rule vip101, which sorts before web, while port-80 downloads run
 downloads reload
 sleep 2
-rules_file r2 8081
+before="$(web_owned 1) $(web_owned 2) $(web_owned 3)"
+rules_file r2
+echo "    - { name: vip101, vip: 198.18.0.101, ports: 8081, protocol: tcp, affinity: none }" >>"$STATE/r2"
 config 1 r2 50; config 2 r2 50; config 3 r2 100
 ctl 1 --cluster reload
-expect_rc 0 "reload --cluster adding alt8081"
+expect_rc 0 "reload --cluster adding vip101 before web"
 for i in 1 2 3; do
-  [ "$(control "$i" params | json "','.join(p['name'] for p in r['cluster']['port_rules'])")" = web,alt8081 ] ||
-    fail "host $i's rules after the reload"
+  [ "$(control "$i" params | json "','.join(p['name'] for p in r['cluster']['port_rules'])")" = vip101,web ] ||
+    fail "host $i's rules after the reload (vip101 must sort before web)"
 done
 wait_until 10 "converged on the new rules" converged_all 1,2,3
-tracked=$(( $(report_of 1 "r['connections']['rules'][0]['tracked']") + $(report_of 2 "r['connections']['rules'][0]['tracked']") + $(report_of 3 "r['connections']['rules'][0]['tracked']") ))
+after="$(web_owned 1) $(web_owned 2) $(web_owned 3)"
+[ "$before" = "$after" ] || fail "web's buckets moved when it was renumbered: owned $before before, $after after"
+tracked=$(( $(web_tracked 1) + $(web_tracked 2) + $(web_tracked 3) ))
 [ "$tracked" -ge "$DOWNLOADS" ] || fail "web tracks $tracked connections after the reload, fewer than the $DOWNLOADS running"
-out=$(quick 40 "http://$VIP:8081/")
-grep -qx FAILED <<<"$out" && fail "a request to 8081 failed after the reload"
-[ "$(sort -u <<<"$out" | wc -l)" -eq 3 ] || fail "8081 not served by all 3 hosts: $(sort <<<"$out" | uniq -c | tr '\n' ' ')"
-note "reload --cluster added alt8081: web still tracks $tracked connections, 8081 served by hosts 1,2,3"
+out=$(quick 40 "http://198.18.0.101:8081/")
+grep -qx FAILED <<<"$out" && fail "a request to 198.18.0.101:8081 failed after the reload"
+[ "$(sort -u <<<"$out" | wc -l)" -eq 3 ] || fail "198.18.0.101:8081 not served by all 3 hosts: $(sort <<<"$out" | uniq -c | tr '\n' ' ')"
+note "reload --cluster added vip101 before web: web kept its owners ($after), still tracks $tracked connections, 198.18.0.101:8081 served by hosts 1,2,3"
 wait_until 90 "the reload's downloads finished" finished reload
 judge reload
 

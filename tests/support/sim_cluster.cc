@@ -21,6 +21,7 @@ ConvergenceConfig SimHostConfig(uint16_t host_id, uint64_t boot_id) {
                        FilteringMode::kDisabled};
   // Priorities are 1..32 (port_rule.h): hosts above 32 share the worst one.
   const uint32_t priority = std::min<uint32_t>(host_id, 32);
+  config.rule_names = {"web", "mail", "telnet"};  // as connection_moves_test's rules
   config.rule_params = {{50, priority}, {50, priority}, {50, priority}};
   return config;
 }
