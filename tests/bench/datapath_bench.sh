@@ -14,6 +14,10 @@
 #                is pinned to CPU 0: the veth otherwise runs the whole receive path in the sender's
 #                own context, so the sender can never offer more than the receiver takes, and no
 #                overload can be shown. With SPLIT=1 the sender can offer a multiple of it.
+#                NLBD_CPU=P: host 1's nlbd (every thread) limited to P% of one core by a cgroup CPU
+#                quota, so that the sender can offer the capture + TUN path (phase pcap) a multiple
+#                of what it can take: the overload case (does it collapse?). The cgroup is
+#                removed on exit.
 #
 # Packets: 2 hosts, 1 client. The client sends 60-byte UDP frames to VIP:9000 at the cluster MAC
 # from 4096 source ports, in steps of increasing rate, each bounded to RATE*STEP_SECONDS frames.
@@ -105,6 +109,35 @@ fast_and_pcap_configs() {
   { cat "$STATE/h$1.yaml"; echo "  kernel_fast_path: false"; } >"$OUT/h$1-pcap.yaml"
 }
 
+# limit_cpu PID: NLBD_CPU's quota for every thread of PID, in a cgroup of this run (v1 or v2).
+CGROUP=""
+limit_cpu() {
+  local pid=$1 t
+  if [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+    CGROUP=/sys/fs/cgroup/cpu/nlb-bench-$RUN
+    mkdir -p "$CGROUP"
+    echo 100000 >"$CGROUP/cpu.cfs_period_us"
+    echo $((NLBD_CPU * 1000)) >"$CGROUP/cpu.cfs_quota_us"
+    for t in /proc/"$pid"/task/*; do echo "${t##*/}" >"$CGROUP/tasks"; done
+  elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    CGROUP=/sys/fs/cgroup/nlb-bench-$RUN
+    echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
+    mkdir -p "$CGROUP"
+    echo "$((NLBD_CPU * 1000)) 100000" >"$CGROUP/cpu.max"
+    echo "$pid" >"$CGROUP/cgroup.procs"
+  else
+    fail "NLBD_CPU: no cgroup CPU controller found"
+  fi
+  note "host 1's nlbd limited to ${NLBD_CPU}% of one core ($CGROUP)"
+}
+# The cgroup goes once its processes are gone (the lab's teardown kills them).
+bench_teardown() {
+  lab_teardown
+  if [ -n "$CGROUP" ]; then
+    for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CGROUP" 2>/dev/null && break; sleep 0.5; done
+  fi
+}
+
 fast_path_is() { [ "$(control "$1" report | json "r['fast_path']['enabled']")" = "$2" ]; }
 
 # fast_path I fast|pcap: reloads host I with the kernel fast path on or off and waits for it.
@@ -118,6 +151,7 @@ fast_path() {
 
 packets() {
   lab_start 2
+  trap bench_teardown EXIT
   for a in "$VIP" "$NFT_VIP"; do
     in_client 1 ip neigh replace "$a" lladdr "$CLUSTER_MAC" dev eth0 nud permanent
   done
@@ -152,6 +186,7 @@ YAML
     wait_until 30 "2 hosts converged" converged_all 1,2
     kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
     if [ -n "${PIN:-}" ]; then taskset -a -p -c "$PIN" "$(cat "$STATE/pids/nlbd-h1")" >/dev/null; fi
+    if [ -n "${NLBD_CPU:-}" ]; then limit_cpu "$(cat "$STATE/pids/nlbd-h1")"; fi
     note "rep $rep: steps alternate nft jhash filter / nlbd (host 1 of 2; host 2 frozen)"
     for rate in $RATES; do
       step nft "$rep" "$rate" "$NFT_VIP"
