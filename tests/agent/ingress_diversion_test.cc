@@ -79,7 +79,7 @@ TEST(IngressDiversionTest, FastPathScriptPerRuleKind) {
              Affinity::kNone),
         false, some},
        {kAdd + "ip daddr 198.18.0.100 ip frag-off & 0x3fff == 0 meta l4proto tcp th dport 80 "
-               "jhash ip saddr . th sport mod 16384 seed 0x4e4c4231 { 0-2, 9, 16383 }" + tail,
+               "jhash ip saddr . th sport mod 16384 seed 0x4e4c4231 { 0, 1, 2, 9, 16383 }" + tail,
         kAdd + "ip daddr 198.18.0.100 meta l4proto tcp th dport 80 drop"}},
       {"affinity single, every VIP of both families, both protocols",
        {Rule(std::nullopt, 0, 65535, Protocol::kBoth, FilteringMode::kMultipleHost,
@@ -87,11 +87,11 @@ TEST(IngressDiversionTest, FastPathScriptPerRuleKind) {
         false, some},
        {kAdd + "ip daddr { 198.18.0.100, 198.18.0.101 } ip frag-off & 0x3fff == 0 "
                "meta l4proto { tcp, udp } th dport 0-65535 "
-               "jhash ip saddr mod 16384 seed 0x4e4c4231 { 0-2, 9, 16383 }" + tail,
+               "jhash ip saddr mod 16384 seed 0x4e4c4231 { 0, 1, 2, 9, 16383 }" + tail,
         kAdd + "ip daddr { 198.18.0.100, 198.18.0.101 } meta l4proto { tcp, udp } "
                "th dport 0-65535 drop",
         kAdd + "ip6 daddr { 2001:2::100 } exthdr frag missing meta l4proto { tcp, udp } "
-               "th dport 0-65535 jhash ip6 saddr mod 16384 seed 0x4e4c4231 { 0-2, 9, 16383 }" +
+               "th dport 0-65535 jhash ip6 saddr mod 16384 seed 0x4e4c4231 { 0, 1, 2, 9, 16383 }" +
             tail,
         kAdd + "ip6 daddr { 2001:2::100 } meta l4proto { tcp, udp } th dport 0-65535 drop"}},
       {"single-host rule owned here: no hash",
