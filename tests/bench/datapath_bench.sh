@@ -132,10 +132,13 @@ limit_cpu() {
 }
 # The cgroup goes once its processes are gone (the lab's teardown kills them).
 bench_teardown() {
-  lab_teardown
+  local rc=$?
+  # lab_teardown exits: run it in a subshell (with this exit status), then remove the cgroup.
+  ( exit "$rc" ); ( lab_teardown ) || true
   if [ -n "$CGROUP" ]; then
     for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CGROUP" 2>/dev/null && break; sleep 0.5; done
   fi
+  exit "$rc"
 }
 
 fast_path_is() { [ "$(control "$1" report | json "r['fast_path']['enabled']")" = "$2" ]; }
