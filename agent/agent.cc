@@ -252,12 +252,15 @@ void Agent::Tick() {
   FeedLocalConnections();
   const auto before = convergence_->Report();
   Convergence::Actions actions = convergence_->OnTick(std::chrono::steady_clock::now());
+  // The data path (and the kernel fast path, which takes an nft run) switches to what this tick
+  // decided before the others hear of it: a peer that receives this host's report under a new
+  // map starts taking new connections in the buckets it gained, so this host must have stopped
+  // taking them by then (a SYN two hosts take is a broken connection).
+  if (actions.map_changed || actions.moving_changed) PublishSnapshot();
   for (const std::vector<uint8_t>& report : actions.moving_reports) heartbeats_->Send(report);
   if (actions.heartbeat) heartbeats_->Send(*actions.heartbeat);
-  if (actions.moving_changed && !actions.map_changed) PublishSnapshot();
   const auto after = convergence_->Report();
   if (actions.map_changed) {
-    PublishSnapshot();
     responder_->Announce();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after.last_duration);
     const std::string line = "converged: generation " + std::to_string(after.generation) +
@@ -353,38 +356,88 @@ void Agent::PublishSnapshot() {
   snapshots_.Publish(std::move(snapshot));
 }
 
+namespace {
+
+// fast laid out along snapshot's rules (by rule content), as AttachFastPath and nft need them.
+std::vector<FastPathRule> AlignedTo(const MapSnapshot& snapshot,
+                                    const std::vector<FastPathRule>& fast) {
+  std::vector<FastPathRule> out(snapshot.rules.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].rule = snapshot.rules[i].rule;
+    for (const FastPathRule& f : fast) {
+      if (f.rule == out[i].rule) out[i] = f;
+    }
+  }
+  return out;
+}
+
+std::vector<FastPathRule> NonEmpty(std::vector<FastPathRule> fast) {
+  std::erase_if(fast, [](const FastPathRule& f) { return f.Empty(); });
+  return fast;
+}
+
+bool SameRules(const MapSnapshot& a, const MapSnapshot& b) {
+  if (a.rules.size() != b.rules.size()) return false;
+  for (size_t i = 0; i < a.rules.size(); ++i) {
+    if (a.rules[i].rule != b.rules[i].rule) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// The kernel and the data path must agree on every packet: the data path tracks a connection
+// only if its decision accepts the SYN, so a SYN the kernel delivered by its old chain must be
+// decided by the map that chain came from. Hence, when buckets leave the kernel:
+//   1. publish the map in force with the kernel's share cut to what stays (the data path now
+//      delivers, by the same map, what the kernel is about to stop delivering);
+//   2. cut the kernel's chain to that;
+//   3. wait until the data path has drained its ring once after the cut (every frame the old
+//      chain may have delivered is then decided, by the map of step 1);
+// and only then:
+//   4. publish the new map with the same reduced kernel share;
+//   5. give the kernel the new share (buckets joining it may be delivered twice, by the kernel
+//      and the data path, until the caller publishes the final snapshot: never not at all).
+// fast_installed_ keeps non-empty entries only, so that it survives a reload that reorders the
+// rules. A reload that changes the rules empties the kernel's share for the switch.
 void Agent::UpdateFastPath(MapSnapshot* snapshot) {
   if (!diversion_) return;
   std::vector<FastPathRule> next;
-  if (config_.host.kernel_fast_path && !fast_path_failed_) next = ComputeFastPath(*snapshot);
-  // fast_installed_ keeps the non-empty entries only, so that it survives a reload that
-  // reorders the rules; aligned() lays entries out along snapshot->rules again.
-  std::erase_if(next, [](const FastPathRule& f) { return f.Empty(); });
-  auto aligned = [&](const std::vector<FastPathRule>& fast) {
-    std::vector<FastPathRule> out(snapshot->rules.size());
-    for (size_t i = 0; i < out.size(); ++i) {
-      out[i].rule = snapshot->rules[i].rule;
-      for (const FastPathRule& f : fast) {
-        if (f.rule == out[i].rule) out[i] = f;
-      }
-    }
-    return out;
-  };
+  if (config_.host.kernel_fast_path && !fast_path_failed_) {
+    next = NonEmpty(ComputeFastPath(*snapshot));
+  }
   if (next == fast_installed_) {
-    AttachFastPath(*snapshot, aligned(next));
+    AttachFastPath(*snapshot, AlignedTo(*snapshot, next));
     return;
   }
-  // The kernel switches atomically, but not at the same instant as the data path's snapshot.
-  // In between, the data path leaves to the kernel only what both the old and the new chain
-  // deliver: a packet may then be delivered twice (TCP and UDP take a duplicate), never lost.
-  auto between = std::make_shared<MapSnapshot>(*snapshot);
-  AttachFastPath(*between, aligned(IntersectFastPath(aligned(next), fast_installed_)));
-  snapshots_.Publish(std::move(between));
-  // nft needs every rule, in the snapshot's order of precedence.
-  Status s = diversion_->UpdateFastPath(aligned(next));
+  const std::shared_ptr<const MapSnapshot> current = snapshots_.Load();
+  std::vector<FastPathRule> both;
+  if (SameRules(*current, *snapshot)) {
+    both = NonEmpty(IntersectFastPath(AlignedTo(*snapshot, next), fast_installed_));
+  }
+  Status s = Status::Ok();
+  if (both != fast_installed_) {
+    auto held = std::make_shared<MapSnapshot>(*current);  // steps 1-3
+    AttachFastPath(*held, AlignedTo(*held, both));
+    snapshots_.Publish(std::move(held));
+    s = diversion_->UpdateFastPath(AlignedTo(*snapshot, both));
+    if (s.ok()) {
+      fast_installed_ = both;
+      if (data_path_ && !data_path_->WaitForDrainedRound(std::chrono::milliseconds(200))) {
+        LogWarning("datapath", "the capture did not drain within 200 ms of a fast-path switch; "
+                               "connections starting in it may not be tracked");
+      }
+    }
+  }
+  if (s.ok() && next != fast_installed_) {  // steps 4-5
+    auto between = std::make_shared<MapSnapshot>(*snapshot);
+    AttachFastPath(*between, AlignedTo(*between, fast_installed_));
+    snapshots_.Publish(std::move(between));
+    s = diversion_->UpdateFastPath(AlignedTo(*snapshot, next));
+    if (s.ok()) fast_installed_ = next;
+  }
   if (s.ok()) {
-    fast_installed_ = std::move(next);
-    AttachFastPath(*snapshot, aligned(fast_installed_));
+    AttachFastPath(*snapshot, AlignedTo(*snapshot, fast_installed_));
     return;
   }
   ++fast_path_errors_;
@@ -392,14 +445,15 @@ void Agent::UpdateFastPath(MapSnapshot* snapshot) {
   std::string line = "kernel fast path off until the next reload, the data path delivers "
                      "everything: " + s.message();
   // The kernel kept its old chain, whose owners may no longer be this host's: remove it.
-  if (Status t = diversion_->UpdateFastPath({}); t.ok()) {
+  if (Status t = diversion_->UpdateFastPath(AlignedTo(*snapshot, {})); t.ok()) {
     fast_installed_.clear();
   } else {
     line += "; removing the old fast path failed too: " + t.message();
   }
   LogError("datapath", line);
   NoteEvent(line);
-  AttachFastPath(*snapshot, aligned(IntersectFastPath(aligned({}), fast_installed_)));
+  // The data path delivers everything (if even the removal failed, some packets twice).
+  AttachFastPath(*snapshot, {});
 }
 
 void Agent::NoteEvent(std::string event) {

@@ -65,8 +65,13 @@ DataPath::~DataPath() { Stop(); }
 
 Status DataPath::Start() {
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (stop_fd_ < 0) {
-    return Status::Error(ErrorCode::kUnavailable, std::string("eventfd: ") + std::strerror(errno));
+  kick_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd_ < 0 || kick_fd_ < 0) {
+    const std::string error = std::string("eventfd: ") + std::strerror(errno);
+    if (stop_fd_ >= 0) close(stop_fd_);
+    if (kick_fd_ >= 0) close(kick_fd_);
+    stop_fd_ = kick_fd_ = -1;
+    return Status::Error(ErrorCode::kUnavailable, error);
   }
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -79,7 +84,22 @@ void DataPath::Stop() {
   [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
   thread_.join();
   close(stop_fd_);
-  stop_fd_ = -1;
+  close(kick_fd_);
+  stop_fd_ = kick_fd_ = -1;
+}
+
+bool DataPath::WaitForDrainedRound(std::chrono::milliseconds limit) {
+  if (!thread_.joinable()) return false;
+  // A round that starts after this point and drains has seen every frame captured before it.
+  const uint64_t started = rounds_started_.load();
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(kick_fd_, &one, sizeof(one));
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (rounds_drained_.load() <= started) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
 }
 
 void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length) {
@@ -154,24 +174,32 @@ void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
 }
 
 void DataPath::Run() {
-  pollfd fds[2] = {{capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  pollfd fds[3] = {
+      {capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}, {kick_fd_, POLLIN, 0}};
   auto last_stats = std::chrono::steady_clock::now();
   int quiet_rounds = kQuietRounds;
   bool kernel_delivers = false;  // in the last round's snapshot
   for (;;) {
     int ready = 1;
     if (quiet_rounds >= kQuietRounds) {
-      ready = poll(fds, 2, kStatsPeriodMs);
+      ready = poll(fds, 3, kStatsPeriodMs);
       if (ready < 0 && errno != EINTR) {
         LogError("data-path", std::string("poll: ") + std::strerror(errno));
         break;
       }
       if (fds[1].revents != 0) break;
+      if (fds[2].revents != 0) {
+        uint64_t kicks;
+        [[maybe_unused]] ssize_t r = read(kick_fd_, &kicks, sizeof(kicks));
+      }
     } else {
       std::this_thread::sleep_for(kernel_delivers ? kNapObserving : kNap);
       if (stopping_.load(std::memory_order_relaxed)) break;
     }
     int frames = 0;
+    // The round's number, taken before its first Dispatch (see WaitForDrainedRound).
+    const uint64_t round = rounds_started_.load() + 1;
+    rounds_started_.store(round);
     for (int i = 0; i < kBatchesPerWake; ++i) {
       // Hold the snapshot for the whole batch: the control side may publish meanwhile.
       batch_generation_.store(0);  // busy: AppliedGeneration() must not say idle from here
@@ -191,7 +219,10 @@ void DataPath::Run() {
         break;
       }
       frames += n;
-      if (n < kBatch) break;  // the ring is empty
+      if (n < kBatch) {  // the ring is empty
+        rounds_drained_.store(round);
+        break;
+      }
     }
     if (frames >= (kernel_delivers ? 1 : kNapFrames)) {
       quiet_rounds = 0;  // nap next

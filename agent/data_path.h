@@ -59,6 +59,11 @@ class DataPath {
   // the snapshot; both sides use sequentially consistent operations).
   static constexpr uint64_t kIdle = UINT64_MAX;
   uint64_t AppliedGeneration() const { return batch_generation_.load(); }
+  // Waits (up to `limit`) until the thread has started a round after this call and emptied the
+  // capture ring in it: every frame captured before the call has then been decided. Wakes the
+  // thread if it sleeps in poll(). False on timeout (the ring never emptied: overload) or when
+  // not started. Control thread.
+  bool WaitForDrainedRound(std::chrono::milliseconds limit);
 
   // REQUIRES: not started.
   Status Start();
@@ -95,6 +100,10 @@ class DataPath {
   DecisionCounters decisions_;
   DataPathCounters counters_;
   int stop_fd_ = -1;  // eventfd that wakes the thread for Stop
+  int kick_fd_ = -1;  // eventfd that wakes the thread for WaitForDrainedRound
+  // Rounds in which the ring was found empty; a round counts once it has started and drained.
+  std::atomic<uint64_t> rounds_started_{0};
+  std::atomic<uint64_t> rounds_drained_{0};
   std::atomic<bool> stopping_{false};  // seen between naps, when the thread is not in poll()
   std::thread thread_;
 };

@@ -2,9 +2,12 @@
 # Connections survive convergence (docs/connection-tracking.md), with real nlbd, nginx and curl:
 # slow downloads (the lab's /slow: 2 MB that nginx sends at 200 kB/s, about 10 s each) spread
 # over the hosts keep running while
-#   1. a fourth host joins: every download finishes whole, new connections reach host 4;
+#   1. a fourth host joins: every download finishes whole, new connections reach host 4, and a
+#      stream of short requests opening new connections all through the join is answered whole
+#      (the kernel fast path hands buckets back to the capture before they move);
 #   2. host 2 is drainstopped: every download finishes whole, no new connection reaches host 2,
-#      and host 2 stops by itself once its last connection closed;
+#      host 2 stops by itself once its last connection closed, and again a stream of short
+#      requests all through the move is answered whole;
 #   3. host 3 is killed with SIGKILL: only host 3's downloads may fail, all others finish whole.
 # Heartbeat period 200 ms, tolerance 3, to stay quick. Every load is bounded (--max-time).
 source "$(dirname "$0")/lib.sh"
@@ -56,6 +59,28 @@ check() {
   note "$1: $ok downloads whole, $lost_n lost with host ${lost:-none} (served by$spread)"
 }
 
+# stream NAME: 1200 short requests (Connection: close) from 8 client addresses, 8 at a time, in
+# the background; stream_check NAME waits for it and fails when more than 3 were not answered.
+# Zero is the goal and what the capture path alone gives (0 in 17 runs); with the kernel fast
+# path one run in about 25 lost one request to a reset (docs/connection-tracking.md, "Limits"),
+# while the race this stream found (a host announcing a new map before its kernel had switched)
+# reset 10 and 40 of 1200 in 2 of 6 runs.
+stream() {
+  in_client 1 python3 -B "$ROOT/tests/integration/datapath_tool.py" http --vip 198.18.0.100 \
+    --port 80 --sources 198.18.2.1,198.18.3.1,198.18.4.1,198.18.5.1,198.18.6.1,198.18.7.1,198.18.8.1,198.18.9.1 \
+    --first-port "$2" --count 1200 --parallel 8 --timeout 5 >"$STATE/$1.stream" 2>&1 &
+  echo $! >"$STATE/$1.stream.pid"
+}
+stream_check() {
+  local answered
+  wait "$(cat "$STATE/$1.stream.pid")" || true
+  answered=$(json "r['answered']" <"$STATE/$1.stream") ||
+    fail "$1: the request stream printed no result: $(head -c 300 "$STATE/$1.stream")"
+  [ "$answered" -ge 1197 ] ||
+    fail "$1: $answered of 1200 short requests answered during the move; $(json "r['failures'][:3]" <"$STATE/$1.stream")"
+  note "$1: $answered of 1200 short requests during the move answered ($(json "r['by_host']" <"$STATE/$1.stream"))"
+}
+
 # quick N: N short requests; prints the hosts that answered, one per line.
 quick() {
   local n
@@ -68,18 +93,21 @@ quick() {
 # 1. join
 downloads join
 sleep 2
+stream join 20000
 start_agent 4
 for i in 1 2 3 4; do wait_until 15 "host $i converged with 1,2,3,4" members_are "$i" "1,2,3,4"; done
 quick 40 | sort | uniq -c | grep -q ' 4$' || fail "no new connection reached host 4 after it joined"
 note "host 4 joined; new connections reach it"
 moving=$(control 1 report | json "sum(r['moving_away_buckets'] for r in r['connections']['rules'])")
 note "host 1 still serves connections in $moving buckets it lost to host 4"
+stream_check join
 wait_until 90 "the join's downloads finished" finished join
 check join
 
 # 2. drainstop
 downloads drain
 sleep 2
+stream drain 30000
 control 2 drainstop >/dev/null
 owns_nothing() { [ "$(control "$1" report | json "r['rules'][0]['buckets_owned']")" = 0 ]; }
 wait_until 10 "host 2's buckets moved away" owns_nothing 2
@@ -87,6 +115,7 @@ for i in 1 3 4; do wait_until 10 "host $i converged on the drain" members_are "$
 sleep 1  # the old owner's report under the new map lets the new owners take new connections
 if quick 40 | grep -qx 2; then fail "a new connection reached host 2 while it drains"; fi
 note "host 2 draining: new connections avoid it"
+stream_check drain
 wait_until 90 "the drain's downloads finished" finished drain
 check drain
 state_is() { [ "$(control "$1" query | json "r['state']")" = "$2" ]; }
