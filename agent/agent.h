@@ -61,10 +61,12 @@ class Agent {
   void ScheduleTick();
   void Tick();
   void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
-  void PublishSnapshot();
+  // grow_now: give the kernel fast path the buckets it gains at once, rather than from a timer
+  // two heartbeat periods later (so that convergence is not held up by that nft run).
+  void PublishSnapshot(bool grow_now = false);
   // Moves the kernel fast path to what *snapshot allows and attaches to it what the kernel now
   // delivers; may publish an intermediate snapshot for the switch (see the definition).
-  void UpdateFastPath(MapSnapshot* snapshot);
+  void UpdateFastPath(MapSnapshot* snapshot, bool grow_now);
   // Connection tracking: hands the table's per-bucket counts to convergence (at most every
   // 100 ms), and stops a draining host once it serves no connection any more.
   void FeedLocalConnections();
@@ -87,6 +89,7 @@ class Agent {
   std::optional<InstanceLock> lock_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer fast_path_grow_timer_;  // the kernel takes gained buckets
   std::unique_ptr<HeartbeatChannel> heartbeats_;
   std::unique_ptr<Convergence> convergence_;
   HostRole role_ = HostRole::kActive;
@@ -110,6 +113,8 @@ class Agent {
   // snapshot it was computed from); disabled after an nft failure until the next reload.
   std::vector<FastPathRule> fast_installed_;
   bool fast_path_failed_ = false;
+  bool fast_path_grow_posted_ = false;
+  bool fast_chain_has_cuts_ = false;  // CutFastPath lines the next full update must remove
   uint64_t fast_path_errors_ = 0;
   std::unique_ptr<PacketCapture> capture_;
   std::unique_ptr<TunDevice> tun_;

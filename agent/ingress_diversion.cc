@@ -69,12 +69,16 @@ std::string Elements(const BucketSet& buckets) {
   return text + " }";
 }
 
-// The fast path's lines for one rule: per address family the rule covers, an accept of the
-// delivered buckets (unfragmented packets only; when `accept`) and a drop of the rest of the
-// rule's traffic.
-void AppendFastPathLines(const FastPathRule& fast, bool accept,
-                         const std::vector<IpAddress>& vips, std::vector<std::string>& lines) {
-  const PortRule& rule = fast.rule;
+// The parts of a rule's nft match for one address family: "ip daddr X ", the protocol and ports,
+// and the hash expression of its affinity (with " mod 16384 seed S").
+struct RuleMatch {
+  std::string daddr;
+  std::string unfragmented;
+  std::string protocol_ports;
+  std::string hash;
+};
+
+std::vector<RuleMatch> MatchesOf(const PortRule& rule, const std::vector<IpAddress>& vips) {
   std::string protocol;
   switch (rule.protocol) {
     case Protocol::kTcp:
@@ -89,6 +93,7 @@ void AppendFastPathLines(const FastPathRule& fast, bool accept,
   }
   std::string ports = "th dport " + std::to_string(rule.first_port);
   if (rule.last_port != rule.first_port) ports += "-" + std::to_string(rule.last_port);
+  std::vector<RuleMatch> out;
   for (const bool v4 : {true, false}) {
     std::string daddr;
     if (rule.vip) {
@@ -99,24 +104,34 @@ void AppendFastPathLines(const FastPathRule& fast, bool accept,
       if (daddr.empty()) continue;
     }
     const std::string family = v4 ? "ip" : "ip6";
-    const std::string match = family + " daddr " + daddr + " ";
-    const std::string unfragmented = v4 ? "ip frag-off & 0x3fff == 0 " : "exthdr frag missing ";
-    const std::string tail = " counter name fast_path meta pkttype set host accept";
+    char seed[16];
+    std::snprintf(seed, sizeof(seed), "0x%08x", kFlowHashSeed);
+    const std::string key =
+        rule.affinity == Affinity::kNone ? family + " saddr . th sport" : family + " saddr";
+    out.push_back({family + " daddr " + daddr + " ",
+                   v4 ? "ip frag-off & 0x3fff == 0 " : "exthdr frag missing ",
+                   protocol + " " + ports,
+                   "jhash " + key + " mod " + std::to_string(kBucketCount) + " seed " + seed});
+  }
+  return out;
+}
+
+// The fast path's lines for one rule: per address family the rule covers, an accept of the
+// delivered buckets (unfragmented packets only; when `accept`) and a drop of the rest of the
+// rule's traffic.
+void AppendFastPathLines(const FastPathRule& fast, bool accept,
+                         const std::vector<IpAddress>& vips, std::vector<std::string>& lines) {
+  const std::string tail = " counter name fast_path meta pkttype set host accept";
+  for (const RuleMatch& m : MatchesOf(fast.rule, vips)) {
     if (!accept) {
       // no accept line: the kernel delivers nothing of this rule
     } else if (fast.whole_rule) {
-      lines.push_back(match + unfragmented + protocol + " " + ports + tail);
+      lines.push_back(m.daddr + m.unfragmented + m.protocol_ports + tail);
     } else {
-      const std::string key = rule.affinity == Affinity::kNone
-                                  ? family + " saddr . th sport"
-                                  : family + " saddr";
-      char seed[16];
-      std::snprintf(seed, sizeof(seed), "0x%08x", kFlowHashSeed);
-      lines.push_back(match + unfragmented + protocol + " " + ports + " jhash " + key + " mod " +
-                      std::to_string(kBucketCount) + " seed " + seed + " " +
+      lines.push_back(m.daddr + m.unfragmented + m.protocol_ports + " " + m.hash + " " +
                       Elements(fast.buckets) + tail);
     }
-    lines.push_back(match + protocol + " " + ports + " drop");
+    lines.push_back(m.daddr + m.protocol_ports + " drop");
   }
 }
 
@@ -162,6 +177,26 @@ std::string IngressDiversion::FastPathScript(const DiversionOptions& options,
   std::string s = "flush chain netdev " + table + " ingress\n";
   for (const std::string& line : lines) s += "add rule netdev " + table + " ingress " + line + "\n";
   return s;
+}
+
+std::string IngressDiversion::CutScript(const DiversionOptions& options,
+                                        const std::vector<FastPathRule>& leaving) {
+  const std::string table = TableName(options);
+  std::string s;
+  for (const FastPathRule& cut : leaving) {
+    if (cut.Empty() || !FastPathEligible(cut.rule)) continue;
+    for (const RuleMatch& m : MatchesOf(cut.rule, options.vips)) {
+      s += "insert rule netdev " + table + " ingress " + m.daddr + m.protocol_ports;
+      if (!cut.whole_rule) s += " " + m.hash + " " + Elements(cut.buckets);
+      s += " drop\n";
+    }
+  }
+  return s;
+}
+
+Status IngressDiversion::CutFastPath(const std::vector<FastPathRule>& leaving) {
+  const std::string script = CutScript(options_, leaving);
+  return script.empty() ? Status::Ok() : RunNft(script);
 }
 
 Status IngressDiversion::UpdateFastPath(const std::vector<FastPathRule>& fast) {

@@ -59,6 +59,43 @@ std::vector<FastPathRule> IntersectFastPath(const std::vector<FastPathRule>& nex
   return out;
 }
 
+std::vector<FastPathRule> FastPathDifference(const std::vector<FastPathRule>& from,
+                                             const std::vector<FastPathRule>& keep) {
+  std::vector<FastPathRule> out;
+  for (const FastPathRule& f : from) {
+    FastPathRule left = f;
+    for (const FastPathRule& k : keep) {
+      if (k.rule != f.rule) continue;
+      left.whole_rule = f.whole_rule && !k.whole_rule;
+      for (size_t w = 0; w < BucketSet::kWords; ++w) {
+        left.buckets.set_word(w, f.buckets.word(w) & ~k.buckets.word(w));
+      }
+      break;
+    }
+    if (!left.Empty()) out.push_back(std::move(left));
+  }
+  return out;
+}
+
+bool RulesAreDisjoint(const std::vector<RuleMap>& rules) {
+  auto protocols_meet = [](Protocol a, Protocol b) {
+    return a == Protocol::kBoth || b == Protocol::kBoth || a == b;
+  };
+  for (size_t x = 0; x < rules.size(); ++x) {
+    const PortRule& later = rules[x].rule;
+    if (later.vip.has_value()) continue;
+    for (size_t y = 0; y < x; ++y) {
+      const PortRule& earlier = rules[y].rule;
+      if (!earlier.vip.has_value()) continue;
+      if (protocols_meet(earlier.protocol, later.protocol) &&
+          earlier.first_port <= later.last_port && later.first_port <= earlier.last_port) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 void AttachFastPath(MapSnapshot& snapshot, const std::vector<FastPathRule>& fast) {
   for (size_t i = 0; i < snapshot.rules.size(); ++i) {
     RuleMap& map = snapshot.rules[i];

@@ -52,6 +52,16 @@ std::vector<FastPathRule> ComputeFastPath(const MapSnapshot& snapshot);
 std::vector<FastPathRule> IntersectFastPath(const std::vector<FastPathRule>& next,
                                             const std::vector<FastPathRule>& installed);
 
+// What `from` delivers and `keep` does not: per entry of from, minus the entry of keep with an
+// equal PortRule. Empty entries are left out.
+std::vector<FastPathRule> FastPathDifference(const std::vector<FastPathRule>& from,
+                                             const std::vector<FastPathRule>& keep);
+
+// True when no rule can catch packets of an earlier rule: no "all" rule whose protocols and
+// ports meet those of an earlier VIP-specific rule. Then a kernel line that matches one rule's
+// traffic (a cut, ingress_diversion.h) catches that rule's packets only, wherever it sits.
+bool RulesAreDisjoint(const std::vector<RuleMap>& rules);
+
 // Sets RuleMap::kernel of every rule of snapshot from fast (aligned with snapshot.rules by
 // index and checked by PortRule equality; a mismatch leaves the rule to the data path).
 void AttachFastPath(MapSnapshot& snapshot, const std::vector<FastPathRule>& fast);

@@ -133,5 +133,29 @@ TEST(IngressDiversionTest, EarlierRulesKeepTheirDrops) {
   EXPECT_EQ(only.size(), 1u + 4u + kDrops.size());  // flush, 2 families x 2 lines, drops
 }
 
+
+// A cut: per rule with buckets leaving, a drop of them inserted at the head of the chain (no
+// fragment condition: the kernel delivers no fragment anyway); nothing for rules without any.
+TEST(IngressDiversionTest, CutScriptDropsOnlyTheLeavingBuckets) {
+  BucketSet leaving;
+  for (uint32_t b : {4u, 5u}) leaving.Add(b);
+  const FastPathRule web{Rule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp,
+                              FilteringMode::kMultipleHost, Affinity::kNone),
+                         false, leaving};
+  const FastPathRule quiet{Rule(Ip("198.18.0.101"), 25, 25, Protocol::kTcp,
+                                FilteringMode::kMultipleHost, Affinity::kNone),
+                           false, {}};
+  const FastPathRule single{Rule(Ip("2001:2::100"), 53, 53, Protocol::kUdp,
+                                 FilteringMode::kSingleHost, Affinity::kSingle),
+                            true, {}};
+  const std::string insert = "insert rule netdev nlb_web_1_eth0 ingress ";
+  EXPECT_EQ(Lines(IngressDiversion::CutScript(Options(), {web, quiet, single})),
+            (std::vector<std::string>{
+                insert + "ip daddr 198.18.0.100 meta l4proto tcp th dport 80 jhash ip saddr . "
+                         "th sport mod 16384 seed 0x4e4c4231 { 4, 5 } drop",
+                insert + "ip6 daddr 2001:2::100 meta l4proto udp th dport 53 drop"}));
+  EXPECT_EQ(IngressDiversion::CutScript(Options(), {quiet}), "");
+}
+
 }  // namespace
 }  // namespace nlb::agent

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -234,6 +235,68 @@ TEST(FastPathTest, DeliversOnlyWhatTheKernelRuleMatches) {
   EXPECT_FALSE(FastPathDelivers(s.rules[0], packet, owned));
   owned.reason = DecisionReason::kDefaultHost;
   EXPECT_FALSE(FastPathDelivers(s.rules[0], packet, owned));
+}
+
+
+TEST(FastPathTest, DifferenceLeavesWhatTheKeptShareLacks) {
+  const PortRule web = Rule("web", FilteringMode::kMultipleHost, Affinity::kNone);
+  const PortRule single = Rule("single", FilteringMode::kSingleHost, Affinity::kSingle);
+  PortRule mail = Rule("mail", FilteringMode::kMultipleHost, Affinity::kNone);
+  mail.first_port = mail.last_port = 25;
+  FastPathRule from_web{web, false, {}};
+  for (uint32_t b : {1u, 2u, 3u}) from_web.buckets.Add(b);
+  FastPathRule keep_web{web, false, {}};
+  keep_web.buckets.Add(2);
+  FastPathRule from_mail{mail, false, {}};
+  from_mail.buckets.Add(9);
+  const FastPathRule from_single{single, true, {}};
+
+  // web loses 1 and 3; mail is not kept at all; the single-host rule is kept whole.
+  const auto left = FastPathDifference({from_web, from_mail, from_single},
+                                       {keep_web, from_single});
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].rule, web);
+  EXPECT_EQ(left[0].buckets.Count(), 2u);
+  EXPECT_TRUE(left[0].buckets.Contains(1));
+  EXPECT_TRUE(left[0].buckets.Contains(3));
+  EXPECT_EQ(left[1].rule, mail);
+  EXPECT_TRUE(left[1].buckets.Contains(9));
+  // Nothing leaves: nothing at all.
+  EXPECT_TRUE(FastPathDifference({keep_web}, {from_web}).empty());
+  // A single-host rule no longer owned leaves whole.
+  const auto whole = FastPathDifference({from_single}, {});
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_TRUE(whole[0].whole_rule);
+}
+
+TEST(FastPathTest, RulesAreDisjointUnlessAnAllRuleMeetsAnEarlierVipRule) {
+  auto rule = [](std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol p) {
+    RuleMap m;
+    m.rule.vip = vip;
+    m.rule.first_port = first;
+    m.rule.last_port = last;
+    m.rule.protocol = p;
+    return m;
+  };
+  struct Case {
+    const char* what;
+    std::vector<RuleMap> rules;
+    bool disjoint;
+  };
+  const std::vector<Case> cases = {
+      {"one rule", {rule(kVip, 80, 80, Protocol::kTcp)}, true},
+      {"two VIP rules", {rule(kVip, 80, 80, Protocol::kTcp), rule(kVip, 443, 443, Protocol::kTcp)},
+       true},
+      {"VIP rule, then all on other ports",
+       {rule(kVip, 80, 80, Protocol::kTcp), rule(std::nullopt, 1000, 2000, Protocol::kTcp)}, true},
+      {"VIP rule, then all on another protocol",
+       {rule(kVip, 53, 53, Protocol::kUdp), rule(std::nullopt, 0, 65535, Protocol::kTcp)}, true},
+      {"VIP rule, then all over its port",
+       {rule(kVip, 80, 80, Protocol::kTcp), rule(std::nullopt, 0, 65535, Protocol::kBoth)}, false},
+      {"VIP rule, then all sharing one port",
+       {rule(kVip, 80, 90, Protocol::kBoth), rule(std::nullopt, 90, 100, Protocol::kUdp)}, false},
+  };
+  for (const Case& c : cases) EXPECT_EQ(RulesAreDisjoint(c.rules), c.disjoint) << c.what;
 }
 
 }  // namespace

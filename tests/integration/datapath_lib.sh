@@ -36,6 +36,17 @@ start_cluster() {
   for i in ${hosts//,/ }; do host_config "$i" --period-ms 200 --tolerance 3 "$@"; done
   for i in ${hosts//,/ }; do start_agent "$i"; done
   wait_until 15 "hosts $hosts converged" converged_all "$hosts"
+  wait_until 15 "hosts $hosts' kernel fast paths settled" fast_paths_settled "$hosts"
+}
+
+# fast_paths_settled "1,2,3": no bucket is moving in or out on any listed host and no host's
+# kernel fast path has buckets still to take (it takes gained buckets two periods after a map).
+fast_paths_settled() {
+  local i
+  for i in ${1//,/ }; do
+    control "$i" report | json "not r['fast_path']['settling'] and all(x['moving_in_buckets'] == 0 and x['moving_away_buckets'] == 0 for x in r['connections']['rules'])" |
+      grep -qx True || return 1
+  done
 }
 
 # agent_gone I: host I's nlbd (started by the lab) has exited.
@@ -98,13 +109,16 @@ check_every_packet_once() {
 # check_fast_path "1,2,3": on each host, the kernel fast path's own count of the packets it
 # delivered equals the number the data path decided it delivers (the nftables jhash rule and
 # Decide() agree bit for bit), and TUN deliveries plus those add up to the accepted packets.
-# Needs settled counters (check_every_packet_once waits for them).
+# The kernel may count up to 8 more: when it takes buckets after a map change (a test that kills
+# a host), a packet that arrives in the instant of the switch is delivered by both, by design
+# (docs/data-path.md, "Switching maps"); never fewer. Needs settled counters
+# (check_every_packet_once waits for them).
 check_fast_path() {
   local i r acc tun decided kernel enabled
   for i in ${1//,/ }; do
     r=$(control "$i" report)
     read -r acc tun decided kernel enabled < <(json "'%d %d %d %d %s' % (r['packets']['accepted'], r['delivered'], r['fast_path']['decided'], r['fast_path']['kernel_packets'], r['fast_path']['enabled'])" <<<"$r")
-    [ "$kernel" = "$decided" ] ||
+    [ "$kernel" -ge "$decided" ] && [ "$kernel" -le $((decided + 8)) ] ||
       fail "host $i: the kernel fast path delivered $kernel packets, the data path decided $decided"
     [ $((tun + decided)) = "$acc" ] ||
       fail "host $i: $tun delivered by TUN + $decided by the kernel != $acc accepted"
