@@ -61,10 +61,10 @@ check() {
 
 # stream NAME: 1200 short requests (Connection: close) from 8 client addresses, 8 at a time, in
 # the background; stream_check NAME waits for it and fails when more than 3 were not answered.
-# Zero is the goal and what the capture path alone gives (0 in 17 runs); with the kernel fast
-# path one run in about 25 lost one request to a reset (docs/connection-tracking.md, "Limits"),
-# while the race this stream found (a host announcing a new map before its kernel had switched)
-# reset 10 and 40 of 1200 in 2 of 6 runs.
+# Zero is the goal, and what was measured in the last 22 streams with the kernel fast path and 17
+# runs without it; one earlier version lost one request in one run of 26, not explained yet
+# (docs/connection-tracking.md, "Limits"), while the race this stream found (a host announcing a
+# new map before its kernel had switched) reset 10 and 40 of 1200 in 2 of 6 runs.
 stream() {
   in_client 1 python3 -B "$ROOT/tests/integration/datapath_tool.py" http --vip 198.18.0.100 \
     --port 80 --sources 198.18.2.1,198.18.3.1,198.18.4.1,198.18.5.1,198.18.6.1,198.18.7.1,198.18.8.1,198.18.9.1 \
