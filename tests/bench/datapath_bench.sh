@@ -141,7 +141,11 @@ bench_teardown() {
   exit "$rc"
 }
 
-fast_path_is() { [ "$(control "$1" report | json "r['fast_path']['enabled']")" = "$2" ]; }
+# fast_path_is I True|False: host I's fast path is on (and has taken its buckets: it takes them
+# two periods after a change) or off.
+fast_path_is() {
+  [ "$(control "$1" report | json "r['fast_path']['enabled'] and not r['fast_path']['settling']")" = "$2" ]
+}
 
 # fast_path I fast|pcap: reloads host I with the kernel fast path on or off and waits for it.
 fast_path() {
