@@ -417,8 +417,10 @@ void Agent::UpdateFastPath(MapSnapshot* snapshot, bool grow_now) {
   }
   const auto started = std::chrono::steady_clock::now();
   const std::shared_ptr<const MapSnapshot> current = snapshots_.Load();
+  // A reload that changes the rules empties the kernel's share for the switch.
+  const bool same_rules = SameRules(*current, *snapshot);
   std::vector<FastPathRule> both;
-  if (SameRules(*current, *snapshot)) {
+  if (same_rules) {
     both = NonEmpty(IntersectFastPath(AlignedTo(*snapshot, next), fast_installed_));
   }
   Status s = Status::Ok();
@@ -428,7 +430,7 @@ void Agent::UpdateFastPath(MapSnapshot* snapshot, bool grow_now) {
     snapshots_.Publish(std::move(held));
     // A cut is a few drop lines at the head of the chain (a small nft script) when they can
     // catch nothing but their own rule's packets; else the whole chain is replaced.
-    if (SameRules(*current, *snapshot) && RulesAreDisjoint(snapshot->rules)) {
+    if (same_rules && RulesAreDisjoint(snapshot->rules)) {
       s = diversion_->CutFastPath(
           AlignedTo(*snapshot, FastPathDifference(fast_installed_, both)));
       if (s.ok()) fast_chain_has_cuts_ = true;
@@ -449,15 +451,15 @@ void Agent::UpdateFastPath(MapSnapshot* snapshot, bool grow_now) {
     // Only gains (and tidying the cut lines away) are left: nothing to stop before the others
     // hear of the map. The kernel takes them two heartbeat periods later, in one nft run for
     // whatever the map has become by then: the data path delivers them meanwhile, and the
-    // agent's thread (heartbeats, nlbctl) is not held up by nft runs (~60 ms for 8k buckets)
+    // agent's thread (heartbeats, nlbctl) is not held up by nft runs (60-100 ms for 8k buckets)
     // while the cluster is still converging or buckets are still settling.
-    if (!fast_path_grow_posted_) {
-      fast_path_grow_posted_ = true;
+    if (!fast_path_grow_scheduled_) {
+      fast_path_grow_scheduled_ = true;
       fast_path_grow_timer_.expires_after(
           2 * std::chrono::milliseconds(config_.cluster.heartbeat.period_ms));
       fast_path_grow_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
-        fast_path_grow_posted_ = false;
+        fast_path_grow_scheduled_ = false;
         PublishSnapshot(/*grow_now=*/true);
       });
     }
@@ -476,9 +478,8 @@ void Agent::UpdateFastPath(MapSnapshot* snapshot, bool grow_now) {
   }
   if (s.ok()) {
     AttachFastPath(*snapshot, AlignedTo(*snapshot, fast_installed_));
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+    fast_path_last_switch_ = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
-    LogDebug("datapath", "kernel fast path switched in " + std::to_string(ms.count()) + " ms");
     return;
   }
   ++fast_path_errors_;
@@ -901,7 +902,8 @@ std::string Agent::Report() const {
   for (const FastPathRule& f : fast_installed_) buckets += f.buckets.Count();
   w.Key("kernel_buckets").Uint(buckets).Key("errors").Uint(fast_path_errors_);
   // The kernel has yet to take buckets this host gained (or to drop a cut's lines).
-  w.Key("settling").Bool(fast_path_grow_posted_ || fast_chain_has_cuts_).EndObject();
+  w.Key("settling").Bool(fast_path_grow_scheduled_ || fast_chain_has_cuts_);
+  w.Key("last_switch_ms").Uint(static_cast<uint64_t>(fast_path_last_switch_.count())).EndObject();
   // Connection tracking: this host's tracked connections and its moving buckets per rule.
   const DescriptorTableCounters& t = table_->counters();
   w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());

@@ -113,8 +113,9 @@ class Agent {
   // snapshot it was computed from); disabled after an nft failure until the next reload.
   std::vector<FastPathRule> fast_installed_;
   bool fast_path_failed_ = false;
-  bool fast_path_grow_posted_ = false;
+  bool fast_path_grow_scheduled_ = false;
   bool fast_chain_has_cuts_ = false;  // CutFastPath lines the next full update must remove
+  std::chrono::milliseconds fast_path_last_switch_{0};  // the last switch's nft runs and waits
   uint64_t fast_path_errors_ = 0;
   std::unique_ptr<PacketCapture> capture_;
   std::unique_ptr<TunDevice> tun_;

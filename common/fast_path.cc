@@ -107,17 +107,4 @@ void AttachFastPath(MapSnapshot& snapshot, const std::vector<FastPathRule>& fast
   }
 }
 
-std::vector<std::pair<uint32_t, uint32_t>> BucketRanges(const BucketSet& set) {
-  std::vector<std::pair<uint32_t, uint32_t>> ranges;
-  for (uint32_t b = 0; b < kBucketCount; ++b) {
-    if (!set.Contains(b)) continue;
-    if (!ranges.empty() && ranges.back().second + 1 == b) {
-      ranges.back().second = b;
-    } else {
-      ranges.emplace_back(b, b);
-    }
-  }
-  return ranges;
-}
-
 }  // namespace nlb

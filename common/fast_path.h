@@ -17,7 +17,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <vector>
 
 #include "common/bucket_set.h"
@@ -65,9 +64,6 @@ bool RulesAreDisjoint(const std::vector<RuleMap>& rules);
 // Sets RuleMap::kernel of every rule of snapshot from fast (aligned with snapshot.rules by
 // index and checked by PortRule equality; a mismatch leaves the rule to the data path).
 void AttachFastPath(MapSnapshot& snapshot, const std::vector<FastPathRule>& fast);
-
-// Runs of consecutive buckets [first, last], ascending: the form nftables' interval sets take.
-std::vector<std::pair<uint32_t, uint32_t>> BucketRanges(const BucketSet& set);
 
 // Per packet: true when the kernel delivered this accepted packet itself, so the data path must
 // not deliver it again. decision is Decide()'s (or DecideTracked()'s) for packet under map's

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/support/packet_builder.h"
+#include "tests/support/port_rules.h"
 
 namespace nlb::agent {
 namespace {
@@ -24,18 +25,7 @@ DiversionOptions Options() {
   return o;
 }
 
-PortRule Rule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol,
-              FilteringMode mode, Affinity affinity) {
-  PortRule r;
-  r.name = "r";
-  r.vip = vip;
-  r.first_port = first;
-  r.last_port = last;
-  r.protocol = protocol;
-  r.mode = mode;
-  r.affinity = affinity;
-  return r;
-}
+using test::MakeRule;
 
 std::vector<std::string> Lines(const std::string& script) {
   std::vector<std::string> lines;
@@ -75,14 +65,14 @@ TEST(IngressDiversionTest, FastPathScriptPerRuleKind) {
   };
   const std::vector<Case> cases = {
       {"affinity none, one VIP, one port",
-       {Rule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp, FilteringMode::kMultipleHost,
+       {MakeRule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp, FilteringMode::kMultipleHost,
              Affinity::kNone),
         false, some},
        {kAdd + "ip daddr 198.18.0.100 ip frag-off & 0x3fff == 0 meta l4proto tcp th dport 80 "
                "jhash ip saddr . th sport mod 16384 seed 0x4e4c4231 { 0, 1, 2, 9, 16383 }" + tail,
         kAdd + "ip daddr 198.18.0.100 meta l4proto tcp th dport 80 drop"}},
       {"affinity single, every VIP of both families, both protocols",
-       {Rule(std::nullopt, 0, 65535, Protocol::kBoth, FilteringMode::kMultipleHost,
+       {MakeRule(std::nullopt, 0, 65535, Protocol::kBoth, FilteringMode::kMultipleHost,
              Affinity::kSingle),
         false, some},
        {kAdd + "ip daddr { 198.18.0.100, 198.18.0.101 } ip frag-off & 0x3fff == 0 "
@@ -95,14 +85,14 @@ TEST(IngressDiversionTest, FastPathScriptPerRuleKind) {
             tail,
         kAdd + "ip6 daddr { 2001:2::100 } meta l4proto { tcp, udp } th dport 0-65535 drop"}},
       {"single-host rule owned here: no hash",
-       {Rule(Ip("2001:2::100"), 53, 53, Protocol::kUdp, FilteringMode::kSingleHost,
+       {MakeRule(Ip("2001:2::100"), 53, 53, Protocol::kUdp, FilteringMode::kSingleHost,
              Affinity::kSingle),
         true, {}},
        {kAdd + "ip6 daddr 2001:2::100 exthdr frag missing meta l4proto udp th dport 53" + tail,
         kAdd + "ip6 daddr 2001:2::100 meta l4proto udp th dport 53 drop"}},
-      {"nothing delivered in the kernel: no line", {Rule(Ip("198.18.0.100"), 80, 80,
+      {"nothing delivered in the kernel: no line", {MakeRule(Ip("198.18.0.100"), 80, 80,
        Protocol::kTcp, FilteringMode::kMultipleHost, Affinity::kNone), false, {}}, {}},
-      {"network affinity is never the kernel's", {Rule(Ip("198.18.0.100"), 80, 80,
+      {"network affinity is never the kernel's", {MakeRule(Ip("198.18.0.100"), 80, 80,
        Protocol::kTcp, FilteringMode::kMultipleHost, Affinity::kNetwork), false, some}, {}},
   };
   for (const Case& c : cases) {
@@ -118,10 +108,10 @@ TEST(IngressDiversionTest, FastPathScriptPerRuleKind) {
 TEST(IngressDiversionTest, EarlierRulesKeepTheirDrops) {
   BucketSet some;
   some.Add(5);
-  const FastPathRule specific{Rule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp,
+  const FastPathRule specific{MakeRule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp,
                                    FilteringMode::kMultipleHost, Affinity::kNetwork),
                               false, some};
-  const FastPathRule all{Rule(std::nullopt, 0, 65535, Protocol::kTcp,
+  const FastPathRule all{MakeRule(std::nullopt, 0, 65535, Protocol::kTcp,
                               FilteringMode::kMultipleHost, Affinity::kNone),
                          false, some};
   const auto lines = Lines(IngressDiversion::FastPathScript(Options(), {specific, all}));
@@ -139,13 +129,13 @@ TEST(IngressDiversionTest, EarlierRulesKeepTheirDrops) {
 TEST(IngressDiversionTest, CutScriptDropsOnlyTheLeavingBuckets) {
   BucketSet leaving;
   for (uint32_t b : {4u, 5u}) leaving.Add(b);
-  const FastPathRule web{Rule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp,
+  const FastPathRule web{MakeRule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp,
                               FilteringMode::kMultipleHost, Affinity::kNone),
                          false, leaving};
-  const FastPathRule quiet{Rule(Ip("198.18.0.101"), 25, 25, Protocol::kTcp,
+  const FastPathRule quiet{MakeRule(Ip("198.18.0.101"), 25, 25, Protocol::kTcp,
                                 FilteringMode::kMultipleHost, Affinity::kNone),
                            false, {}};
-  const FastPathRule single{Rule(Ip("2001:2::100"), 53, 53, Protocol::kUdp,
+  const FastPathRule single{MakeRule(Ip("2001:2::100"), 53, 53, Protocol::kUdp,
                                  FilteringMode::kSingleHost, Affinity::kSingle),
                             true, {}};
   const std::string insert = "insert rule netdev nlb_web_1_eth0 ingress ";

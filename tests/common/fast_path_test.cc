@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/packet_builder.h"
+#include "tests/support/port_rules.h"
 
 namespace nlb {
 namespace {
@@ -22,15 +23,7 @@ constexpr uint16_t kLocal = 2;
 const IpAddress kVip = Ip("198.18.0.100");
 
 PortRule Rule(std::string name, FilteringMode mode, Affinity affinity) {
-  PortRule r;
-  r.name = std::move(name);
-  r.vip = kVip;
-  r.first_port = 80;
-  r.last_port = 80;
-  r.protocol = Protocol::kBoth;
-  r.mode = mode;
-  r.affinity = affinity;
-  return r;
+  return test::MakeRule(kVip, 80, 80, Protocol::kBoth, mode, affinity, std::move(name));
 }
 
 // Owners 1, 2, 3 in turn: this host (2) owns buckets 1, 4, 7, ...
@@ -167,28 +160,6 @@ TEST(FastPathTest, AttachChecksAlignment) {
   EXPECT_FALSE(s.rules[1].kernel_whole_rule);
 }
 
-TEST(FastPathTest, BucketRanges) {
-  struct Case {
-    std::vector<uint32_t> buckets;
-    std::vector<std::pair<uint32_t, uint32_t>> ranges;
-  };
-  const Case cases[] = {
-      {{}, {}},
-      {{0}, {{0, 0}}},
-      {{0, 1, 2, 5, 7, 8}, {{0, 2}, {5, 5}, {7, 8}}},
-      {{63, 64, 65}, {{63, 65}}},
-      {{kBucketCount - 2, kBucketCount - 1}, {{kBucketCount - 2, kBucketCount - 1}}},
-  };
-  for (const Case& c : cases) {
-    BucketSet set;
-    for (uint32_t b : c.buckets) set.Add(b);
-    EXPECT_EQ(BucketRanges(set), c.ranges);
-  }
-  BucketSet all;
-  for (uint32_t b = 0; b < kBucketCount; ++b) all.Add(b);
-  EXPECT_EQ(BucketRanges(all), (std::vector<std::pair<uint32_t, uint32_t>>{{0, kBucketCount - 1}}));
-}
-
 // Per packet: a packet Decide() accepts is left to the kernel exactly when the kernel rule would
 // have matched it (same rule, bucket in the kernel's set, not a fragment).
 TEST(FastPathTest, DeliversOnlyWhatTheKernelRuleMatches) {
@@ -272,10 +243,7 @@ TEST(FastPathTest, DifferenceLeavesWhatTheKeptShareLacks) {
 TEST(FastPathTest, RulesAreDisjointUnlessAnAllRuleMeetsAnEarlierVipRule) {
   auto rule = [](std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol p) {
     RuleMap m;
-    m.rule.vip = vip;
-    m.rule.first_port = first;
-    m.rule.last_port = last;
-    m.rule.protocol = p;
+    m.rule = test::MakeRule(std::move(vip), first, last, p);
     return m;
   };
   struct Case {

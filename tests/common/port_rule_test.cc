@@ -8,6 +8,7 @@
 
 #include "common/packet.h"
 #include "tests/support/packet_builder.h"
+#include "tests/support/port_rules.h"
 
 namespace nlb {
 namespace {
@@ -15,13 +16,7 @@ namespace {
 using test::Ip;
 
 PortRule Rule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol) {
-  PortRule r;
-  r.name = "r";
-  r.vip = vip;
-  r.first_port = first;
-  r.last_port = last;
-  r.protocol = protocol;
-  return r;
+  return test::MakeRule(std::move(vip), first, last, protocol);
 }
 
 const IpAddress kVip = Ip("198.18.0.100");
