@@ -22,6 +22,12 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr size_t kMaxEvents = 64;
+// Datagrams held while a kernel cut finishes (a few ticks' worth; the oldest go first).
+constexpr size_t kMaxHeld = 16;
+// The lease is the peers' tolerance less max(half a period, this) (docs/protocol.md).
+constexpr std::chrono::milliseconds kLeaseMinMargin{30};
+// A kernel step that holds the announcement longer than max(tolerance, this) makes the host leave.
+constexpr std::chrono::milliseconds kKernelDeadline{1000};
 
 uint64_t RandomBootId() {
   uint64_t id = 0;
@@ -49,14 +55,17 @@ Agent::Agent(asio::io_context& io, NodeConfig config)
       config_(std::move(config)),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       timer_(io),
-      fast_path_grow_timer_(io),
       rule_control_(config_.cluster.port_rules.size(), RuleControl::kEnabled) {
   if (config_.host.initial_state == InitialState::kStopped) role_ = HostRole::kStopped;
 }
 
 Agent::~Agent() {
-  // The data path thread must stop before the objects it reads go away.
+  // The data path thread must stop before the objects it reads go away, and the kernel worker
+  // before the programmer it drives; then what was put into the kernel goes.
   if (data_path_) data_path_->Stop();
+  fast_path_.reset();
+  worker_.reset();
+  if (kernel_) kernel_->Remove();
 }
 
 Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig config) {
@@ -149,6 +158,7 @@ Status Agent::SetUpDataPath() {
   mac_binding_ = std::move(binding.value());
 
   // The diversion goes in before the VIPs exist locally, so the kernel never takes one itself.
+  // At start the loop does not run yet: this one install may wait for the kernel.
   DiversionOptions diversion_options;
   diversion_options.cluster_name = cluster.name;
   diversion_options.interface = config_.host.interface;
@@ -157,9 +167,29 @@ Status Agent::SetUpDataPath() {
     diversion_options.cluster_mac = cluster_mac->mac;
     diversion_options.masked_source = MaskedSourceMac(*cluster_mac, config_.host.id);
   }
-  auto diversion = IngressDiversion::Install(diversion_options);
-  if (!diversion.ok()) return diversion.status();
-  diversion_ = std::move(diversion.value());
+  auto kernel = NftProgrammer::Create(diversion_options);
+  if (!kernel.ok()) return kernel.status();
+  kernel_ = std::move(kernel.value());
+  if (Status s = kernel_->Install(cluster.port_rules); !s.ok()) return s;
+  worker_ = std::make_unique<KernelWorker>(io_);
+  FastPathSwitchHooks hooks;
+  hooks.announce = [this] { SendHeld(); };
+  hooks.on_stuck = [this](const std::string& why) { Block(kBlockKernel, why); };
+  hooks.on_recovered = [this] { Unblock(kBlockKernel); };
+  hooks.on_event = [this](const std::string& line) {
+    LogError("kernel", line);
+    NoteEvent(line);
+  };
+  const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
+  fast_path_ = std::make_unique<FastPathSwitch>(
+      io_, snapshots_, *worker_, *kernel_, cluster.port_rules,
+      std::max<std::chrono::milliseconds>(cluster.heartbeat.tolerance * period, kKernelDeadline),
+      std::move(hooks));
+  fast_path_->SetEnabled(config_.host.kernel_fast_path);
+  auto monitor = NftMonitor::Open(io_, [this] { fast_path_->CheckKernel("the ruleset changed"); });
+  if (!monitor.ok()) return monitor.status();
+  nft_monitor_ = std::move(monitor.value());
+  lease_length_ = cluster.heartbeat.tolerance * period - std::max(period / 2, kLeaseMinMargin);
 
   auto capture = PacketCapture::Open({config_.host.interface, cluster.vips});
   if (!capture.ok()) return capture.status();
@@ -184,11 +214,12 @@ Status Agent::SetUpDataPath() {
   table_ = std::make_unique<DescriptorTable>(table_options, std::chrono::steady_clock::now());
   data_path_ = std::make_unique<DataPath>(*capture_, *tun_, *responder_, snapshots_);
   data_path_->UseDescriptorTable(table_.get());
+  fast_path_->UseDataPath(data_path_.get());
   if (Status s = data_path_->Start(); !s.ok()) return s;
   LogInfo("datapath", "capturing on " + config_.host.interface + ", cluster MAC " +
                           FormatMac(cluster_mac->mac) + " (" +
                           std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
-                          ", nftables table " + diversion_->table());
+                          ", nftables table " + kernel_->table());
   return Status::Ok();
 }
 
@@ -207,33 +238,37 @@ void Agent::WaitForSignal() {
 void Agent::Shutdown(const std::string& why) {
   LogNotice("agent", "stopping (" + why + ")");
   timer_.cancel();
-  fast_path_grow_timer_.cancel();
   signals_.cancel();
   if (heartbeats_) heartbeats_->Close();
+  if (nft_monitor_) nft_monitor_->Close();
   if (data_path_) data_path_->Stop();
   io_.stop();
 }
 
 void Agent::ScheduleTick() {
-  timer_.expires_at(convergence_->NextWakeup());
+  tick_due_ = convergence_->NextWakeup();
+  timer_.expires_at(tick_due_);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    loop_lag_.Record(std::chrono::duration_cast<LoopLag::Duration>(
+        std::chrono::steady_clock::now() - tick_due_));
     Tick();
     ScheduleTick();
   });
 }
 
 void Agent::Tick() {
+  CheckDataPath(std::chrono::steady_clock::now());
   FeedLocalConnections();
   const auto before = convergence_->Report();
   Convergence::Actions actions = convergence_->OnTick(std::chrono::steady_clock::now());
-  // The data path (and the kernel fast path, which takes an nft run) switches to what this tick
-  // decided before the others hear of it: a peer that receives this host's report under a new
-  // map starts taking new connections in the buckets it gained, so this host must have stopped
-  // taking them by then (a SYN two hosts take is a broken connection).
+  // The data path and the kernel fast path switch to what this tick decided before the others
+  // hear of it: a peer that receives this host's report under a new map starts taking new
+  // connections in the buckets it gained, so this host must have stopped taking them by then (a
+  // SYN two hosts take is a broken connection). Send holds the datagrams until then.
   if (actions.map_changed || actions.moving_changed) PublishSnapshot();
-  for (const std::vector<uint8_t>& report : actions.moving_reports) heartbeats_->Send(report);
-  if (actions.heartbeat) heartbeats_->Send(*actions.heartbeat);
+  for (std::vector<uint8_t>& report : actions.moving_reports) Send(std::move(report), false);
+  if (actions.heartbeat) Send(std::move(*actions.heartbeat), true);
   const auto after = convergence_->Report();
   if (actions.map_changed) {
     responder_->Announce();
@@ -311,7 +346,25 @@ void Agent::OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from)
   ScheduleTick();
 }
 
-void Agent::PublishSnapshot(bool grow_now) {
+void Agent::Send(std::vector<uint8_t> datagram, bool heartbeat) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < silent_until_) return;  // see silent_until_
+  if (fast_path_ && fast_path_->holds_announcement()) {
+    if (held_.size() >= kMaxHeld) held_.erase(held_.begin());
+    held_.emplace_back(std::move(datagram), heartbeat);
+    return;
+  }
+  heartbeats_->Send(datagram);
+  if (heartbeat) GrantLease(now);
+}
+
+void Agent::SendHeld() {
+  std::vector<std::pair<std::vector<uint8_t>, bool>> held;
+  held.swap(held_);
+  for (auto& [datagram, heartbeat] : held) Send(std::move(datagram), heartbeat);
+}
+
+void Agent::PublishSnapshot() {
   auto snapshot = std::make_shared<MapSnapshot>();
   const ConvergedMap* map = convergence_->CurrentMap();
   if (map != nullptr) {
@@ -322,15 +375,15 @@ void Agent::PublishSnapshot(bool grow_now) {
     for (size_t i = 0; i < snapshot->rules.size() && i < rule_control_.size(); ++i) {
       if (rule_control_[i] == RuleControl::kDisabled) snapshot->rules[i].enabled = false;
     }
-    if (role_ == HostRole::kStopped || role_ == HostRole::kSuspended) snapshot->serving = false;
+    if (AnnouncedRole() == HostRole::kStopped || role_ == HostRole::kSuspended) {
+      snapshot->serving = false;
+    }
   } else {
     snapshot->local_host_id = config_.host.id;
     snapshot->vips = config_.cluster.vips;
   }
   snapshot->numbering = numbering_;
-  UpdateFastPath(snapshot.get(),
-                 grow_now);  // after the numbering: it may publish a copy of this snapshot
-  snapshots_.Publish(std::move(snapshot));
+  fast_path_->Apply(std::move(snapshot));
 }
 
 void Agent::NoteEvent(std::string event) {

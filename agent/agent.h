@@ -27,7 +27,10 @@
 #include "agent/control_server.h"
 #include "agent/data_path.h"
 #include "agent/heartbeat_channel.h"
-#include "agent/ingress_diversion.h"
+#include "agent/fast_path_switch.h"
+#include "agent/kernel_worker.h"
+#include "agent/nft_monitor.h"
+#include "agent/nft_programmer.h"
 #include "agent/instance_lock.h"
 #include "agent/neighbour_responder.h"
 #include "agent/packet_capture.h"
@@ -37,6 +40,7 @@
 #include "common/control_origin.h"
 #include "common/control_rule.h"
 #include "common/convergence.h"
+#include "common/loop_lag.h"
 #include "common/map_snapshot.h"
 #include "common/status.h"
 #include "config/cluster_config.h"
@@ -78,12 +82,22 @@ class Agent final : public ControlTarget {
   void ScheduleTick();
   void Tick();
   void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
-  // grow_now: give the kernel fast path the buckets it gains at once, rather than from a timer
-  // two heartbeat periods later (so that convergence is not held up by that nft run).
-  void PublishSnapshot(bool grow_now = false);
-  // Moves the kernel fast path to what *snapshot allows and attaches to it what the kernel now
-  // delivers; may publish an intermediate snapshot for the switch (see the definition).
-  void UpdateFastPath(MapSnapshot* snapshot, bool grow_now);
+  // Builds the snapshot of the map in force and hands it to the fast path switch, which
+  // publishes it (after the kernel's cut, if buckets leave the kernel).
+  void PublishSnapshot();
+  // Sends a datagram, or holds it while a kernel cut must finish before this host announces a
+  // new map (FastPathSwitch::holds_announcement). A sent heartbeat renews the lease.
+  void Send(std::vector<uint8_t> datagram, bool heartbeat);
+  void SendHeld();
+  // agent_health.cc: the lease (docs/protocol.md), and the reasons this host leaves the cluster
+  // by itself (Block) until they are gone (Unblock).
+  enum BlockReason : uint8_t { kBlockKernel = 1, kBlockDataPath = 2 };
+  void GrantLease(std::chrono::steady_clock::time_point now);
+  void CheckDataPath(std::chrono::steady_clock::time_point now);
+  void Block(BlockReason reason, const std::string& why);
+  void Unblock(BlockReason reason);
+  // The role convergence announces: the operator's, or stopped while blocked.
+  HostRole AnnouncedRole() const { return blocked_ != 0 ? HostRole::kStopped : role_; }
   // Connection tracking: hands the table's per-bucket counts to convergence (at most every
   // 100 ms), and stops a draining host once it serves no connection any more.
   void FeedLocalConnections();
@@ -102,7 +116,6 @@ class Agent final : public ControlTarget {
   std::optional<InstanceLock> lock_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer timer_;
-  boost::asio::steady_timer fast_path_grow_timer_;  // the kernel takes gained buckets
   std::unique_ptr<HeartbeatChannel> heartbeats_;
   std::unique_ptr<Convergence> convergence_;
   HostRole role_ = HostRole::kActive;
@@ -121,15 +134,24 @@ class Agent final : public ControlTarget {
   std::unique_ptr<DescriptorTable> table_;  // written by the data path thread only
   std::chrono::steady_clock::time_point last_connections_feed_{};
   std::unique_ptr<ClusterMacBinding> mac_binding_;
-  std::unique_ptr<IngressDiversion> diversion_;
-  // Kernel fast path: what the diversion's chain delivers now (aligned with the rules of the
-  // snapshot it was computed from); disabled after an nft failure until the next reload.
-  std::vector<FastPathRule> fast_installed_;
-  bool fast_path_failed_ = false;
-  bool fast_path_grow_scheduled_ = false;
-  bool fast_chain_has_cuts_ = false;  // CutFastPath lines the next full update must remove
-  std::chrono::milliseconds fast_path_last_switch_{0};  // the last switch's nft runs and waits
-  uint64_t fast_path_errors_ = 0;
+  // The kernel: programmed on worker_'s thread only (the destructor joins it, then removes).
+  std::unique_ptr<NftProgrammer> kernel_;
+  std::unique_ptr<KernelWorker> worker_;
+  std::unique_ptr<FastPathSwitch> fast_path_;
+  std::unique_ptr<NftMonitor> nft_monitor_;
+  std::vector<std::pair<std::vector<uint8_t>, bool>> held_;  // datagrams waiting for a cut
+  // The lease (agent_health.cc).
+  std::chrono::milliseconds lease_length_{0};
+  bool lease_granted_ = false;
+  std::optional<std::chrono::steady_clock::time_point> lease_hold_until_;
+  uint64_t lease_expiries_ = 0;
+  uint8_t blocked_ = 0;  // BlockReason bits
+  std::string blocked_why_;
+  // While the kernel may still deliver under a lease this host can no longer withdraw (its
+  // worker is stuck), it stays silent: its peers must not take its buckets before that lease ends.
+  std::chrono::steady_clock::time_point silent_until_{};
+  std::chrono::steady_clock::time_point tick_due_{};
+  LoopLag loop_lag_;
   std::unique_ptr<PacketCapture> capture_;
   std::unique_ptr<TunDevice> tun_;
   std::unique_ptr<NeighbourResponder> responder_;

@@ -64,7 +64,7 @@ std::string Agent::SetRole(HostRole role, const char* verb) {
     return ControlRefusal(host, "refused", "host is suspended: resume it first");
   }
   role_ = role;
-  convergence_->SetRole(role, std::chrono::steady_clock::now());
+  convergence_->SetRole(AnnouncedRole(), std::chrono::steady_clock::now());
   PublishSnapshot();
   const std::string line = std::string("host ") + verb + " by operator";
   LogNotice("control", line);
@@ -145,7 +145,7 @@ Status Agent::Reload() {
   }
   ReloadPlan& plan = prepared.value();
   config_ = std::move(plan.next);
-  fast_path_failed_ = false;  // a reload tries the kernel fast path again
+  fast_path_->SetEnabled(config_.host.kernel_fast_path);  // and tries it again after a failure
   if (plan.rules_changed) {
     rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
   }

@@ -167,19 +167,43 @@ std::string Agent::Report() const {
   // The kernel fast path: packets the data path decided the kernel delivers, and the kernel's
   // own count of those it did (equal while the map is steady and the capture lost nothing).
   w.Key("fast_path").BeginObject();
-  w.Key("enabled").Bool(config_.host.kernel_fast_path && !fast_path_failed_);
+  w.Key("enabled").Bool(fast_path_->enabled());
   w.Key("decided").Uint(p.kernel_delivered.load());
-  if (auto kernel = diversion_->FastPathPackets(); kernel.ok()) {
+  if (auto kernel = kernel_->DeliveredPackets(); kernel.ok()) {
     w.Key("kernel_packets").Uint(kernel.value());
   } else {
     w.Key("kernel_packets").Null();
   }
-  uint64_t buckets = 0;
-  for (const FastPathRule& f : fast_installed_) buckets += f.buckets.Count();
-  w.Key("kernel_buckets").Uint(buckets).Key("errors").Uint(fast_path_errors_);
-  // The kernel has yet to take buckets this host gained (or to drop a cut's lines).
-  w.Key("settling").Bool(fast_path_grow_scheduled_ || fast_chain_has_cuts_);
-  w.Key("last_switch_ms").Uint(static_cast<uint64_t>(fast_path_last_switch_.count())).EndObject();
+  const KernelStats& k = fast_path_->stats();
+  w.Key("kernel_buckets").Uint(fast_path_->kernel_buckets()).Key("errors").Uint(k.errors);
+  // A switch is still on its way into the kernel.
+  w.Key("settling").Bool(fast_path_->settling());
+  w.Key("last_switch_ms").Uint(static_cast<uint64_t>(k.last_update.count() / 1000));
+  w.EndObject();
+  // The kernel programmer (agent/fast_path_switch.h) and the loop's health.
+  w.Key("kernel").BeginObject().Key("updates").Uint(k.updates);
+  w.Key("last_update_us").Int(k.last_update.count());
+  w.Key("slowest_update_us").Int(k.slowest_update.count());
+  w.Key("errors").Uint(k.errors).Key("repairs").Uint(k.repairs);
+  w.Key("last_repair_us").Int(k.last_repair.count());
+  w.Key("foreign_changes").Uint(nft_monitor_->foreign_changes());
+  w.Key("lease_renewals").Uint(k.lease_renewals).Key("lease_errors").Uint(k.lease_errors);
+  w.EndObject();
+  const auto now = std::chrono::steady_clock::now();
+  auto remaining_ms = [&now](std::chrono::steady_clock::time_point until) {
+    return until > now ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()
+                       : 0;
+  };
+  w.Key("lease").BeginObject().Key("length_ms").Int(lease_length_.count());
+  w.Key("remaining_ms").Int(remaining_ms(snapshots_.lease_until()));
+  w.Key("kernel_remaining_ms").Int(remaining_ms(snapshots_.kernel_lease_until()));
+  w.Key("expiries").Uint(lease_expiries_).Key("holding").Bool(lease_hold_until_.has_value());
+  w.Key("expired_batches").Uint(p.lease_expired.load()).EndObject();
+  w.Key("loop").BeginObject().Key("ticks").Uint(loop_lag_.count());
+  w.Key("lag_p50_us").Int(loop_lag_.Quantile(0.5).count());
+  w.Key("lag_p99_us").Int(loop_lag_.Quantile(0.99).count());
+  w.Key("lag_max_us").Int(loop_lag_.max().count());
+  w.Key("left_cluster").Bool(blocked_ != 0).Key("why").String(blocked_why_).EndObject();
   // Connection tracking: this host's tracked connections and its moving buckets per rule.
   const DescriptorTableCounters& t = table_->counters();
   w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());

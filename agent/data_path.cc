@@ -38,6 +38,11 @@ constexpr auto kNap = std::chrono::microseconds(100);
 // frames of the ring at 1M/s).
 constexpr auto kNapObserving = std::chrono::microseconds(500);
 constexpr int kNapFrames = 16;
+// The kernel lease is counted on only this long before it ends: its timeout is kept in jiffies
+// (4 ms at HZ=250), so near the end both may deliver a packet (a duplicate), but never neither.
+constexpr auto kKernelLeaseMargin = std::chrono::milliseconds(10);
+// After a capture error (the link went down), the next try.
+constexpr auto kCaptureRetry = std::chrono::milliseconds(20);
 constexpr int kQuietRounds = 20;
 
 // True when the kernel fast path delivers some of this snapshot's traffic.
@@ -88,18 +93,22 @@ void DataPath::Stop() {
   stop_fd_ = kick_fd_ = -1;
 }
 
-bool DataPath::WaitForDrainedRound(std::chrono::milliseconds limit) {
-  if (!thread_.joinable()) return false;
+void DataPath::RequestDrainedRound(std::function<void()> done) {
+  {
+    std::lock_guard lock(drain_mutex_);
+    drain_done_ = std::move(done);
+  }
   // A round that starts after this point and drains has seen every frame captured before it.
-  const uint64_t started = rounds_started_.load();
+  drain_wanted_.store(rounds_started_.load() + 1);
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(kick_fd_, &one, sizeof(one));
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (rounds_drained_.load() <= started) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
+}
+
+std::optional<std::chrono::steady_clock::time_point> DataPath::failing_since() const {
+  const int64_t ns = failing_since_ns_.load();
+  if (ns == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length) {
@@ -116,7 +125,7 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   switch (d.verdict) {
     case Verdict::kAccept:
       // The kernel fast path delivered it already (common/fast_path.h).
-      if (d.rule_index >= 0 &&
+      if (kernel_live_ && d.rule_index >= 0 &&
           FastPathDelivers(current_->rules[static_cast<size_t>(d.rule_index)], packet, d)) {
         Bump(counters_.kernel_delivered);
         break;
@@ -184,7 +193,8 @@ void DataPath::Run() {
     if (quiet_rounds >= kQuietRounds) {
       ready = poll(fds, 3, kStatsPeriodMs);
       if (ready < 0 && errno != EINTR) {
-        LogError("data-path", std::string("poll: ") + std::strerror(errno));
+        LogError("data-path", std::string("poll: ") + std::strerror(errno) +
+                                  ": the data path stops, the host leaves the cluster");
         break;
       }
       if (fds[1].revents != 0) break;
@@ -206,21 +216,57 @@ void DataPath::Run() {
       const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();
       FollowNumbering(*snapshot);
       batch_generation_.store(snapshot->generation);
-      current_ = snapshot.get();
-      kernel_delivers = KernelDelivers(*snapshot);
       now_ = std::chrono::steady_clock::now();
+      // The lease (common/map_snapshot.h): past it this host serves nothing, and the kernel's
+      // deliveries are counted on only while the kernel's own lease surely holds.
+      const bool leased = now_ < snapshots_.lease_until();
+      kernel_live_ = now_ + kKernelLeaseMargin < snapshots_.kernel_lease_until();
+      if (leased) {
+        current_ = snapshot.get();
+      } else {
+        if (unleased_.vips != snapshot->vips || unleased_.local_host_id != snapshot->local_host_id) {
+          unleased_.vips = snapshot->vips;  // allocates only when the VIPs change
+          unleased_.local_host_id = snapshot->local_host_id;
+        }
+        current_ = &unleased_;
+        Bump(counters_.lease_expired);
+      }
+      kernel_delivers = kernel_live_ && KernelDelivers(*snapshot);
       const int n = capture_.Dispatch(kBatch, &DataPath::OnFrame, this);
-      if (table_ != nullptr) Sweep(*snapshot);
+      // Not serving would sweep every flow away: an expired lease keeps the table as it is.
+      if (table_ != nullptr && leased) Sweep(*snapshot);
       current_ = nullptr;
       batch_generation_.store(kIdle);
       if (n < 0) {
+        // A link going down makes the capture fail until it is up again: keep trying, say so
+        // once, and let the agent judge (failing_since) whether to leave the cluster.
         Bump(counters_.capture_errors);
-        LogWarning("data-path", std::string("capture: ") + capture_.last_error());
+        if (failing_since_ns_.load() == 0) {
+          failing_since_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      now_.time_since_epoch()).count());
+          LogWarning("data-path", std::string("capture: ") + capture_.last_error());
+        }
+        std::this_thread::sleep_for(kCaptureRetry);
         break;
+      }
+      if (failing_since_ns_.load() != 0) {
+        failing_since_ns_.store(0);
+        LogNotice("data-path", "capture works again");
       }
       frames += n;
       if (n < kBatch) {  // the ring is empty
         rounds_drained_.store(round);
+        const uint64_t wanted = drain_wanted_.load();
+        if (wanted != 0 && round >= wanted) {
+          std::function<void()> done;
+          {
+            std::lock_guard lock(drain_mutex_);
+            done = std::move(drain_done_);
+            drain_done_ = nullptr;
+          }
+          drain_wanted_.store(0);
+          if (done) done();
+        }
         break;
       }
     }
@@ -245,6 +291,7 @@ void DataPath::Run() {
     }
   }
   counters_.capture_dropped.store(capture_.Stats().dropped, std::memory_order_relaxed);
+  exited_.store(true);
 }
 
 }  // namespace nlb::agent

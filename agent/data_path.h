@@ -16,7 +16,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "agent/neighbour_responder.h"
@@ -37,6 +40,7 @@ struct DataPathCounters {
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)
   std::atomic<uint64_t> capture_errors{0};
   std::atomic<uint64_t> capture_dropped{0};   // the kernel ring overflowed (from pcap_stats)
+  std::atomic<uint64_t> lease_expired{0};     // batches decided as not serving: lease expired
 };
 
 class DataPath {
@@ -59,11 +63,16 @@ class DataPath {
   // the snapshot; both sides use sequentially consistent operations).
   static constexpr uint64_t kIdle = UINT64_MAX;
   uint64_t AppliedGeneration() const { return batch_generation_.load(); }
-  // Waits (up to `limit`) until the thread has started a round after this call and emptied the
-  // capture ring in it: every frame captured before the call has then been decided. Wakes the
-  // thread if it sleeps in poll(). False on timeout (the ring never emptied: overload) or when
-  // not started. Control thread.
-  bool WaitForDrainedRound(std::chrono::milliseconds limit);
+  // Calls done (on the data path thread) once the thread has started a round after this call
+  // and emptied the capture ring in it: every frame captured before the call has then been
+  // decided. Wakes the thread if it sleeps in poll(). One request at a time: a new one replaces
+  // the last. REQUIRES: started. Control thread.
+  void RequestDrainedRound(std::function<void()> done);
+
+  // Health (the agent leaves the cluster while it is bad, docs/data-path.md): the thread ended
+  // (exited), or the capture has failed since failing_since (nullopt: it works).
+  bool exited() const { return exited_.load(); }
+  std::optional<std::chrono::steady_clock::time_point> failing_since() const;
 
   // REQUIRES: not started.
   Status Start();
@@ -105,6 +114,15 @@ class DataPath {
   std::atomic<uint64_t> rounds_started_{0};
   std::atomic<uint64_t> rounds_drained_{0};
   std::atomic<bool> stopping_{false};  // seen between naps, when the thread is not in poll()
+  std::atomic<bool> exited_{false};
+  std::atomic<int64_t> failing_since_ns_{0};  // steady_clock; 0: the capture works
+  // RequestDrainedRound: the round after which done runs (0: none asked for).
+  std::atomic<uint64_t> drain_wanted_{0};
+  std::mutex drain_mutex_;  // guards drain_done_; taken only when a request is due
+  std::function<void()> drain_done_;
+  // Decides a batch when the lease has expired: the snapshot's VIPs, serving nothing.
+  MapSnapshot unleased_;
+  bool kernel_live_ = false;  // the kernel lease holds for this batch
   std::thread thread_;
 };
 

@@ -18,7 +18,7 @@
 
 #include "agent/cluster_mac.h"
 #include "agent/data_path.h"
-#include "agent/ingress_diversion.h"
+#include "agent/nft_programmer.h"
 #include "agent/log.h"
 #include "agent/neighbour_responder.h"
 #include "agent/packet_capture.h"
@@ -169,8 +169,9 @@ int Run(const Arguments& a) {
     diversion_options.cluster_mac = cluster->mac;
     diversion_options.masked_source = MaskedSourceMac(*cluster, a.host_id);
   }
-  auto diversion = IngressDiversion::Install(diversion_options);
+  auto diversion = NftProgrammer::Create(diversion_options);
   if (!diversion.ok()) return LogError("harness", diversion.status().message()), 1;
+  if (Status s = diversion.value()->Install({}); !s.ok()) return LogError("harness", s.message()), 1;
 
   auto capture = PacketCapture::Open({a.interface, a.vips});
   if (!capture.ok()) return LogError("harness", capture.status().message()), 1;
@@ -185,6 +186,7 @@ int Run(const Arguments& a) {
 
   SnapshotHolder snapshots;
   snapshots.Publish(HandMadeMap(a));
+  snapshots.SetLease(std::chrono::steady_clock::time_point::max());  // a hand-made map holds
   DataPath path(*capture.value(), *tun.value(), *responder.value(), snapshots);
   if (Status s = path.Start(); !s.ok()) return LogError("harness", s.message()), 1;
   responder.value()->Announce();
@@ -205,6 +207,7 @@ int Run(const Arguments& a) {
   }
   path.Stop();
   PrintCounters(path, *responder.value());
+  diversion.value()->Remove();
   // The rest is undone by destruction, in reverse order of set-up.
   return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -58,16 +59,43 @@ struct MapSnapshot {
 };
 
 // SnapshotHolder: single publisher (control thread), any number of readers (data path threads).
+//
+// It also holds the leases (docs/protocol.md, "The lease"): the snapshot in force may be served
+// only until lease_until, which the control side renews with every heartbeat it sends; a data
+// path that finds the lease expired accepts nothing, so that a host whose control loop stopped
+// stops serving before its peers' tolerance gives its buckets to others. kernel_lease_until is
+// the lease the kernel holds (the kernel fast path stops delivering by itself at that time): a
+// data path may count on the kernel's deliveries only before it. Both are steady_clock times in
+// nanoseconds since its epoch; 0 (the start) means none.
 class SnapshotHolder {
  public:
+  using Clock = std::chrono::steady_clock;
   SnapshotHolder() : current_(std::make_shared<const MapSnapshot>()) {}
   std::shared_ptr<const MapSnapshot> Load() const { return current_.load(std::memory_order_acquire); }
   void Publish(std::shared_ptr<const MapSnapshot> next) {
     current_.store(std::move(next), std::memory_order_release);
   }
 
+  void SetLease(Clock::time_point until) { lease_.store(Nanos(until), std::memory_order_release); }
+  void SetKernelLease(Clock::time_point until) {
+    kernel_lease_.store(Nanos(until), std::memory_order_release);
+  }
+  Clock::time_point lease_until() const { return Point(lease_.load(std::memory_order_acquire)); }
+  Clock::time_point kernel_lease_until() const {
+    return Point(kernel_lease_.load(std::memory_order_acquire));
+  }
+
  private:
+  static int64_t Nanos(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  }
+  static Clock::time_point Point(int64_t ns) {
+    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+  }
+
   std::atomic<std::shared_ptr<const MapSnapshot>> current_;
+  std::atomic<int64_t> lease_{0};
+  std::atomic<int64_t> kernel_lease_{0};
 };
 
 }  // namespace nlb

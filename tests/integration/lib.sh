@@ -17,7 +17,7 @@ lab_teardown() {
     if [ $rc -ne 0 ] && [ -d "/run/nlb-lab/$RUN/logs" ]; then
       for f in /run/nlb-lab/"$RUN"/logs/*.log; do
         [ -f "$f" ] || continue
-        echo "== $f (last 30 lines)"; tail -n 30 "$f"
+        echo "== $f (first 15 and last 30 lines)"; head -n 15 "$f"; echo "  ..."; tail -n 30 "$f"
       done
     fi
     "$LAB" down --run "$RUN" || true

@@ -1,0 +1,50 @@
+// KernelWorker: the thread on which nlbd programs the kernel, so that its event loop never waits
+// for netlink: heartbeats, convergence and nlbctl go on while a map switch is being written. Jobs
+// run one at a time in the order submitted; each one's completion is posted back to the loop
+// with its status and duration. The loop enforces deadlines itself (busy_since): a job that
+// hangs never holds the loop.
+//
+// Submit, busy_since and the destructor: the loop's thread. Jobs: the worker's thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/status.h"
+
+namespace nlb::agent {
+
+class KernelWorker {
+ public:
+  using Job = std::function<Status()>;
+  using Done = std::function<void(Status, std::chrono::microseconds)>;
+
+  explicit KernelWorker(boost::asio::io_context& io);
+  // Finishes the running job, drops the queued ones (their Done never runs) and joins.
+  ~KernelWorker();
+  KernelWorker(const KernelWorker&) = delete;
+  KernelWorker& operator=(const KernelWorker&) = delete;
+
+  void Submit(Job job, Done done);
+  // When the job running now started; nullopt while idle.
+  std::optional<std::chrono::steady_clock::time_point> busy_since() const;
+
+ private:
+  void Run();
+
+  boost::asio::io_context& io_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<Job, Done>> queue_;
+  std::optional<std::chrono::steady_clock::time_point> busy_since_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace nlb::agent
