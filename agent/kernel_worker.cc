@@ -1,5 +1,7 @@
 #include "agent/kernel_worker.h"
 
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 
 namespace nlb::agent {
@@ -30,6 +32,7 @@ std::optional<std::chrono::steady_clock::time_point> KernelWorker::busy_since() 
 }
 
 void KernelWorker::Run() {
+  thread_id_.store(static_cast<int>(gettid()));
   for (;;) {
     std::pair<Job, Done> next;
     {

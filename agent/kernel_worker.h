@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -32,6 +33,8 @@ class KernelWorker {
   KernelWorker& operator=(const KernelWorker&) = delete;
 
   void Submit(Job job, Done done);
+  // The worker thread's kernel id (gettid): nftables names it as the maker of its changes.
+  int thread_id() const { return thread_id_.load(); }
   // When the job running now started; nullopt while idle.
   std::optional<std::chrono::steady_clock::time_point> busy_since() const;
 
@@ -44,6 +47,7 @@ class KernelWorker {
   std::deque<std::pair<Job, Done>> queue_;
   std::optional<std::chrono::steady_clock::time_point> busy_since_;
   bool stopping_ = false;
+  std::atomic<int> thread_id_{0};
   std::thread thread_;
 };
 

@@ -37,7 +37,7 @@ uint32_t GenerationMaker(const nlmsghdr* h) {
 }  // namespace
 
 Result<std::unique_ptr<NftMonitor>> NftMonitor::Open(boost::asio::io_context& io,
-                                                     Changed changed) {
+                                                     std::function<int()> own, Changed changed) {
   const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_NETFILTER);
   if (fd < 0) {
     return Status::Error(ErrorCode::kUnavailable,
@@ -52,13 +52,14 @@ Result<std::unique_ptr<NftMonitor>> NftMonitor::Open(boost::asio::io_context& io
     close(fd);
     return Status::Error(ErrorCode::kUnavailable, "nftables monitor: " + error);
   }
-  std::unique_ptr<NftMonitor> monitor(new NftMonitor(io, fd, std::move(changed)));
+  std::unique_ptr<NftMonitor> monitor(new NftMonitor(io, fd, std::move(own), std::move(changed)));
   monitor->Wait();
   return monitor;
 }
 
-NftMonitor::NftMonitor(boost::asio::io_context& io, int fd, Changed changed)
-    : socket_(io, fd), changed_(std::move(changed)) {}
+NftMonitor::NftMonitor(boost::asio::io_context& io, int fd, std::function<int()> own,
+                       Changed changed)
+    : socket_(io, fd), own_(std::move(own)), changed_(std::move(changed)) {}
 
 void NftMonitor::Close() {
   boost::system::error_code ignored;
@@ -92,7 +93,8 @@ void NftMonitor::Drain() {
          h = NLMSG_NEXT(h, left)) {
       const uint16_t type = NFNL_MSG_TYPE(h->nlmsg_type);
       if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES || type != NFT_MSG_NEWGEN) continue;
-      foreign |= GenerationMaker(h) != self;
+      const uint32_t maker = GenerationMaker(h);
+      foreign |= maker != self && maker != static_cast<uint32_t>(own_());
     }
   }
   if (foreign) {
