@@ -186,9 +186,9 @@ Status Agent::SetUpDataPath() {
       std::max<std::chrono::milliseconds>(cluster.heartbeat.tolerance * period, kKernelDeadline),
       std::move(hooks));
   fast_path_->SetEnabled(config_.host.kernel_fast_path);
-  auto monitor =
-      NftMonitor::Open(io_, [this] { return worker_->thread_id(); },
-                       [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });
+  auto monitor = NftMonitor::Open(
+      io_, [this] { return worker_->thread_id(); },
+      [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });
   if (!monitor.ok()) return monitor.status();
   nft_monitor_ = std::move(monitor.value());
   lease_length_ = cluster.heartbeat.tolerance * period - std::max(period / 2, kLeaseMinMargin);

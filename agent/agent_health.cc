@@ -20,8 +20,8 @@ void Agent::GrantLease(std::chrono::steady_clock::time_point now) {
     // that in its view (and convergence then makes a new map).
     ++lease_expiries_;
     lease_hold_until_ = now + 2 * period;
-    const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(
-        now - snapshots_.lease_until());
+    const auto late =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - snapshots_.lease_until());
     const std::string line = "the lease expired " + std::to_string(late.count()) +
                              " ms ago (the loop stalled, or a kernel update held the heartbeats): "
                              "serving nothing for two heartbeat periods";
@@ -41,11 +41,11 @@ void Agent::CheckDataPath(std::chrono::steady_clock::time_point now) {
   if (data_path_->exited()) {
     Block(kBlockDataPath, "the data path thread stopped");
   } else if (auto since = data_path_->failing_since(); since && now - *since > period) {
-    Block(kBlockDataPath, "the capture on " + config_.host.interface + " has failed for " +
-                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 now - *since)
-                                                 .count()) +
-                              " ms (link down?)");
+    Block(kBlockDataPath,
+          "the capture on " + config_.host.interface + " has failed for " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(now - *since).count()) +
+              " ms (link down?)");
   } else if (!data_path_->failing_since()) {
     Unblock(kBlockDataPath);
   }

@@ -63,7 +63,10 @@ constexpr std::chrono::milliseconds kSweepPeriod{5000};
 
 DataPath::DataPath(PacketCapture& capture, const TunDevice& tun, NeighbourResponder& responder,
                    const SnapshotHolder& snapshots, bool answer_when_not_serving)
-    : capture_(capture), tun_(tun), responder_(responder), snapshots_(snapshots),
+    : capture_(capture),
+      tun_(tun),
+      responder_(responder),
+      snapshots_(snapshots),
       answer_when_not_serving_(answer_when_not_serving) {}
 
 DataPath::~DataPath() { Stop(); }
@@ -108,7 +111,8 @@ std::optional<std::chrono::steady_clock::time_point> DataPath::failing_since() c
   const int64_t ns = failing_since_ns_.load();
   if (ns == 0) return std::nullopt;
   return std::chrono::steady_clock::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(ns)));
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::nanoseconds(ns)));
 }
 
 void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length) {
@@ -117,9 +121,8 @@ void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire
 
 void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   ParsedPacket packet;
-  const Decision d = table_ != nullptr
-                         ? DecideTracked(frame, *current_, *table_, now_, &packet)
-                         : Decide(frame, *current_, &packet);
+  const Decision d = table_ != nullptr ? DecideTracked(frame, *current_, *table_, now_, &packet)
+                                       : Decide(frame, *current_, &packet);
   decisions_.Count(d, wire_length);
   if (wire_length > frame.size()) Bump(counters_.truncated);
   switch (d.verdict) {
@@ -224,7 +227,8 @@ void DataPath::Run() {
       if (leased) {
         current_ = snapshot.get();
       } else {
-        if (unleased_.vips != snapshot->vips || unleased_.local_host_id != snapshot->local_host_id) {
+        if (unleased_.vips != snapshot->vips ||
+            unleased_.local_host_id != snapshot->local_host_id) {
           unleased_.vips = snapshot->vips;  // allocates only when the VIPs change
           unleased_.local_host_id = snapshot->local_host_id;
         }
@@ -242,8 +246,9 @@ void DataPath::Run() {
         // once, and let the agent judge (failing_since) whether to leave the cluster.
         Bump(counters_.capture_errors);
         if (failing_since_ns_.load() == 0) {
-          failing_since_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      now_.time_since_epoch()).count());
+          failing_since_ns_.store(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(now_.time_since_epoch())
+                  .count());
           LogWarning("data-path", std::string("capture: ") + capture_.last_error());
         }
         std::this_thread::sleep_for(kCaptureRetry);

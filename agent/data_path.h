@@ -39,8 +39,8 @@ struct DataPathCounters {
   std::atomic<uint64_t> truncated{0};         // cut at snaplen: dropped (counted also as malformed)
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)
   std::atomic<uint64_t> capture_errors{0};
-  std::atomic<uint64_t> capture_dropped{0};   // the kernel ring overflowed (from pcap_stats)
-  std::atomic<uint64_t> lease_expired{0};     // batches decided as not serving: lease expired
+  std::atomic<uint64_t> capture_dropped{0};  // the kernel ring overflowed (from pcap_stats)
+  std::atomic<uint64_t> lease_expired{0};    // batches decided as not serving: lease expired
 };
 
 class DataPath {
@@ -90,8 +90,9 @@ class DataPath {
   // Renumbers the table when the snapshot's rule numbering is not the table's (a reload), before
   // any packet is decided by it. Allocates nothing: it runs on this thread between batches.
   void FollowNumbering(const MapSnapshot& snapshot);
-  void Bump(std::atomic<uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1,
-                                                std::memory_order_relaxed); }
+  void Bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   PacketCapture& capture_;
   const TunDevice& tun_;

@@ -18,9 +18,9 @@
 
 #include "agent/cluster_mac.h"
 #include "agent/data_path.h"
-#include "agent/nft_programmer.h"
 #include "agent/log.h"
 #include "agent/neighbour_responder.h"
+#include "agent/nft_programmer.h"
 #include "agent/packet_capture.h"
 #include "agent/tun_device.h"
 #include "common/cluster_mac.h"
@@ -72,15 +72,27 @@ bool Parse(int argc, char** argv, Arguments* a, std::string* problem) {
     } else if (flag == "--hosts") {
       a->hosts = static_cast<uint16_t>(std::atoi(value.c_str()));
     } else if (flag == "--mode") {
-      if (value == "multicast") a->mode = MacMode::kMulticast;
-      else if (value == "unicast") a->mode = MacMode::kUnicast;
-      else if (value == "igmp") a->mode = MacMode::kIgmp;
-      else { *problem = "--mode " + value + " is not multicast, unicast or igmp"; return false; }
+      if (value == "multicast")
+        a->mode = MacMode::kMulticast;
+      else if (value == "unicast")
+        a->mode = MacMode::kUnicast;
+      else if (value == "igmp")
+        a->mode = MacMode::kIgmp;
+      else {
+        *problem = "--mode " + value + " is not multicast, unicast or igmp";
+        return false;
+      }
     } else if (flag == "--affinity") {
-      if (value == "none") a->affinity = Affinity::kNone;
-      else if (value == "single") a->affinity = Affinity::kSingle;
-      else if (value == "network") a->affinity = Affinity::kNetwork;
-      else { *problem = "--affinity " + value + " is not none, single or network"; return false; }
+      if (value == "none")
+        a->affinity = Affinity::kNone;
+      else if (value == "single")
+        a->affinity = Affinity::kSingle;
+      else if (value == "network")
+        a->affinity = Affinity::kNetwork;
+      else {
+        *problem = "--affinity " + value + " is not none, single or network";
+        return false;
+      }
     } else if (flag == "--tun") {
       a->tun = value;
     } else if (flag == "--cluster") {
@@ -90,7 +102,8 @@ bool Parse(int argc, char** argv, Arguments* a, std::string* problem) {
       return false;
     }
   }
-  if (a->interface.empty() || a->vips.empty()) *problem = "--interface and --vip are required";
+  if (a->interface.empty() || a->vips.empty())
+    *problem = "--interface and --vip are required";
   else if (a->hosts < 1 || a->host_id < 1 || a->host_id > a->hosts)
     *problem = "--host-id must be in 1..--hosts";
   return problem->empty();
@@ -143,8 +156,8 @@ void PrintCounters(const DataPath& path, const NeighbourResponder& responder) {
 int Run(const Arguments& a) {
   const auto cluster = ComputeClusterMac(a.vips, a.mode);
   if (!cluster) return Usage("no usable VIP");
-  LogInfo("harness", "cluster MAC " + FormatMac(cluster->mac) + " (" +
-                         std::string(MacModeName(a.mode)) + ")");
+  LogInfo("harness",
+          "cluster MAC " + FormatMac(cluster->mac) + " (" + std::string(MacModeName(a.mode)) + ")");
 
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
@@ -171,7 +184,8 @@ int Run(const Arguments& a) {
   }
   auto diversion = NftProgrammer::Create(diversion_options);
   if (!diversion.ok()) return LogError("harness", diversion.status().message()), 1;
-  if (Status s = diversion.value()->Install({}); !s.ok()) return LogError("harness", s.message()), 1;
+  if (Status s = diversion.value()->Install({}); !s.ok())
+    return LogError("harness", s.message()), 1;
 
   auto capture = PacketCapture::Open({a.interface, a.vips});
   if (!capture.ok()) return LogError("harness", capture.status().message()), 1;
@@ -180,8 +194,7 @@ int Run(const Arguments& a) {
   if (!tun.ok()) return LogError("harness", tun.status().message()), 1;
 
   const NeighbourIdentity identity{binding.value()->frame_source(), cluster->mac};
-  auto responder =
-      NeighbourResponder::Open(binding.value()->interface_index(), identity, a.vips);
+  auto responder = NeighbourResponder::Open(binding.value()->interface_index(), identity, a.vips);
   if (!responder.ok()) return LogError("harness", responder.status().message()), 1;
 
   SnapshotHolder snapshots;

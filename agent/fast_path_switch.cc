@@ -35,8 +35,14 @@ FastPathSwitch::FastPathSwitch(boost::asio::io_context& io, SnapshotHolder& snap
                                KernelWorker& worker, KernelProgrammer& kernel,
                                std::vector<PortRule> installed_rules,
                                std::chrono::milliseconds deadline, FastPathSwitchHooks hooks)
-    : io_(io), snapshots_(snapshots), worker_(worker), kernel_(kernel), deadline_(deadline),
-      hooks_(std::move(hooks)), deadline_timer_(io), chain_rules_(std::move(installed_rules)) {}
+    : io_(io),
+      snapshots_(snapshots),
+      worker_(worker),
+      kernel_(kernel),
+      deadline_(deadline),
+      hooks_(std::move(hooks)),
+      deadline_timer_(io),
+      chain_rules_(std::move(installed_rules)) {}
 
 FastPathSwitch::~FastPathSwitch() { *alive_ = false; }
 
@@ -180,8 +186,10 @@ void FastPathSwitch::Grow(std::shared_ptr<MapSnapshot> next, std::vector<FastPat
 void FastPathSwitch::Fail(const Status& s, std::shared_ptr<MapSnapshot> next) {
   ++stats_.errors;
   failed_ = true;
-  hooks_.on_event("kernel fast path off until the next reload, the data path delivers "
-                  "everything: " + s.message());
+  hooks_.on_event(
+      "kernel fast path off until the next reload, the data path delivers "
+      "everything: " +
+      s.message());
   // The kernel may keep sets whose owners are no longer this host's: empty them.
   PublishWith(*next, {});
   Submit([this, rules = RulesOf(*next)] { return kernel_.SetRules(rules); },
@@ -228,13 +236,18 @@ void FastPathSwitch::CheckKernel(const std::string& why) {
   auto repaired = std::make_shared<bool>(false);
   worker_.Submit(
       [this, repaired, granted = granted_] {
-        auto intact = kernel_.Intact();
-        if (intact.ok() && intact.value()) return Status::Ok();
-        *repaired = true;
-        if (Status s = kernel_.Repair(); !s.ok()) return s;
         const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
             granted - std::chrono::steady_clock::now());
-        return kernel_.RenewLease(remaining);
+        // Renewing the lease fails at once when the table is gone (a flushed ruleset): repair
+        // without the listing, which costs a fetch of every set.
+        if (kernel_.RenewLease(remaining).ok()) {
+          auto intact = kernel_.Intact();
+          if (intact.ok() && intact.value()) return Status::Ok();
+        }
+        *repaired = true;
+        if (Status s = kernel_.Repair(); !s.ok()) return s;
+        return kernel_.RenewLease(std::chrono::duration_cast<std::chrono::milliseconds>(
+            granted - std::chrono::steady_clock::now()));
       },
       [this, why, repaired, alive = alive_](Status s, std::chrono::microseconds took) {
         if (!*alive) return;

@@ -42,10 +42,10 @@
 namespace nlb::agent {
 
 struct FastPathSwitchHooks {
-  std::function<void()> announce;                        // the published map may be announced
-  std::function<void(const std::string&)> on_stuck;      // a kernel job passed its deadline
-  std::function<void()> on_recovered;                    // ... and has finished since
-  std::function<void(const std::string&)> on_event;      // a line for the log and the events
+  std::function<void()> announce;                    // the published map may be announced
+  std::function<void(const std::string&)> on_stuck;  // a kernel job passed its deadline
+  std::function<void()> on_recovered;                // ... and has finished since
+  std::function<void(const std::string&)> on_event;  // a line for the log and the events
 };
 
 struct KernelStats {
@@ -95,7 +95,8 @@ class FastPathSwitch {
   void Fail(const Status& s, std::shared_ptr<MapSnapshot> next);
   void Record(std::chrono::microseconds took);
   void Arm(const char* what);
-  void Recover();  // a step that passed its deadline has finished  // the deadline of a step that holds the announcement
+  void Recover();  // a step that passed its deadline has finished  // the deadline of a step that
+                   // holds the announcement
   void PublishWith(const MapSnapshot& base, const std::vector<FastPathRule>& kernel);
 
   boost::asio::io_context& io_;
@@ -112,10 +113,10 @@ class FastPathSwitch {
   bool failed_ = false;  // an nft error: off until the next SetEnabled
   bool busy_ = false;    // a job or a drained round is outstanding
   bool holding_ = false;
-  bool stuck_ = false;  // on_stuck was called for the step outstanding
-  std::shared_ptr<MapSnapshot> pending_;  // the latest map not yet taken up
-  std::vector<PortRule> chain_rules_;      // the rules the kernel's chain is built for
-  std::vector<FastPathRule> installed_;    // non-empty entries: what the kernel delivers
+  bool stuck_ = false;                               // on_stuck was called for the step outstanding
+  std::shared_ptr<MapSnapshot> pending_;             // the latest map not yet taken up
+  std::vector<PortRule> chain_rules_;                // the rules the kernel's chain is built for
+  std::vector<FastPathRule> installed_;              // non-empty entries: what the kernel delivers
   std::chrono::steady_clock::time_point granted_{};  // the last lease the kernel took
   KernelStats stats_;
 };

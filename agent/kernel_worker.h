@@ -7,8 +7,8 @@
 // Submit, busy_since and the destructor: the loop's thread. Jobs: the worker's thread.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <deque>

@@ -35,7 +35,8 @@ class NftProgrammer final : public KernelProgrammer {
 
  private:
   NftProgrammer(DiversionOptions options, std::unique_ptr<NftSession> session)
-      : options_(std::move(options)), table_(NftTableName(options_)),
+      : options_(std::move(options)),
+        table_(NftTableName(options_)),
         session_(std::move(session)) {}
   // Takes the listing Intact() compares with.
   Status Remember();

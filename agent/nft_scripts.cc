@@ -102,7 +102,6 @@ std::vector<RuleMatch> MatchesOf(const PortRule& rule, const std::vector<IpAddre
   return out;
 }
 
-
 std::string SetName(size_t rule, const FastPathRule& fast) {
   return (fast.rule.mode == FilteringMode::kSingleHost ? "fw" : "fp") + std::to_string(rule);
 }
@@ -219,8 +218,10 @@ std::string NftBucketsScript(const DiversionOptions& options, const std::vector<
     if (!FastPathEligible(to[i].rule)) continue;
     const std::vector<FastPathRule> leaving = FastPathDifference({from[i]}, {to[i]});
     const std::vector<FastPathRule> gaining = FastPathDifference({to[i]}, {from[i]});
-    for (const FastPathRule& f : leaving) deletes += ElementLines("delete", table, i, f, options.interface);
-    for (const FastPathRule& f : gaining) adds += ElementLines("add", table, i, f, options.interface);
+    for (const FastPathRule& f : leaving)
+      deletes += ElementLines("delete", table, i, f, options.interface);
+    for (const FastPathRule& f : gaining)
+      adds += ElementLines("add", table, i, f, options.interface);
   }
   return deletes + adds;
 }

@@ -71,7 +71,9 @@ class SnapshotHolder {
  public:
   using Clock = std::chrono::steady_clock;
   SnapshotHolder() : current_(std::make_shared<const MapSnapshot>()) {}
-  std::shared_ptr<const MapSnapshot> Load() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const MapSnapshot> Load() const {
+    return current_.load(std::memory_order_acquire);
+  }
   void Publish(std::shared_ptr<const MapSnapshot> next) {
     current_.store(std::move(next), std::memory_order_release);
   }
@@ -90,7 +92,8 @@ class SnapshotHolder {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   }
   static Clock::time_point Point(int64_t ns) {
-    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+    return Clock::time_point(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
   }
 
   std::atomic<std::shared_ptr<const MapSnapshot>> current_;

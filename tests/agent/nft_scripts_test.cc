@@ -46,7 +46,6 @@ const std::vector<std::string> kDrops = {
     kAdd + "ip6 daddr { 2001:2::100 } drop",
 };
 
-
 std::vector<std::string> Matching(const std::string& script, const std::string& word) {
   std::vector<std::string> out;
   for (const std::string& line : Lines(script)) {
@@ -91,19 +90,25 @@ TEST(NftScriptsTest, ChainLinesPerRuleKind) {
       {"affinity none hashes address and port, through set fp0",
        MakeRule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp, FilteringMode::kMultipleHost,
                 Affinity::kNone),
-       {kAdd + "iifname @lease ip daddr 198.18.0.100 ip frag-off & 0x3fff == 0 meta l4proto tcp "
-               "th dport 80 jhash ip saddr . th sport" + seed + " @fp0" + tail,
+       {kAdd +
+            "iifname @lease ip daddr 198.18.0.100 ip frag-off & 0x3fff == 0 meta l4proto tcp "
+            "th dport 80 jhash ip saddr . th sport" +
+            seed + " @fp0" + tail,
         kAdd + "ip daddr 198.18.0.100 meta l4proto tcp th dport 80 drop"}},
       {"affinity single hashes the address; IPv6 unfragmented",
        MakeRule(Ip("2001:2::100"), 53, 54, Protocol::kUdp, FilteringMode::kMultipleHost,
                 Affinity::kSingle),
-       {kAdd + "iifname @lease ip6 daddr 2001:2::100 exthdr frag missing meta l4proto udp th "
-               "dport 53-54 jhash ip6 saddr" + seed + " @fp0" + tail,
+       {kAdd +
+            "iifname @lease ip6 daddr 2001:2::100 exthdr frag missing meta l4proto udp th "
+            "dport 53-54 jhash ip6 saddr" +
+            seed + " @fp0" + tail,
         kAdd + "ip6 daddr 2001:2::100 meta l4proto udp th dport 53-54 drop"}},
       {"single host: the whole rule, through set fw0",
        MakeRule(Ip("198.18.0.101"), 25, 25, Protocol::kTcp, FilteringMode::kSingleHost),
-       {kAdd + "iifname @lease iifname @fw0 ip daddr 198.18.0.101 ip frag-off & 0x3fff == 0 "
-               "meta l4proto tcp th dport 25" + tail,
+       {kAdd +
+            "iifname @lease iifname @fw0 ip daddr 198.18.0.101 ip frag-off & 0x3fff == 0 "
+            "meta l4proto tcp th dport 25" +
+            tail,
         kAdd + "ip daddr 198.18.0.101 meta l4proto tcp th dport 25 drop"}},
       {"network affinity: no accept line, the kernel cannot hash a /24",
        MakeRule(Ip("198.18.0.100"), 80, 80, Protocol::kTcp, FilteringMode::kMultipleHost,
