@@ -64,6 +64,8 @@ wait_until 20 "host 2 converged with 1,2" members_are 2 "1,2"
 wait_until 10 "READY=1 from the installed nlbd" grep -q "^READY=1" "$STATE/notify.log"
 [ "$(grep -c "^READY=1" "$STATE/notify.log")" -eq 1 ] || fail "READY=1 sent more than once"
 wait_until 10 "a watchdog pet" grep -q "^WATCHDOG=1" "$STATE/notify.log"
+[ "$(control 2 report | json "r['errors']['systemd_notify_errors']")" -eq 0 ] ||
+  fail "the installed nlbd counts failed watchdog pets"
 note "converged 1,2; notify socket got: $(sort "$STATE/notify.log" | uniq -c | tr -s ' \n' ' ')"
 
 # A crash, then what systemd runs after any stop: ExecStopPost leaves the interface clean.
