@@ -26,7 +26,6 @@ int RunAgent(const std::string& config_path) {
     LogError("agent", "refusing to start: " + s.message());
     return kExitFailed;
   }
-  LogInfo("agent", "capabilities " + CurrentCapabilitiesText());
   try {
     boost::asio::io_context io;
     const std::string cluster = config->cluster.name;
@@ -37,6 +36,7 @@ int RunAgent(const std::string& config_path) {
     }
     // Start has bound the heartbeat and control sockets and set up the data path: ready. The
     // Agent pets the watchdog from its own notifier (agent/service_notifier.h).
+    LogInfo("agent", "capabilities " + CurrentCapabilitiesText());
     ServiceNotifier notifier(ServiceNotifierOptionsFromEnvironment());
     (void)notifier.Ready("cluster " + cluster + ": heartbeating");  // a failure is logged
     io.run();
