@@ -261,6 +261,7 @@ void Agent::ScheduleTick() {
 
 void Agent::Tick() {
   CheckDataPath(std::chrono::steady_clock::now());
+  watchdog_.PetWatchdog(std::chrono::steady_clock::now());
   FeedLocalConnections();
   const auto before = convergence_->Report();
   Convergence::Actions actions = convergence_->OnTick(std::chrono::steady_clock::now());

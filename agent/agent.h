@@ -36,6 +36,7 @@
 #include "agent/packet_capture.h"
 #include "agent/reload_planner.h"
 #include "agent/remote_control_server.h"
+#include "agent/service_notifier.h"
 #include "agent/tun_device.h"
 #include "common/control_origin.h"
 #include "common/control_rule.h"
@@ -125,6 +126,8 @@ class Agent final : public ControlTarget {
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
   std::deque<std::string> events_;  // most recent last
+  // systemd's watchdog, petted from Tick: a loop that stops ticking gets the service restarted.
+  ServiceNotifier watchdog_{ServiceNotifierOptionsFromEnvironment()};
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;

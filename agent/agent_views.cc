@@ -158,6 +158,7 @@ std::string Agent::Report() const {
     w.Key("remote_malformed_requests").Uint(rc.malformed_requests);
   }
   w.Key("reload_failures").Uint(reload_failures_);
+  w.Key("systemd_notify_errors").Uint(watchdog_.send_failures());  // watchdog pets refused
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
   w.Key("looped_back").Uint(h.looped_back).EndObject();

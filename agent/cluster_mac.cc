@@ -11,8 +11,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include "agent/log.h"
 
@@ -76,7 +78,7 @@ Status WriteMac(const std::string& interface, const MacAddress& mac) {
 
 // Names the state file by network namespace too: namespaces on one machine share /run.
 std::string StateFile(const std::string& dir, const std::string& interface) {
-  struct stat ns{};
+  struct stat ns {};
   const unsigned long long inode = stat("/proc/self/ns/net", &ns) == 0 ? ns.st_ino : 0;
   return dir + "/mac-" + std::to_string(inode) + "-" + interface;
 }
@@ -105,28 +107,48 @@ Status AddMembership(int s, uint32_t index, const MacAddress& mac) {
 
 }  // namespace
 
+std::string StateDirectory() {
+  const char* systemd = std::getenv("STATE_DIRECTORY");
+  // systemd lists several directories separated by ':' when a unit names several; nlbd's names one.
+  if (systemd != nullptr && systemd[0] == '/') {
+    const std::string_view dirs(systemd);
+    return std::string(dirs.substr(0, dirs.find(':')));
+  }
+  return "/var/lib/nlb";
+}
+
+Status RestoreLeftoverMac(const std::string& state_dir, const std::string& interface,
+                          bool* restored) {
+  *restored = false;
+  const std::string state_file = StateFile(state_dir, interface);
+  std::ifstream in(state_file);
+  std::string text;
+  MacAddress leftover;
+  if (in >> text && ParseMac(text, &leftover)) {
+    if (Status s = WriteMac(interface, leftover); !s.ok()) return s;
+    LogNotice("cluster-mac",
+              "restored MAC " + text + " of " + interface + " left by a previous run");
+    *restored = true;
+  }
+  std::remove(state_file.c_str());
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<ClusterMacBinding>> ClusterMacBinding::Bind(
     const ClusterMacOptions& options) {
   std::unique_ptr<ClusterMacBinding> binding(new ClusterMacBinding());
   binding->interface_ = options.interface;
   binding->index_ = if_nametoindex(options.interface.c_str());
   if (binding->index_ == 0) {
-    return Status::Error(ErrorCode::kNotFound, "interface " + options.interface +
-                                                   " does not exist (host.interface)");
+    return Status::Error(ErrorCode::kNotFound,
+                         "interface " + options.interface + " does not exist (host.interface)");
   }
   binding->state_file_ = StateFile(options.state_dir, options.interface);
 
   // Crash recovery: a previous run changed the MAC and never put it back.
-  {
-    std::ifstream in(binding->state_file_);
-    std::string text;
-    MacAddress leftover;
-    if (in >> text && ParseMac(text, &leftover)) {
-      if (Status s = WriteMac(options.interface, leftover); !s.ok()) return s;
-      LogNotice("cluster-mac", "restored MAC " + text + " of " + options.interface +
-                                   " left by a previous run");
-    }
-    std::remove(binding->state_file_.c_str());
+  bool restored = false;
+  if (Status s = RestoreLeftoverMac(options.state_dir, options.interface, &restored); !s.ok()) {
+    return s;
   }
 
   auto own = ReadMac(options.interface);
@@ -159,9 +181,9 @@ Result<std::unique_ptr<ClusterMacBinding>> ClusterMacBinding::Bind(
     join.imr_ifindex = static_cast<int>(binding->index_);
     if (setsockopt(binding->igmp_socket_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof(join)) !=
         0) {
-      return Status::Error(ErrorCode::kUnavailable,
-                           Errno("joining " + cluster.igmp_group.ToString() + " on " +
-                                 options.interface));
+      return Status::Error(
+          ErrorCode::kUnavailable,
+          Errno("joining " + cluster.igmp_group.ToString() + " on " + options.interface));
     }
   }
 
@@ -171,8 +193,7 @@ Result<std::unique_ptr<ClusterMacBinding>> ClusterMacBinding::Bind(
       std::ofstream out(binding->state_file_);
       out << FormatMac(binding->frame_source_) << '\n';
       if (!out) {
-        return Status::Error(ErrorCode::kUnavailable,
-                             Errno("writing " + binding->state_file_));
+        return Status::Error(ErrorCode::kUnavailable, Errno("writing " + binding->state_file_));
       }
     }
     binding->old_mac_ = binding->frame_source_;

@@ -7,10 +7,12 @@
 // In every mode the solicited-node group MAC of each IPv6 VIP joins the filter as well: the kernel
 // joins those groups only for addresses on the interface itself, and the VIPs live on the TUN.
 //
-// Memberships are held by sockets this object keeps open (PACKET_ADD_MEMBERSHIP, IP_ADD_MEMBERSHIP),
-// so the kernel drops them itself when the process dies. The unicast MAC change survives a crash,
-// so the old MAC is also written to a state file under /run/nlb, named by network namespace and
-// interface; Bind restores a MAC found there before anything else. Control thread only.
+// Memberships are held by sockets this object keeps open (PACKET_ADD_MEMBERSHIP,
+// IP_ADD_MEMBERSHIP), so the kernel drops them itself when the process dies. The unicast MAC change
+// survives a crash, so the old MAC is also written to a state file in the state directory
+// (StateDirectory(): not /run/nlb, which systemd empties when the service stops or restarts), named
+// by network namespace and interface; Bind, and `nlbd --cleanup` (the unit's ExecStopPost), restore
+// a MAC found there before anything else. Control thread only.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +26,21 @@
 
 namespace nlb::agent {
 
+// Where state that must outlive a crash and a restart is kept: $STATE_DIRECTORY (systemd sets it
+// from the unit's StateDirectory=nlb), else /var/lib/nlb. Created (mode 0700) when needed.
+std::string StateDirectory();
+
+// Crash recovery: puts back the MAC a previous run of unicast mode saved for `interface` in
+// state_dir and removes the state file. Ok when there was none; true in *restored when there was.
+[[nodiscard]] Status RestoreLeftoverMac(const std::string& state_dir, const std::string& interface,
+                                        bool* restored);
+
 struct ClusterMacOptions {
   std::string interface;
   ClusterMac cluster;
   uint16_t host_id = 0;  // for the masked source MAC of unicast mode
   std::vector<IpAddress> vips;
-  std::string state_dir = "/run/nlb";
+  std::string state_dir = StateDirectory();
 };
 
 class ClusterMacBinding {

@@ -5,6 +5,7 @@ namespace {
 
 constexpr std::string_view kCheckConfig = "--check-config";
 constexpr std::string_view kConfig = "--config";
+constexpr std::string_view kCleanup = "--cleanup";
 
 // "--flag FILE" or "--flag=FILE": the file, and how many arguments it took.
 Result<size_t> TakeFile(std::span<const std::string_view> args, std::string_view flag,
@@ -49,6 +50,15 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> args) {
     Result<size_t> taken = TakeFile(args, check ? kCheckConfig : kConfig, &command.config_path);
     if (!taken.ok()) return taken.status();
     used = taken.value();
+  } else if (first == kCleanup) {
+    // "--cleanup --config FILE": the unit's ExecStopPost names the file the way ExecStart does.
+    command.action = CommandLine::Action::kCleanup;
+    if (args.size() < 2 || !IsFlag(args[1], kConfig)) {
+      return Status::Error(ErrorCode::kInvalidArgument, "--cleanup needs --config FILE");
+    }
+    Result<size_t> taken = TakeFile(args.subspan(1), kConfig, &command.config_path);
+    if (!taken.ok()) return taken.status();
+    used = 1 + taken.value();
   } else {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "unknown argument '" + std::string(first) + "'");
@@ -62,22 +72,25 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> args) {
 
 std::string UsageText(std::string_view program) {
   const std::string p(program);
-  return "usage: " + p + " --config FILE\n" +
-         "       " + p + " --check-config FILE\n" +
-         "       " + p + " --version\n" +
-         "       " + p + " --help\n"
+  return "usage: " + p + " --config FILE\n" + "       " + p + " --check-config FILE\n" + "       " +
+         p + " --cleanup --config FILE\n" + "       " + p + " --version\n" + "       " + p +
+         " --help\n"
          "\n"
          "nlbd is the nlb cluster agent (a network load balancer in the style of Windows NLB).\n"
          "\n"
          "  --config FILE        run the agent with FILE (SIGHUP re-reads it; SIGTERM stops)\n"
          "  --check-config FILE  validate FILE and its cluster key; print a summary with the\n"
          "                       cluster digest (exit 0), or every error found (exit 2)\n"
+         "  --cleanup --config FILE\n"
+         "                       undo what an nlbd of FILE left in the kernel after a crash (its\n"
+         "                       nftables table, the unicast MAC); refused while it runs\n"
          "  --version            print the version\n"
          "  --help, -h           print this text\n"
          "\n"
          "Exit status: 0 ok, 1 the agent could not start or failed, 2 invalid configuration,\n"
          "64 bad command line.\n"
-         "Configuration reference: docs/configuration.md\n";
+         "Manual: nlbd(8), nlb.yaml(5); configuration reference: " NLB_DOC_DIR
+         "/configuration.md\n";
 }
 
 std::string VersionText() { return std::string("nlbd ") + NLB_VERSION; }

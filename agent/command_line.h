@@ -22,9 +22,10 @@ struct CommandLine {
     kVersion,      // --version
     kCheckConfig,  // --check-config FILE: validate, print a summary, exit
     kRun,          // --config FILE: run the agent
+    kCleanup,      // --cleanup --config FILE: undo a crashed agent's kernel state, exit
   };
   Action action = Action::kHelp;
-  std::string config_path;  // kCheckConfig, kRun
+  std::string config_path;  // kCheckConfig, kRun, kCleanup
 };
 
 // args: the arguments after the program name. kInvalidArgument naming the offending argument

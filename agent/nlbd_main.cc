@@ -6,6 +6,7 @@
 
 #include "agent/command_line.h"
 #include "agent/config_check.h"
+#include "agent/crash_cleanup.h"
 #include "agent/run_agent.h"
 
 int main(int argc, char** argv) {
@@ -14,8 +15,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   nlb::Result<nlb::CommandLine> command = nlb::ParseCommandLine(args);
   if (!command.ok()) {
-    std::cerr << program << ": " << command.status().message() << "\n\n"
-              << nlb::UsageText(program);
+    std::cerr << program << ": " << command.status().message() << "\n\n" << nlb::UsageText(program);
     return nlb::kExitUsage;
   }
   switch (command->action) {
@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
       return nlb::kExitOk;
     case nlb::CommandLine::Action::kCheckConfig:
       return nlb::RunConfigCheck(command->config_path, std::cout, std::cerr);
+    case nlb::CommandLine::Action::kCleanup:
+      return nlb::agent::RunCrashCleanup(command->config_path, std::cout, std::cerr);
     case nlb::CommandLine::Action::kRun:
       return nlb::agent::RunAgent(command->config_path);
   }

@@ -58,7 +58,7 @@ std::vector<FastPathRule> FastPathDifference(const std::vector<FastPathRule>& fr
 
 // True when no rule can catch packets of an earlier rule: no "all" rule whose protocols and
 // ports meet those of an earlier VIP-specific rule. Then a kernel line that matches one rule's
-// traffic (a cut, ingress_diversion.h) catches that rule's packets only, wherever it sits.
+// traffic catches that rule's packets only, wherever it sits.
 bool RulesAreDisjoint(const std::vector<RuleMap>& rules);
 
 // Sets RuleMap::kernel of every rule of snapshot from fast (aligned with snapshot.rules by

@@ -19,11 +19,11 @@ std::string ModeText(mode_t mode) {
 
 Status ErrnoStatus(const std::string& path, std::string_view what) {
   const int error = errno;
-  const ErrorCode code = error == ENOENT ? ErrorCode::kNotFound
+  const ErrorCode code = error == ENOENT                       ? ErrorCode::kNotFound
                          : (error == EACCES || error == EPERM) ? ErrorCode::kPermission
                                                                : ErrorCode::kUnavailable;
-  return Status::Error(code, "cluster key " + path + ": " + std::string(what) + ": " +
-                                 std::strerror(error));
+  return Status::Error(
+      code, "cluster key " + path + ": " + std::string(what) + ": " + std::strerror(error));
 }
 
 }  // namespace
@@ -31,15 +31,28 @@ Status ErrnoStatus(const std::string& path, std::string_view what) {
 Result<std::string> ReadClusterKey(const std::string& path) {
   // Open first and check the open file, so the checks and the read see the same file.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return ErrnoStatus(path, "cannot open");
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return Status::Error(ErrorCode::kNotFound, "cluster key " + path +
+                                                     " does not exist; make it once with: "
+                                                     "nlbctl keygen " +
+                                                     path + " (then copy it to every host)");
+    }
+    return ErrnoStatus(path, "cannot open");
+  }
   struct stat st {};
   std::string key;
   Status status;
   if (::fstat(fd, &st) != 0) {
     status = ErrnoStatus(path, "cannot stat");
   } else if (!S_ISREG(st.st_mode)) {
-    status = Status::Error(ErrorCode::kInvalidArgument,
-                           "cluster key " + path + ": not a regular file");
+    status =
+        Status::Error(ErrorCode::kInvalidArgument, "cluster key " + path + ": not a regular file");
+  } else if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    status = Status::Error(ErrorCode::kPermission,
+                           "cluster key " + path + ": owned by uid " + std::to_string(st.st_uid) +
+                               ", so that user can read or replace the key; run: chown root:root " +
+                               path);
   } else if ((st.st_mode & 077) != 0) {
     status = Status::Error(ErrorCode::kPermission,
                            "cluster key " + path + ": mode " + ModeText(st.st_mode) +

@@ -6,6 +6,9 @@
 #include "common/control_rule.h"
 
 namespace nlb {
+
+std::string_view DefaultConfigPath() { return NLB_CONFIG_FILE; }
+
 namespace {
 
 Status Invalid(std::string message) {
@@ -202,7 +205,8 @@ std::string CtlUsageText() {
   text +=
       "\n"
       "Options:\n"
-      "  --config FILE      configuration to read (default /etc/nlb/nlb.yaml): cluster name,\n"
+      "  --config FILE      configuration to read (default " NLB_CONFIG_FILE
+      "): cluster name,\n"
       "                     host id, control port, key file\n"
       "  --socket PATH      local agent socket (default /run/nlb/<cluster>-<host id>.sock)\n"
       "  --host ADDR[:PORT] ask the agent at ADDR over TLS (port: control.port, 2505)\n"

@@ -22,7 +22,8 @@
 
 namespace nlb {
 
-inline constexpr std::string_view kDefaultConfigPath = "/etc/nlb/nlb.yaml";
+// SYSCONFDIR/nlb/nlb.yaml of the install layout: /etc/nlb/nlb.yaml in the package.
+std::string_view DefaultConfigPath();
 inline constexpr std::chrono::milliseconds kDefaultControlTimeout{3000};
 inline constexpr std::chrono::milliseconds kMaxControlTimeout{600000};
 
@@ -32,7 +33,7 @@ struct CtlCommandLine {
   // kHelp: nullptr for the general usage, else the command to explain.
   const ControlCommand* help_command = nullptr;
 
-  std::string config_path = std::string(kDefaultConfigPath);
+  std::string config_path = std::string(DefaultConfigPath());
   bool config_given = false;
   std::string socket_path;            // --socket; empty: derived from the configuration
   std::optional<IpAddress> host;      // --host

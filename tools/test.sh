@@ -2,6 +2,7 @@
 # The README's test command: installs what is missing, builds nlb twice (optimised with warnings as
 # errors, and under AddressSanitizer + UndefinedBehaviorSanitizer), and runs every test in both.
 # Integration tests (label "integration") need root and run only in the optimised build.
+# The Debian package is built from the optimised build and checked right after it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ jobs=$(nproc)
 echo "== build: RelWithDebInfo, -Werror"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNLB_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
+
+echo "== package: build the .deb from build/, lintian, install, check, purge (about a minute)"
+bash tests/package/package_test.sh build || [ $? -eq 77 ]  # 77: not root, skipped
 
 echo "== build: Sanitize (ASan + UBSan), -Werror"
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DNLB_WERROR=ON \

@@ -1,11 +1,11 @@
 // ParseCommandLine: each accepted form gives its action; everything else is refused by name.
+#include "agent/command_line.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "agent/command_line.h"
 
 namespace nlb {
 namespace {
@@ -21,9 +21,14 @@ TEST(CommandLine, AcceptsEachForm) {
       {{"--help"}, CommandLine::Action::kHelp, ""},
       {{"-h"}, CommandLine::Action::kHelp, ""},
       {{"--version"}, CommandLine::Action::kVersion, ""},
-      {{"--check-config", "/etc/nlb/nlb.yaml"}, CommandLine::Action::kCheckConfig,
+      {{"--check-config", "/etc/nlb/nlb.yaml"},
+       CommandLine::Action::kCheckConfig,
        "/etc/nlb/nlb.yaml"},
       {{"--check-config=nlb.yaml"}, CommandLine::Action::kCheckConfig, "nlb.yaml"},
+      {{"--cleanup", "--config", "/etc/nlb/nlb.yaml"},
+       CommandLine::Action::kCleanup,
+       "/etc/nlb/nlb.yaml"},
+      {{"--cleanup", "--config=nlb.yaml"}, CommandLine::Action::kCleanup, "nlb.yaml"},
   };
   for (const AcceptCase& c : cases) {
     Result<CommandLine> command = ParseCommandLine(c.args);
@@ -48,6 +53,10 @@ TEST(CommandLine, RefusesWithTheReason) {
       {{"--check-config", ""}, "--check-config needs a FILE"},
       {{"--check-config", "a.yaml", "b.yaml"}, "unexpected argument 'b.yaml'"},
       {{"--version", "--help"}, "unexpected argument '--help'"},
+      {{"--cleanup"}, "--cleanup needs --config FILE"},
+      {{"--cleanup", "nlb.yaml"}, "--cleanup needs --config FILE"},
+      {{"--cleanup", "--config"}, "--config needs a FILE"},
+      {{"--cleanup", "--config", "a.yaml", "b"}, "unexpected argument 'b'"},
   };
   for (const RefuseCase& c : cases) {
     Result<CommandLine> command = ParseCommandLine(c.args);
@@ -60,7 +69,9 @@ TEST(CommandLine, RefusesWithTheReason) {
 
 TEST(CommandLine, UsageNamesEveryActionAndTheProgram) {
   const std::string usage = UsageText("/usr/sbin/nlbd");
-  for (const char* word : {"/usr/sbin/nlbd --check-config FILE", "--version", "--help"}) {
+  for (const char* word :
+       {"/usr/sbin/nlbd --check-config FILE", "/usr/sbin/nlbd --cleanup --config FILE", "--version",
+        "--help", "nlbd(8)"}) {
     EXPECT_NE(usage.find(word), std::string::npos) << word;
   }
   EXPECT_EQ(VersionText().rfind("nlbd ", 0), 0u);

@@ -1,13 +1,14 @@
 // ReadClusterKey: only a private regular file of a sane size is accepted, and each refusal says
 // what to fix.
+#include "config/cluster_key.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include "config/cluster_key.h"
 
 namespace nlb {
 namespace {
@@ -74,6 +75,29 @@ TEST_F(ClusterKeyTest, MissingFileIsNotFound) {
   Result<std::string> key = ReadClusterKey((dir_ / "absent").string());
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(key.status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ClusterKeyTest, MissingFileSaysHowToMakeOne) {
+  const std::string path = (dir_ / "absent").string();
+  Result<std::string> key = ReadClusterKey(path);
+  ASSERT_FALSE(key.ok());
+  EXPECT_NE(key.status().message().find("nlbctl keygen " + path), std::string::npos)
+      << key.status().message();
+}
+
+// Another user owning the key could read it whatever its mode, or swap in their own.
+TEST_F(ClusterKeyTest, KeyOwnedByAnotherUserIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving a file away takes root";
+  const std::string path = Write("k", kKey, 0600);
+  ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0);
+  Result<std::string> key = ReadClusterKey(path);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.status().code(), ErrorCode::kPermission);
+  EXPECT_NE(key.status().message().find("owned by uid 65534"), std::string::npos)
+      << key.status().message();
+  EXPECT_NE(key.status().message().find("chown root:root " + path), std::string::npos);
+  ASSERT_EQ(chown(path.c_str(), 0, 0), 0);
+  EXPECT_TRUE(ReadClusterKey(path).ok());
 }
 
 TEST_F(ClusterKeyTest, DirectoryIsRefused) {

@@ -1,0 +1,34 @@
+// Least privilege for nlbd: before the agent sets anything up, the process keeps only the
+// capabilities its work needs, for set-up and at run time alike:
+//   CAP_NET_ADMIN  nftables (the diversion and the kernel fast path), the TUN device and its
+//                  addresses, the interface's MAC in unicast mode, sysctls, multicast filters;
+//   CAP_NET_RAW    the packet capture and the ARP/NDP answers (AF_PACKET), SO_BINDTODEVICE.
+// Every other capability leaves the effective, permitted, inheritable and ambient sets, and the
+// bounding set too when the process may change it (CAP_SETPCAP), so a program nlbd starts
+// (nft, until the kernel programmer talks netlink itself) cannot regain one either.
+//
+// Capabilities belong to a thread, and threads inherit their creator's: dropping before the
+// agent starts its data path thread is what makes the drop hold for every thread of the process.
+// Files nlbd reads (config, key) and writes (/run/nlb, /var/lib/nlb) are root's own, so uid 0
+// needs no CAP_DAC_OVERRIDE for them. Main thread, before any other thread exists.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace nlb::agent {
+
+// The capability names nlbd keeps, as libcap spells them ("cap_net_admin", ...).
+std::vector<std::string> AgentCapabilities();
+
+// Drops every capability but AgentCapabilities(). One the process does not hold is not gained.
+// Error (kPermission) naming the capability when the kernel refuses a change.
+[[nodiscard]] Status DropUnneededCapabilities();
+
+// The process's capability sets in libcap's text form (e.g. "cap_net_admin,cap_net_raw=ep"),
+// for the log.
+std::string CurrentCapabilitiesText();
+
+}  // namespace nlb::agent
