@@ -77,7 +77,10 @@ class Agent final : public ControlTarget {
   void Shutdown(const std::string& why);
   void ScheduleTick();
   void Tick();
-  void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
+  // Applies a whole batch of queued datagrams by their arrival stamps, then ticks once.
+  void OnDatagrams(std::span<const ReceivedDatagram> batch);
+  // Says once, in the log and the events, that no peer has been heard for kAlonePeriods.
+  void WarnIfAlone(const ConvergenceReport& report);
   // grow_now: give the kernel fast path the buckets it gains at once, rather than from a timer
   // two heartbeat periods later (so that convergence is not held up by that nft run).
   void PublishSnapshot(bool grow_now = false);
@@ -104,6 +107,7 @@ class Agent final : public ControlTarget {
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer fast_path_grow_timer_;  // the kernel takes gained buckets
   std::unique_ptr<HeartbeatChannel> heartbeats_;
+  bool alone_warned_ = false;
   std::unique_ptr<Convergence> convergence_;
   HostRole role_ = HostRole::kActive;
   bool suspended_ = false;

@@ -24,8 +24,7 @@ std::chrono::nanoseconds SinceEpoch(const timespec& t) {
 }  // namespace
 
 DatagramReader::DatagramReader(size_t max_batch)
-    : max_batch_(std::max<size_t>(max_batch, 1)),
-      storage_(max_batch_ * kDatagramSlotSize) {
+    : max_batch_(std::max<size_t>(max_batch, 1)), storage_(max_batch_ * kDatagramSlotSize) {
   batch_.reserve(max_batch_);
 }
 

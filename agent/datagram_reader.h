@@ -31,15 +31,15 @@ struct ReceivedDatagram {
 };
 
 struct DatagramReaderCounters {
-  uint64_t batches = 0;          // ReadQueued() calls that returned at least one datagram
+  uint64_t batches = 0;  // ReadQueued() calls that returned at least one datagram
   uint64_t datagrams = 0;
-  uint64_t rounds = 0;           // recvmmsg calls
-  uint64_t full_batches = 0;     // stopped at the batch bound with more possibly queued
+  uint64_t rounds = 0;        // recvmmsg calls
+  uint64_t full_batches = 0;  // stopped at the batch bound with more possibly queued
   uint64_t largest_batch = 0;
-  uint64_t unstamped = 0;        // no kernel stamp: stamped at read time
-  uint64_t stamps_clamped = 0;   // kernel stamp outside [last empty read, now]
-  uint64_t truncated = 0;        // larger than kDatagramSlotSize: dropped
-  uint64_t read_errors = 0;      // recvmmsg failed with something else than EAGAIN
+  uint64_t unstamped = 0;       // no kernel stamp: stamped at read time
+  uint64_t stamps_clamped = 0;  // kernel stamp outside [last empty read, now]
+  uint64_t truncated = 0;       // larger than kDatagramSlotSize: dropped
+  uint64_t read_errors = 0;     // recvmmsg failed with something else than EAGAIN
 };
 
 class DatagramReader {

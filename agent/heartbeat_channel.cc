@@ -16,9 +16,9 @@ HeartbeatChannel::HeartbeatChannel(asio::io_context& io, udp::endpoint destinati
     : socket_(io), destination_(std::move(destination)) {}
 
 Result<std::unique_ptr<HeartbeatChannel>> HeartbeatChannel::Open(asio::io_context& io,
-                                                                const std::string& interface,
-                                                                uint16_t port,
-                                                                const IpAddress& destination) {
+                                                                 const std::string& interface,
+                                                                 uint16_t port,
+                                                                 const IpAddress& destination) {
   asio::ip::address_v4::bytes_type raw{};
   std::memcpy(raw.data(), destination.bytes.data(), 4);
   std::unique_ptr<HeartbeatChannel> channel(
@@ -26,9 +26,9 @@ Result<std::unique_ptr<HeartbeatChannel>> HeartbeatChannel::Open(asio::io_contex
   channel->destination_address_ = destination;
   boost::system::error_code ec;
   auto fail = [&](const std::string& what) {
-    return Status::Error(ErrorCode::kUnavailable,
-                         "heartbeat socket on " + interface + " port " + std::to_string(port) +
-                             ": " + what + ": " + ec.message());
+    return Status::Error(ErrorCode::kUnavailable, "heartbeat socket on " + interface + " port " +
+                                                      std::to_string(port) + ": " + what + ": " +
+                                                      ec.message());
   };
   channel->socket_.open(udp::v4(), ec);
   if (ec) return fail("open");

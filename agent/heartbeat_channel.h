@@ -29,8 +29,7 @@ class HeartbeatChannel {
 
   // REQUIRES: destination is IPv4.
   static Result<std::unique_ptr<HeartbeatChannel>> Open(boost::asio::io_context& io,
-                                                        const std::string& interface,
-                                                        uint16_t port,
+                                                        const std::string& interface, uint16_t port,
                                                         const IpAddress& destination);
 
   // Starts the receive loop; receiver is called on the io_context thread.
