@@ -21,6 +21,35 @@ std::chrono::nanoseconds SinceEpoch(const timespec& t) {
   return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
 }
 
+std::chrono::nanoseconds WallNow() {
+  timespec t{};
+  clock_gettime(CLOCK_REALTIME, &t);
+  return SinceEpoch(t);
+}
+
+// The steady time and the wall time of one instant. A preemption between two clock reads (tens
+// of milliseconds on a loaded machine) would shift every converted stamp by as much, so the
+// steady read is bracketed by two wall reads and the tightest of three tries is kept.
+struct ClockPair {
+  SteadyTime steady;
+  std::chrono::nanoseconds wall;
+};
+ClockPair ReadClocks() {
+  ClockPair best{};
+  std::chrono::nanoseconds best_gap = std::chrono::nanoseconds::max();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::chrono::nanoseconds before = WallNow();
+    const SteadyTime steady = std::chrono::steady_clock::now();
+    const std::chrono::nanoseconds after = WallNow();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      best = {steady, before + (after - before) / 2};
+    }
+    if (best_gap < std::chrono::microseconds(20)) break;
+  }
+  return best;
+}
+
 }  // namespace
 
 DatagramReader::DatagramReader(size_t max_batch)
@@ -57,9 +86,8 @@ std::span<const ReceivedDatagram> DatagramReader::ReadQueued(int fd) {
       headers[i].msg_hdr.msg_controllen = controls[i].size();
     }
     // Both clocks before the call: a datagram this round returns was queued before `steady`.
-    const SteadyTime steady = std::chrono::steady_clock::now();
-    timespec wall{};
-    clock_gettime(CLOCK_REALTIME, &wall);
+    const ClockPair clocks = ReadClocks();
+    const SteadyTime steady = clocks.steady;
     const int n = recvmmsg(fd, headers.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
     ++counters_.rounds;
     if (n < 0) {
@@ -83,7 +111,7 @@ std::span<const ReceivedDatagram> DatagramReader::ReadQueued(int fd) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
         timespec stamp{};
         std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
-        const auto age = SinceEpoch(wall) - SinceEpoch(stamp);
+        const auto age = clocks.wall - SinceEpoch(stamp);
         arrival = steady - std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
         stamped = true;
       }

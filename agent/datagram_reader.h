@@ -50,9 +50,10 @@ class DatagramReader {
   // REQUIRES: max_batch >= 1
   explicit DatagramReader(size_t max_batch = 256);
 
-  // Asks the kernel to stamp arrivals on fd (SO_TIMESTAMPNS). Without it every datagram is
-  // stamped at read time, which still works after a stall (the whole queue is read before a
-  // tick) but dates queued heartbeats late.
+  // Asks the kernel to stamp arrivals on fd (SO_TIMESTAMPNS). Linux switches stamping on a few
+  // milliseconds later (a deferred static key) and stamps at read time until then. Without it
+  // every datagram is stamped at read time, which still works after a stall (the whole queue is
+  // read before a tick) but dates queued heartbeats late.
   [[nodiscard]] static Status EnableArrivalStamps(int fd);
 
   // Everything queued on fd (IPv4 UDP, O_NONBLOCK or not: reads use MSG_DONTWAIT), in queue order,

@@ -42,6 +42,21 @@ class DatagramReaderTest : public ::testing::Test {
                      reinterpret_cast<const sockaddr*>(&to_), sizeof(to_)),
               static_cast<ssize_t>(payload.size()));
   }
+  // Linux turns receive stamping on for the whole system a little after the first socket asks
+  // (a deferred static key); until then it stamps at read time. Waits, with a deadline, until a
+  // probe read 10 ms after its send carries its send time.
+  void WaitForKernelStamps(DatagramReader& reader) {
+    ASSERT_TRUE(DatagramReader::EnableArrivalStamps(receiver_).ok());
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const Clock::time_point sent = Clock::now();
+      Send("probe");
+      while (Clock::now() < sent + std::chrono::milliseconds(10)) {
+      }
+      const std::span<const ReceivedDatagram> batch = reader.ReadQueued(receiver_);
+      if (batch.size() == 1 && batch[0].arrival < sent + std::chrono::milliseconds(5)) return;
+    }
+    FAIL() << "the kernel never stamped a datagram at its arrival";
+  }
   static std::string Text(const ReceivedDatagram& d) {
     return std::string(reinterpret_cast<const char*>(d.bytes.data()), d.bytes.size());
   }
@@ -52,9 +67,8 @@ class DatagramReaderTest : public ::testing::Test {
 };
 
 TEST_F(DatagramReaderTest, OneReadReturnsTheWholeQueueInOrderWithArrivalStamps) {
-  ASSERT_TRUE(DatagramReader::EnableArrivalStamps(receiver_).ok());
   DatagramReader reader;
-  (void)reader.ReadQueued(receiver_);  // empty: marks the queue as drained from here
+  WaitForKernelStamps(reader);  // leaves the queue drained
   const Clock::time_point before = Clock::now();
   constexpr int kQueued = 200;  // more than three recvmmsg rounds
   std::vector<Clock::time_point> sent;
@@ -68,26 +82,24 @@ TEST_F(DatagramReaderTest, OneReadReturnsTheWholeQueueInOrderWithArrivalStamps) 
   for (int i = 0; i < kQueued; ++i) {
     EXPECT_EQ(Text(batch[i]), "heartbeat " + std::to_string(i));
     EXPECT_EQ(batch[i].from.ToString(), "127.0.0.1");
-    // The kernel's stamp: at or after its send started (1 ms of slack for the clock conversion),
-    // before the read, and never before the previous datagram's.
+    // The kernel's stamp: at or after its send started, before the read (1 ms of slack each
+    // way for the wall-to-steady conversion), and never before the previous datagram's.
     EXPECT_GE(batch[i].arrival, sent[i] - std::chrono::milliseconds(1)) << i;
-    EXPECT_LE(batch[i].arrival, after) << i;
+    EXPECT_LE(batch[i].arrival, after + std::chrono::milliseconds(1)) << i;
     if (i > 0) {
       EXPECT_GE(batch[i].arrival, batch[i - 1].arrival) << i;
     }
   }
   EXPECT_GE(batch.front().arrival, before - std::chrono::milliseconds(1));
   EXPECT_EQ(reader.counters().unstamped, 0u);
-  EXPECT_EQ(reader.counters().batches, 1u);
   EXPECT_EQ(reader.counters().largest_batch, static_cast<uint64_t>(kQueued));
   EXPECT_GE(reader.counters().rounds, 4u);
   EXPECT_TRUE(reader.ReadQueued(receiver_).empty());
 }
 
 TEST_F(DatagramReaderTest, StampsAreTheArrivalNotTheRead) {
-  ASSERT_TRUE(DatagramReader::EnableArrivalStamps(receiver_).ok());
   DatagramReader reader;
-  (void)reader.ReadQueued(receiver_);
+  WaitForKernelStamps(reader);
   Send("early");
   const Clock::time_point sent = Clock::now();
   // The loop is "stalled" for 50 ms (a wait on the clock, not on an event: the point is the
