@@ -7,21 +7,25 @@
 # - one nlbd is stopped (SIGSTOP) for half its tolerance, 5 times, under HTTP traffic: no host
 #   logs a membership change;
 # - two CPU hogs hold both cores for NLB_HOG_SECONDS (default 30; the issue asks 60, which CI's
-#   time budget does not allow): no host logs a membership change.
+#   time budget does not allow): no host logs a membership change;
+# - a host left alone warns once in its log and shows peers_heard 0 in query.
 source "$(dirname "$0")/lib.sh"
 HOG_SECONDS=${NLB_HOG_SECONDS:-30}
 
+# Each hog is `timeout`'s child: SIGTERM to timeout's PID is passed on to the hog (SIGKILL would
+# orphan it), and timeout kills it by itself at the end even if this script is killed.
 hogs=()
 stop_hogs() {
   local pid
-  for pid in "${hogs[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${hogs[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${hogs[@]}"; do wait "$pid" 2>/dev/null || true; done
   hogs=()
 }
 traffic_pid=""
 cleanup() {
   local rc=$?
   stop_hogs
-  [ -z "$traffic_pid" ] || kill -KILL "$traffic_pid" 2>/dev/null || true
+  [ -z "$traffic_pid" ] || kill -TERM "$traffic_pid" 2>/dev/null || true
   (exit $rc)
   lab_teardown
 }
@@ -85,7 +89,7 @@ late=$(control 2 report | json "'%d late ticks, worst %d ms' % (r['heartbeats'][
 note "5 stalls of host 2 at 150 ms: no membership change on any host (host 2: $late)"
 
 for n in 1 2; do
-  timeout "$HOG_SECONDS" sh -c 'while :; do :; done' &
+  timeout -s KILL "$HOG_SECONDS" sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &
   hogs+=($!)
 done
 note "two CPU hogs hold both cores for ${HOG_SECONDS} s"
@@ -102,10 +106,21 @@ for i in 1 2 3; do
 done
 note "${HOG_SECONDS} s of CPU hogs: zero false expiries"
 
-kill -KILL "$traffic_pid" 2>/dev/null || true
+kill -TERM "$traffic_pid" 2>/dev/null || true
 wait "$traffic_pid" 2>/dev/null || true
 traffic_pid=""
 total=$(wc -l <"$STATE/traffic.log")
 failed=$(grep -vc "^200$" "$STATE/traffic.log" || true)
 note "traffic during the test: $total requests, $failed not answered 200"
+
+# Alone: hosts 2 and 3 die; host 1 says so once in its log and in query.
+kill_agent 2 KILL
+kill_agent 3 KILL
+alone_logged() { grep -q "no peer heard for 10 heartbeat periods" "$STATE/logs/nlbd-h1.log"; }
+wait_until 10 "host 1 logs that it hears no peer" alone_logged
+alone=$(control 1 query | json "'%d %s' % (r['peers_heard'], r['alone_ms'] >= 1000)")
+[ "$alone" = "0 True" ] || fail "host 1 alone: query says peers_heard, alone_ms>=1000: '$alone'"
+sleep 1
+[ "$(grep -c "no peer heard" "$STATE/logs/nlbd-h1.log")" -eq 1 ] || fail "the warning repeats"
+note "host 1 alone: warned once, query shows peers_heard 0"
 echo "PASS"
