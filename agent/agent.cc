@@ -130,7 +130,12 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   }
 
   agent->heartbeats_->Start(
-      [self](std::span<const uint8_t> d, const IpAddress& from) { self->OnDatagram(d, from); });
+      [self](std::span<const ReceivedDatagram> batch) { self->OnDatagrams(batch); });
+  if (!agent->heartbeats_->kernel_stamps()) {
+    LogWarning("heartbeat",
+               "the kernel refused arrival stamps (SO_TIMESTAMPNS): heartbeats are "
+               "stamped when read");
+  }
   agent->WaitForSignal();
   agent->ScheduleTick();
   LogNotice("agent", "host " + std::to_string(c.host.id) + " of cluster " + c.cluster.name +
@@ -273,6 +278,7 @@ void Agent::Tick() {
   for (std::vector<uint8_t>& report : actions.moving_reports) Send(std::move(report), false);
   if (actions.heartbeat) Send(std::move(*actions.heartbeat), true);
   const auto after = convergence_->Report();
+  WarnIfAlone(after);
   if (actions.map_changed) {
     responder_->Announce();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after.last_duration);
@@ -339,15 +345,45 @@ void Agent::CompleteDrainstop() {
   (void)SetRole(HostRole::kStopped, "stopped");
 }
 
-void Agent::OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from) {
-  const Status s = convergence_->OnDatagram(datagram, std::chrono::steady_clock::now());
-  if (!s.ok()) {
-    LogDebug("heartbeat", "dropped datagram from " + from.ToString() + ": " + s.message());
+void Agent::OnDatagrams(std::span<const ReceivedDatagram> batch) {
+  for (const ReceivedDatagram& d : batch) {
+    const Status s = convergence_->OnDatagram(d.bytes, d.arrival);
+    if (!s.ok()) {
+      LogDebug("heartbeat", "dropped datagram from " + d.from.ToString() + ": " + s.message());
+    }
   }
-  // A datagram may complete an agreement; ticking now keeps convergence to network latency.
+  // One tick for the whole queue: a tick between two queued datagrams would judge the silence
+  // of peers whose heartbeats are still waiting behind the first. Ticking now keeps convergence
+  // to network latency (a datagram may complete an agreement).
   Tick();
   ScheduleTick();
 }
+
+void Agent::WarnIfAlone(const ConvergenceReport& report) {
+  // Ten periods: long past any start-up race of hosts started together, short enough that an
+  // operator watching the log of a new cluster sees it.
+  constexpr int kAlonePeriods = 10;
+  if (report.peers_heard > 0) {
+    if (alone_warned_) LogNotice("heartbeat", "hearing peers again");
+    alone_warned_ = false;
+    return;
+  }
+  if (alone_warned_ ||
+      report.alone_for <
+          kAlonePeriods * std::chrono::milliseconds(config_.cluster.heartbeat.period_ms)) {
+    return;
+  }
+  alone_warned_ = true;
+  const std::string line =
+      "no peer heard for " + std::to_string(kAlonePeriods) +
+      " heartbeat periods (heartbeats go to " + heartbeats_->destination().ToString() + " port " +
+      std::to_string(config_.cluster.heartbeat.port) + " on " + config_.host.interface +
+      "): this host is a cluster of one; if others should be here, check that they share this "
+      "subnet, the port and the cluster key";
+  LogWarning("heartbeat", line);
+  NoteEvent(line);
+}
+
 
 void Agent::Send(std::vector<uint8_t> datagram, bool heartbeat) {
   const auto now = std::chrono::steady_clock::now();

@@ -82,7 +82,6 @@ class Agent final : public ControlTarget {
   void Shutdown(const std::string& why);
   void ScheduleTick();
   void Tick();
-  void OnDatagram(std::span<const uint8_t> datagram, const IpAddress& from);
   // Builds the snapshot of the map in force and hands it to the fast path switch, which
   // publishes it (after the kernel's cut, if buckets leave the kernel).
   void PublishSnapshot();
@@ -99,6 +98,10 @@ class Agent final : public ControlTarget {
   void Unblock(BlockReason reason);
   // The role convergence announces: the operator's, or stopped while blocked.
   HostRole AnnouncedRole() const { return blocked_ != 0 ? HostRole::kStopped : role_; }
+  // Applies a whole batch of queued datagrams by their arrival stamps, then ticks once.
+  void OnDatagrams(std::span<const ReceivedDatagram> batch);
+  // Says once, in the log and the events, that no peer has been heard for kAlonePeriods.
+  void WarnIfAlone(const ConvergenceReport& report);
   // Connection tracking: hands the table's per-bucket counts to convergence (at most every
   // 100 ms), and stops a draining host once it serves no connection any more.
   void FeedLocalConnections();
@@ -118,6 +121,7 @@ class Agent final : public ControlTarget {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer timer_;
   std::unique_ptr<HeartbeatChannel> heartbeats_;
+  bool alone_warned_ = false;
   std::unique_ptr<Convergence> convergence_;
   HostRole role_ = HostRole::kActive;
   bool suspended_ = false;

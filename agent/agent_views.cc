@@ -49,6 +49,10 @@ std::string Agent::Query() const {
   w.Key("duration_ms")
       .Int(std::chrono::duration_cast<std::chrono::milliseconds>(r.last_duration).count());
   w.EndObject();
+  // A host that hears nobody says so: a lone cluster by mistake looks like a healthy one.
+  w.Key("peers_heard").Uint(r.peers_heard);
+  w.Key("alone_ms").Int(std::chrono::duration_cast<std::chrono::milliseconds>(r.alone_for).count());
+  w.Key("heartbeat_destination").String(heartbeats_->destination().ToString());
   w.EndObject();
   return w.str();
 }
@@ -147,7 +151,9 @@ std::string Agent::Report() const {
   w.Key("heartbeat_replayed").Uint(h.replayed);
   w.Key("heartbeat_duplicate_id").Uint(h.duplicate_id);
   w.Key("heartbeat_send_errors").Uint(heartbeats_->send_errors());
-  w.Key("heartbeat_receive_errors").Uint(heartbeats_->receive_errors());
+  w.Key("heartbeat_receive_errors")
+      .Uint(heartbeats_->receive_errors() + heartbeats_->read_counters().read_errors);
+  w.Key("heartbeat_truncated").Uint(heartbeats_->read_counters().truncated);
   w.Key("control_malformed").Uint(control_->malformed_requests());
   w.Key("control_refused_remote").Uint(refused_remote_);
   if (remote_control_) {
@@ -161,7 +167,17 @@ std::string Agent::Report() const {
   w.Key("systemd_notify_errors").Uint(watchdog_.send_failures());  // watchdog pets refused
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
-  w.Key("looped_back").Uint(h.looped_back).EndObject();
+  w.Key("looped_back").Uint(h.looped_back);
+  // Liveness under stalls (docs/protocol.md): how the socket was read, and how late the loop was.
+  const DatagramReaderCounters& rd = heartbeats_->read_counters();
+  w.Key("kernel_stamps").Bool(heartbeats_->kernel_stamps());
+  w.Key("read_batches").Uint(rd.batches).Key("largest_batch").Uint(rd.largest_batch);
+  w.Key("full_batches").Uint(rd.full_batches).Key("unstamped").Uint(rd.unstamped);
+  w.Key("stamps_clamped").Uint(rd.stamps_clamped);
+  w.Key("late_ticks").Uint(h.late_ticks);
+  w.Key("max_tick_lateness_ms")
+      .Int(std::chrono::duration_cast<std::chrono::milliseconds>(h.max_tick_lateness).count());
+  w.EndObject();
   w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
   w.Key("announcements").Uint(responder_->announcements()).EndObject();
   w.Key("delivered").Uint(p.delivered.load());

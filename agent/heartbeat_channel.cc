@@ -16,18 +16,19 @@ HeartbeatChannel::HeartbeatChannel(asio::io_context& io, udp::endpoint destinati
     : socket_(io), destination_(std::move(destination)) {}
 
 Result<std::unique_ptr<HeartbeatChannel>> HeartbeatChannel::Open(asio::io_context& io,
-                                                                const std::string& interface,
-                                                                uint16_t port,
-                                                                const IpAddress& broadcast) {
+                                                                 const std::string& interface,
+                                                                 uint16_t port,
+                                                                 const IpAddress& destination) {
   asio::ip::address_v4::bytes_type raw{};
-  std::memcpy(raw.data(), broadcast.bytes.data(), 4);
+  std::memcpy(raw.data(), destination.bytes.data(), 4);
   std::unique_ptr<HeartbeatChannel> channel(
       new HeartbeatChannel(io, udp::endpoint(asio::ip::address_v4(raw), port)));
+  channel->destination_address_ = destination;
   boost::system::error_code ec;
   auto fail = [&](const std::string& what) {
-    return Status::Error(ErrorCode::kUnavailable,
-                         "heartbeat socket on " + interface + " port " + std::to_string(port) +
-                             ": " + what + ": " + ec.message());
+    return Status::Error(ErrorCode::kUnavailable, "heartbeat socket on " + interface + " port " +
+                                                      std::to_string(port) + ": " + what + ": " +
+                                                      ec.message());
   };
   channel->socket_.open(udp::v4(), ec);
   if (ec) return fail("open");
@@ -42,6 +43,17 @@ Result<std::unique_ptr<HeartbeatChannel>> HeartbeatChannel::Open(asio::io_contex
   }
   channel->socket_.bind(udp::endpoint(udp::v4(), port), ec);
   if (ec) return fail("bind");
+  channel->socket_.non_blocking(true, ec);
+  if (ec) return fail("O_NONBLOCK");
+  const int fd = channel->socket_.native_handle();
+  // Room for a few seconds of a large cluster's heartbeats while the loop is stalled: what the
+  // buffer drops cannot be read later. As root the system's rmem_max does not cap it; elsewhere
+  // the ordinary option is the best effort.
+  const int buffer = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer)) != 0) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  }
+  channel->kernel_stamps_ = DatagramReader::EnableArrivalStamps(fd).ok();
   return channel;
 }
 
@@ -51,17 +63,17 @@ void HeartbeatChannel::Start(Receiver receiver) {
 }
 
 void HeartbeatChannel::ReceiveNext() {
-  socket_.async_receive_from(
-      asio::buffer(buffer_), sender_, [this](const boost::system::error_code& ec, size_t n) {
-        if (ec == asio::error::operation_aborted) return;
-        if (ec) {
-          ++receive_errors_;
-        } else {
-          const auto v4 = sender_.address().to_v4().to_bytes();
-          receiver_(std::span<const uint8_t>(buffer_.data(), n), IpAddress::V4(v4.data()));
-        }
-        ReceiveNext();
-      });
+  socket_.async_wait(asio::socket_base::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      ++receive_errors_;
+    } else {
+      const std::span<const ReceivedDatagram> batch = reader_.ReadQueued(socket_.native_handle());
+      if (!batch.empty()) receiver_(batch);
+    }
+    // A full batch leaves the socket readable: the next wait returns at once, after the tick.
+    ReceiveNext();
+  });
 }
 
 void HeartbeatChannel::Send(std::span<const uint8_t> datagram) {

@@ -6,10 +6,24 @@
 #include <netpacket/packet.h>
 #include <sys/socket.h>
 
+#include <bit>
 #include <cstring>
 #include <memory>
 
 namespace nlb::agent {
+
+Result<IpAddress> DirectedBroadcast(const IpAddress& address, uint8_t prefix_length) {
+  if (prefix_length >= 31) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "host.dedicated_address " + address.ToString() + "/" +
+                             std::to_string(prefix_length) +
+                             " has no broadcast address for heartbeats: give it a prefix of /30 "
+                             "or shorter, shared by every host of the cluster");
+  }
+  IpAddress broadcast = address;
+  for (int bit = prefix_length; bit < 32; ++bit) broadcast.bytes[bit / 8] |= 0x80 >> (bit % 8);
+  return broadcast;
+}
 
 Result<InterfaceInfo> LookupInterface(const std::string& name, const IpAddress& dedicated_address) {
   InterfaceInfo info;
@@ -41,9 +55,9 @@ Result<InterfaceInfo> LookupInterface(const std::string& name, const IpAddress& 
       const IpAddress address = IpAddress::V4(reinterpret_cast<const uint8_t*>(&sin->sin_addr));
       if (address != dedicated_address) continue;
       address_found = true;
-      if ((it->ifa_flags & IFF_BROADCAST) != 0 && it->ifa_broadaddr != nullptr) {
-        const auto* b = reinterpret_cast<const sockaddr_in*>(it->ifa_broadaddr);
-        info.broadcast = IpAddress::V4(reinterpret_cast<const uint8_t*>(&b->sin_addr));
+      if (it->ifa_netmask != nullptr) {
+        const auto* mask = reinterpret_cast<const sockaddr_in*>(it->ifa_netmask);
+        info.prefix_length = static_cast<uint8_t>(std::popcount(mask->sin_addr.s_addr));
       }
     }
   }
@@ -52,11 +66,12 @@ Result<InterfaceInfo> LookupInterface(const std::string& name, const IpAddress& 
                                                    dedicated_address.ToString() +
                                                    " is not an address of interface " + name);
   }
-  if (!info.broadcast.is_v4()) {
-    return Status::Error(ErrorCode::kInvalidArgument,
-                         "interface " + name + " has no IPv4 broadcast address for " +
-                             dedicated_address.ToString() + " (heartbeats are broadcast)");
+  Result<IpAddress> broadcast = DirectedBroadcast(dedicated_address, info.prefix_length);
+  if (!broadcast.ok()) {
+    return Status::Error(broadcast.status().code(),
+                         "interface " + name + ": " + broadcast.status().message());
   }
+  info.broadcast = broadcast.value();
   return info;
 }
 

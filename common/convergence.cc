@@ -70,6 +70,7 @@ Convergence::Convergence(ConvergenceConfig config, TimePoint now)
   moving_.SetServing(config_.role == HostRole::kActive || config_.role == HostRole::kDraining);
   pending_cause_ = "start";
   change_started_ = now;
+  alone_since_ = now;
   Recompute(now);
 }
 
@@ -91,9 +92,12 @@ bool Convergence::Material(const Heartbeat& before, const Heartbeat& after) {
          before.dedicated_address != after.dedicated_address;
 }
 
-Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
-  now_ = std::max(now_, now);
-  if (IsMovingReport(bytes)) return OnMovingReport(bytes);
+Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint arrival) {
+  // A batch read after a tick can hand over datagrams stamped before it: the view only moves
+  // forward in time, liveness takes the stamp.
+  const TimePoint now = std::max(now_, arrival);
+  now_ = now;
+  if (IsMovingReport(bytes)) return OnMovingReport(bytes, arrival);
   Result<Heartbeat> decoded = DecodeHeartbeat(bytes, config_.key, config_.cluster_name);
   if (!decoded.ok()) {
     switch (decoded.status().code()) {
@@ -148,15 +152,15 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
         ++old;
       }
     }
-    it = peers_.emplace(key, Peer{std::move(hb), now, false}).first;
-    next_expiry_ = std::min(next_expiry_, now + Tolerance());
+    it = peers_.emplace(key, Peer{std::move(hb), arrival + Tolerance()}).first;
+    next_expiry_ = std::min(next_expiry_, it->second.deadline);
+    alone_since_.reset();
   } else {
     material = Material(it->second.last, hb);
     const bool member = IsMember(key.first, key.second) && !local_kept_out_;
     const bool agreed_before = it->second.last.view_digest == view_digest_;
     it->second.last = std::move(hb);
-    it->second.last_heard = now;
-    it->second.silent = false;
+    Hear(it->second, arrival);
     if (!material && member) {
       const bool agrees = it->second.last.view_digest == view_digest_;
       if (agrees != agreed_before) agreeing_ += agrees ? 1 : -1;
@@ -180,7 +184,12 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
   return Status::Ok();
 }
 
-Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
+void Convergence::Hear(Peer& peer, TimePoint arrival) {
+  peer.deadline = std::max(peer.deadline, arrival + Tolerance());
+  peer.silent = false;
+}
+
+Status Convergence::OnMovingReport(std::span<const uint8_t> bytes, TimePoint arrival) {
   Result<MovingReportPart> decoded =
       DecodeMovingReportPart(bytes, config_.key, config_.cluster_name);
   if (!decoded.ok()) {
@@ -196,11 +205,21 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
   // Authentic, but only members' holdings count; a sender becomes a member through heartbeats.
   if (!IsMember(key.first, key.second)) {
     ++counters_.reports_dropped;
-    return Status::Error(ErrorCode::kUnavailable,
-                         "moving report from host " + std::to_string(key.first) +
-                             ", which is not a member");
+    return Status::Error(
+        ErrorCode::kUnavailable,
+        "moving report from host " + std::to_string(key.first) + ", which is not a member");
   }
   ++counters_.reports_accepted;
+  // Authentic and from a member: proof of life like a heartbeat (a host sending a long moving
+  // list sends these first), as long as it is newer than the heartbeat heard last.
+  if (auto peer = peers_.find(key); peer != peers_.end()) {
+    const std::pair<uint64_t, uint32_t> part_key{part.report.sequence, part.part_index};
+    if (part.report.sequence > peer->second.last.sequence &&
+        part_key > peer->second.report_refresh) {
+      peer->second.report_refresh = part_key;
+      Hear(peer->second, arrival);
+    }
+  }
   PendingReport& pending = pending_reports_[key];
   const uint64_t sequence = part.report.sequence;
   if (!pending.received.empty() && sequence < pending.report.sequence) {
@@ -232,9 +251,8 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
         peer != peers_.end()
             ? InOurNumbering(peer->second.last.config_digest, std::move(pending.report.rules))
             : std::move(pending.report.rules);
-    moving_.OnPeerReport(key.first, key.second, pending.report.sequence,
-                         pending.report.view_digest, pending.report.map_current,
-                         std::move(rules));
+    moving_.OnPeerReport(key.first, key.second, pending.report.sequence, pending.report.view_digest,
+                         pending.report.map_current, std::move(rules));
     pending_reports_.erase(key);
   }
   return Status::Ok();
@@ -257,8 +275,8 @@ void Convergence::Expire(TimePoint now) {
   size_t indirect = 0;
   next_expiry_ = TimePoint::max();
   for (auto it = peers_.begin(); it != peers_.end();) {
-    if (now < it->second.last_heard + Tolerance()) {
-      next_expiry_ = std::min(next_expiry_, it->second.last_heard + Tolerance());
+    if (now < it->second.deadline) {
+      next_expiry_ = std::min(next_expiry_, it->second.deadline);
       ++it;
       continue;
     }
@@ -272,8 +290,7 @@ void Convergence::Expire(TimePoint now) {
     // path from failing over a host the rest of the cluster hears.
     const uint16_t id = it->first.first;
     const bool heard_by_other = std::any_of(peers_.begin(), peers_.end(), [&](const auto& q) {
-      return q.first.first != id && now < q.second.last_heard + Tolerance() &&
-             q.second.last.heard.Contains(id);
+      return q.first.first != id && now < q.second.deadline && q.second.last.heard.Contains(id);
     });
     if (heard_by_other) {
       ++indirect;
@@ -284,6 +301,7 @@ void Convergence::Expire(TimePoint now) {
     }
   }
   indirect_peers_ = indirect;
+  if (peers_.empty() && !alone_since_) alone_since_ = now;
   if (changed) Recompute(now);
 }
 
@@ -442,7 +460,24 @@ void Convergence::NoteChange(std::string cause, TimePoint now) {
   pending_cause_ = std::move(cause);
 }
 
+void Convergence::NoteLateness(TimePoint now) {
+  // Measured from the later of the wakeup asked for and the previous tick, so that lateness
+  // intervals never overlap: the deadlines move at most by the time the loop really lost.
+  TimePoint scheduled = NextWakeup();
+  if (last_tick_) scheduled = std::max(scheduled, *last_tick_);
+  last_tick_ = std::max(last_tick_.value_or(now), now);
+  if (!ticked_ || now <= scheduled) return;
+  const Duration lateness = now - scheduled;
+  if (lateness <= Duration(config_.period) / kLateTickSlackDivisor) return;
+  ++counters_.late_ticks;
+  counters_.max_tick_lateness = std::max(counters_.max_tick_lateness, lateness);
+  // This host could not listen while it was late; its peers keep the time it lost. next_expiry_
+  // may now be early, which only costs a rescan.
+  for (auto& [key, peer] : peers_) peer.deadline += lateness;
+}
+
 Convergence::Actions Convergence::OnTick(TimePoint now) {
+  NoteLateness(now);
   now_ = std::max(now_, now);
   if (!ticked_) {
     // The daemon builds this machine before its heartbeat socket is open; a lone start must
@@ -548,7 +583,7 @@ Heartbeat Convergence::LocalHeartbeat(TimePoint now) {
   }
   for (const ViewMember& m : view_) hb.members.Add(m.host_id);
   for (const auto& [key, peer] : peers_) {
-    if (now < peer.last_heard + Tolerance()) hb.heard.Add(key.first);
+    if (now < peer.deadline) hb.heard.Add(key.first);
   }
   hb.view_digest = view_digest_;
   hb.config_digest = config_.config_digest;
@@ -623,6 +658,8 @@ ConvergenceReport Convergence::Report() const {
   report.generation = map_ ? map_->generation : 0;
   report.last_cause = last_cause_;
   report.last_duration = last_duration_;
+  for (const auto& [key, peer] : peers_) report.peers_heard += now_ < peer.deadline ? 1 : 0;
+  report.alone_for = alone_since_ && now_ > *alone_since_ ? now_ - *alone_since_ : Duration{};
   report.counters = counters_;
   return report;
 }

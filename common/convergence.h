@@ -8,10 +8,15 @@
 // it must never go backwards.
 //
 // Rules in short: a sender not heard for `tolerance` periods, directly or through a live member
-// that still hears it, has left; an unknown authenticated sender has joined; a new boot id,
-// role, weight or rules digest is a change. On a change the host heartbeats twice per period;
-// once every member has reported the same view digest for a full period, each host computes the
-// map from that view alone. Until then the previous map keeps being served.
+// that still hears it, has left. Liveness is judged by arrival time: the daemon passes each
+// datagram's arrival stamp as `now` and hands over every queued datagram before it ticks; any
+// authenticated datagram of a peer (heartbeat or moving report part) refreshes it; a tick later
+// than NextWakeup() moves every peer's deadline by that lateness, so that a stall of this host's
+// loop is not taken for its peers' silence (docs/protocol.md, "Liveness and stalls"); an unknown
+// authenticated sender has joined; a new boot id, role, weight or rules digest is a change. On a
+// change the host heartbeats twice per period; once every member has reported the same view digest
+// for a full period, each host computes the map from that view alone. Until then the previous map
+// keeps being served.
 //
 // Not thread-safe: one instance per agent, driven from the daemon's event loop thread.
 #pragma once
@@ -68,13 +73,21 @@ struct HeartbeatCounters {
   uint64_t malformed = 0;  // unparsable, or inconsistent with the cluster's rule count
   uint64_t bad_hmac = 0;
   uint64_t wrong_cluster = 0;
-  uint64_t replayed = 0;      // old sequence, or a boot superseded by a restart
-  uint64_t looped_back = 0;   // our own broadcast coming back
-  uint64_t duplicate_id = 0;  // another boot claims our own host id
+  uint64_t replayed = 0;          // old sequence, or a boot superseded by a restart
+  uint64_t looped_back = 0;       // our own broadcast coming back
+  uint64_t duplicate_id = 0;      // another boot claims our own host id
   uint64_t reports_sent = 0;      // moving report datagrams
   uint64_t reports_accepted = 0;  // moving report parts from members
   uint64_t reports_dropped = 0;   // unparsable, unauthentic, foreign, or from a non-member
+  // Ticks that ran later than NextWakeup() by more than kLateTickSlack periods, and the worst
+  // lateness seen: peers' deadlines were moved by it.
+  uint64_t late_ticks = 0;
+  Duration max_tick_lateness{};
 };
+
+// Timer slack below this share of a period (1/20) is not lateness: the daemon's timer fires a
+// little after its deadline on every tick, and those slivers must not add up into later expiries.
+inline constexpr int kLateTickSlackDivisor = 20;
 
 struct MemberReport {
   uint16_t host_id = 0;
@@ -100,6 +113,8 @@ struct ConvergenceReport {
   uint64_t generation = 0;   // of the map in use; 0 before the first agreement
   std::string last_cause;    // first change of the last convergence, e.g. "host 3 left"
   Duration last_duration{};  // from that change to agreement
+  size_t peers_heard = 0;    // senders heard within the tolerance, members or not
+  Duration alone_for{};      // how long no peer has been heard (since start or the last one left)
   HeartbeatCounters counters;
 };
 
@@ -119,10 +134,13 @@ class Convergence {
   // Says what is wrong with a configuration: host id range, empty key or name, period, etc.
   [[nodiscard]] static Status Validate(const ConvergenceConfig& config);
 
-  // Authenticates and applies one datagram. A non-ok Status says why it was dropped (already
-  // counted); never throws, whatever the bytes.
-  [[nodiscard]] Status OnDatagram(std::span<const uint8_t> bytes, TimePoint now);
-  // Expires silent hosts, adopts an agreed view, and emits the heartbeat when it is due.
+  // Authenticates and applies one datagram that arrived at `arrival` (the kernel's stamp, or the
+  // time it was read). Arrival times may lag the latest tick's time a little (a batch read after
+  // it); a sender is never taken as heard earlier than it already was. A non-ok Status says why
+  // it was dropped (already counted); never throws, whatever the bytes.
+  [[nodiscard]] Status OnDatagram(std::span<const uint8_t> bytes, TimePoint arrival);
+  // Expires silent hosts, adopts an agreed view, and emits the heartbeat when it is due. A call
+  // later than NextWakeup() is late: every peer's deadline moves by the lateness first.
   Actions OnTick(TimePoint now);
   // The latest time by which OnTick must be called again. Calling it earlier is harmless.
   TimePoint NextWakeup() const;
@@ -175,8 +193,11 @@ class Convergence {
   // One sender, identified by (host id, boot id): two boots of one id are two candidates.
   struct Peer {
     Heartbeat last;
-    TimePoint last_heard;
+    TimePoint deadline;   // silent from then on: last arrival + tolerance, plus lateness since
     bool silent = false;  // not heard directly for tolerance periods
+    // The newest moving report part that refreshed liveness (sequence, part): a part refreshes
+    // once, and only while it is newer than the last heartbeat, so replays keep nobody alive.
+    std::pair<uint64_t, uint32_t> report_refresh{0, 0};
   };
   using PeerKey = std::pair<uint16_t, uint64_t>;
   // A peer's moving buckets per rule, in this host's rule numbering (see previous_digest_).
@@ -184,7 +205,9 @@ class Convergence {
                                         std::vector<BucketSet> per_rule) const;
 
   bool IsMember(uint16_t host_id, uint64_t boot_id) const;
-  Status OnMovingReport(std::span<const uint8_t> bytes);
+  Status OnMovingReport(std::span<const uint8_t> bytes, TimePoint arrival);
+  void Hear(Peer& peer, TimePoint arrival);
+  void NoteLateness(TimePoint now);
   // Did the last heartbeat change anything the view is made of (not just liveness)?
   static bool Material(const Heartbeat& before, const Heartbeat& after);
   void Expire(TimePoint now);
@@ -201,6 +224,8 @@ class Convergence {
   std::map<PeerKey, Peer> peers_;
   uint64_t sequence_ = 0;
   TimePoint now_;  // the latest time passed in: expiries before it are not wakeups
+  std::optional<TimePoint> last_tick_;    // lateness is measured from here at the earliest
+  std::optional<TimePoint> alone_since_;  // no peer heard since then
 
   // Derived by Recompute from the peers and the local configuration.
   std::vector<ViewMember> view_;  // sorted by host id, includes this host unless kept out

@@ -44,6 +44,27 @@ void SimCluster::Restart(int index) {
   Schedule(index);
 }
 
+void SimCluster::Stall(int index, Duration duration, bool queue_lost) {
+  Host& host = hosts_[index];
+  host.stalled_until = now_ + duration;
+  host.queue_lost = queue_lost;
+  wakeups_.push({*host.stalled_until, index});
+}
+
+void SimCluster::Resume(int index) {
+  Host& host = hosts_[index];
+  host.stalled_until.reset();
+  std::vector<SimNetwork::Delivery> queued = std::move(host.queued);
+  host.queued.clear();
+  if (host.queue_lost) queued.clear();
+  for (const SimNetwork::Delivery& d : queued) {
+    (void)host.machine->OnDatagram(d.bytes, host.tick_per_datagram ? now_ : d.at);
+    if (host.tick_per_datagram) Tick(index);
+  }
+  Tick(index);
+  Schedule(index);
+}
+
 void SimCluster::Schedule(int index) {
   wakeups_.push({hosts_[index].machine->NextWakeup(), index});
 }
@@ -75,7 +96,12 @@ void SimCluster::Step(TimePoint until) {
     SimNetwork::Delivery d = network_.PopDelivery();
     Host& host = hosts_[d.to];
     if (!host.alive) return;
+    if (host.stalled_until) {
+      host.queued.push_back(std::move(d));
+      return;
+    }
     (void)host.machine->OnDatagram(d.bytes, now_);  // drops are counted by the machine
+    if (host.tick_per_datagram) Tick(d.to);
     Schedule(d.to);
     return;
   }
@@ -85,6 +111,10 @@ void SimCluster::Step(TimePoint until) {
   // Stale entries (superseded by a later Schedule) fire early; ticking then is harmless because
   // OnTick acts only on what is due, and it keeps the queue simple.
   if (!host.alive) return;
+  if (host.stalled_until) {
+    if (now_ >= *host.stalled_until) Resume(w.index);
+    return;
+  }
   if (host.machine->NextWakeup() > now_) return;
   Tick(w.index);
   Schedule(w.index);

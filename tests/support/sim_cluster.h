@@ -29,6 +29,14 @@ class SimCluster {
   int Start(ConvergenceConfig config);
   int Start(uint16_t host_id) { return Start(SimHostConfig(host_id, NextBootId())); }
   void Crash(int index) { hosts_[index].alive = false; }
+  // The host's loop stops for `duration` from now (SIGSTOP, a slow kernel call): it neither
+  // ticks nor reads; datagrams for it queue with their arrival times (or are lost, as when the
+  // socket buffer overflows, if queue_lost). When it resumes it reads the whole queue, then ticks
+  // once, late, as the daemon does after a batch.
+  void Stall(int index, Duration duration, bool queue_lost = false);
+  // Drive a host the way the daemon did before batch reads: one tick after each datagram, and
+  // liveness stamped at processing time (for tests that show what the batch read fixes).
+  void SetTickPerDatagram(int index, bool on) { hosts_[index].tick_per_datagram = on; }
   // Same id and address, new boot id.
   void Restart(int index);
 
@@ -70,6 +78,10 @@ class SimCluster {
     ConvergenceConfig config;
     bool alive = false;
     uint64_t map_changes = 0;
+    std::optional<TimePoint> stalled_until;
+    bool queue_lost = false;
+    bool tick_per_datagram = false;
+    std::vector<SimNetwork::Delivery> queued;  // arrived while stalled, in arrival order
   };
   struct Wakeup {
     TimePoint at;
@@ -77,6 +89,7 @@ class SimCluster {
     bool operator>(const Wakeup& other) const { return at > other.at; }
   };
   void Tick(int index);
+  void Resume(int index);
   void Schedule(int index);
   void Step(TimePoint until);
 
