@@ -68,6 +68,12 @@ std::string HostList(const std::vector<MemberReport>& members) {
   return out + "]";
 }
 
+// The listener is bound once at start; reload refuses to change it rather than ignore it.
+bool SameHttpListener(const HttpListenConfig& a, const HttpListenConfig& b) {
+  return a.enabled == b.enabled && a.address == b.address && a.port == b.port &&
+         a.max_connections == b.max_connections;
+}
+
 }  // namespace
 
 Agent::Agent(asio::io_context& io, NodeConfig config)
@@ -145,6 +151,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
     if (!remote.ok()) return remote.status();
     agent->remote_control_ = std::move(remote.value());
   }
+  if (Status s = agent->OpenHttp(); !s.ok()) return s;
 
   agent->heartbeats_->Start([self](std::span<const uint8_t> d, const IpAddress& from) {
     self->OnDatagram(d, from);
@@ -265,6 +272,8 @@ void Agent::Tick() {
   if (actions.map_changed) {
     responder_->Announce();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after.last_duration);
+    ++convergences_;
+    convergence_durations_.Observe(std::chrono::duration<double>(after.last_duration).count());
     const std::string line = "converged: generation " + std::to_string(after.generation) +
                              ", members " + HostList(after.members) + ", cause: " +
                              after.last_cause + ", took " + std::to_string(ms.count()) + " ms";
@@ -543,6 +552,7 @@ Result<NodeConfig> Agent::PrepareReload() {
   else if (next.host.interface != config_.host.interface) needs_restart = "host.interface";
   else if (next.host.dedicated_address != config_.host.dedicated_address)
     needs_restart = "host.dedicated_address";
+  else if (!SameHttpListener(next.host.http, config_.host.http)) needs_restart = "host.http";
   if (!needs_restart.empty()) {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "reload refused: " + needs_restart +
@@ -743,17 +753,7 @@ std::string Agent::Query() const {
   JsonWriter w;
   w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
   w.Key("cluster").String(config_.cluster.name);
-  std::string state;
-  if (r.local_kept_out) state = "kept out (" + std::string(KeptOutReasonName(*r.local_kept_out)) + ")";
-  else if (suspended_) state = "suspended";
-  else if (role_ == HostRole::kStopped) state = "stopped";
-  else if (role_ == HostRole::kDraining) state = "draining";
-  else if (!r.converged) state = "converging";
-  else {
-    const ConvergedMap* map = convergence_->CurrentMap();
-    state = map != nullptr && map->default_host_id == config_.host.id ? "converged as default host"
-                                                                      : "converged";
-  }
+  const std::string state = StateText(r);
   w.Key("state").String(state);
   // What the data path does, not just what convergence allows: a stopped host serves nothing.
   w.Key("converged").Bool(r.converged).Key("serving").Bool(snapshots_.Load()->serving);
@@ -882,6 +882,15 @@ std::string Agent::Report() const {
     w.Key("remote_malformed_requests").Uint(rc.malformed_requests);
   }
   w.Key("reload_failures").Uint(reload_failures_);
+  if (http_) {
+    const HttpServerCounters& hc = http_->counters();
+    w.Key("http_methods_refused").Uint(hc.methods_refused);
+    w.Key("http_not_found").Uint(hc.not_found);
+    w.Key("http_bad_requests").Uint(hc.bad_requests);
+    w.Key("http_deadlines_expired").Uint(hc.deadlines_expired);
+    w.Key("http_connections_refused").Uint(hc.connections_refused);
+    w.Key("http_accept_errors").Uint(hc.accept_errors);
+  }
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
   w.Key("looped_back").Uint(h.looped_back).EndObject();

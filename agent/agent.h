@@ -22,6 +22,7 @@
 #include "agent/control_server.h"
 #include "agent/data_path.h"
 #include "agent/heartbeat_channel.h"
+#include "agent/http_server.h"
 #include "agent/ingress_diversion.h"
 #include "agent/instance_lock.h"
 #include "agent/neighbour_responder.h"
@@ -31,6 +32,8 @@
 #include "common/control_origin.h"
 #include "common/control_rule.h"
 #include "common/convergence.h"
+#include "common/duration_histogram.h"
+#include "common/host_status.h"
 #include "common/map_snapshot.h"
 #include "common/status.h"
 #include "config/cluster_config.h"
@@ -40,18 +43,22 @@ namespace nlb::agent {
 // Per-rule state an operator set on this host with enable/disable/drain.
 enum class RuleControl : uint8_t { kEnabled = 0, kDisabled, kDraining };
 
-class Agent {
+// The agent is the StatusSource of its HTTP listener (agent/agent_status.cc).
+class Agent : public StatusSource {
  public:
   // Checks and sets up everything (refusing with a clear Status when the key file is missing or
   // readable by others, the interface is missing, or another nlbd runs this cluster here), then
   // starts heartbeating. REQUIRES: config validated by LoadConfigFile.
   static Result<std::unique_ptr<Agent>> Start(boost::asio::io_context& io, NodeConfig config);
-  ~Agent();
+  ~Agent() override;
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
   // Answers one control request (docs/control.md), from the local socket or over TLS.
   std::string HandleControl(const std::vector<std::string>& words, const RequestOrigin& origin);
+
+  // GET /metrics and /status.json read this (agent/agent_status.cc). Loop thread only.
+  HostStatus CurrentStatus() const override;
 
  private:
   Agent(boost::asio::io_context& io, NodeConfig config);
@@ -77,6 +84,9 @@ class Agent {
   Result<NodeConfig> PrepareReload();
   Status Reload();
 
+  Status OpenHttp();  // the metrics and status page listener, when host.http enables it
+  std::string StateText(const ConvergenceReport& r) const;  // as query prints it
+  std::vector<ErrorCount> ErrorCounts() const;
   std::string Query() const;
   std::string Params() const;
   std::string Report() const;
@@ -99,6 +109,9 @@ class Agent {
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
   std::deque<std::string> events_;  // most recent last
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  uint64_t convergences_ = 0;
+  DurationHistogram convergence_durations_;
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;
@@ -123,6 +136,7 @@ class Agent {
   std::unique_ptr<DataPath> data_path_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<RemoteControlServer> remote_control_;
+  std::unique_ptr<HttpServer> http_;  // destroyed first: it reads the members above
 };
 
 }  // namespace nlb::agent
