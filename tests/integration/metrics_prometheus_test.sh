@@ -11,7 +11,8 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null ||
 PROM_PID=""
 cleanup() {
   local rc=$?
-  if [ -n "$PROM_PID" ]; then kill "$PROM_PID" 2>/dev/null || true; fi
+  set +e  # errexit would end this handler at the first failing command, before the teardown
+  if [ -n "$PROM_PID" ]; then kill "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null; fi
   (exit $rc)
   lab_teardown
 }
@@ -24,10 +25,10 @@ cat >"$STATE/rules.yaml" <<'YAML'
     - { name: probe, ports: 9999, protocol: udp, affinity: none }
 YAML
 for i in 1 2; do
-  metrics_host_config "$i" --period-ms 200 --tolerance 3 --rules "$STATE/rules.yaml"
+  metrics_host_config "$i" --rules "$STATE/rules.yaml"
   start_agent "$i"
 done
-for i in 1 2; do wait_until 15 "host $i converged with 1,2" members_are "$i" "1,2"; done
+for i in 1 2; do wait_until 40 "host $i converged with 1,2" members_are "$i" "1,2"; done
 note "2 hosts converged, listeners on 198.18.1.1 and 198.18.1.2 port $METRICS_PORT"
 
 scrape 1 /metrics >"$STATE/scrape-h1.txt" || fail "no scrape from host 1"
@@ -79,8 +80,17 @@ for k in range(int(sys.argv[1])):
     time.sleep(0.002)
 PY
 want=$((before + N))
-wait_until 20 "Prometheus sees $want accepted probe packets (before $before + $N sent)" \
-  promql_is "$accepted" "$want"
+accepted_reached() { promql_is "$accepted" "$want"; }
+deadline=$(( $(date +%s) + 20 ))
+until accepted_reached; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    for i in 1 2; do
+      echo "host $i: $(scrape "$i" /metrics | grep -E '^nlb_(rule_packets_total|packets_total)' | grep -v ' 0$' | tr '\n' ' ')"
+    done
+    fail "Prometheus sees $(promql "$accepted") accepted probe packets, want $want (before $before + $N sent)"
+  fi
+  sleep 0.2
+done
 h1=$(promql 'sum(nlb_rule_packets_total{rule="probe",verdict="accepted",instance="198.18.1.1:9180"})')
 h2=$(promql 'sum(nlb_rule_packets_total{rule="probe",verdict="accepted",instance="198.18.1.2:9180"})')
 [ "${h1%.*}" -gt 0 ] && [ "${h2%.*}" -gt 0 ] || fail "one host took no probe packet: $h1 / $h2"
