@@ -9,6 +9,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 nftables ethtool curl nginx-light wrk procps psmisc iputils-ping
   bridge-utils tcpdump python3 util-linux
+  prometheus chromium
 )
 
 missing=()

@@ -19,7 +19,7 @@ inline HostStatus SampleHostStatus() {
   s.generation = 7;
   s.uptime_seconds = 12.5;
   s.members = {{1, "198.18.0.11", "converged"}, {2, "198.18.0.12", "draining"}};
-  s.kept_out = {{3, "198.18.0.13", "rules_differ"}};
+  s.kept_out = {{3, "198.18.0.13", "mismatched rules"}};
   RuleStatus web;
   web.name = "web";
   web.covers = "198.18.1.1 tcp 80";
