@@ -84,8 +84,9 @@ TEST(StatusJsonTest, BucketOwnersGoAsRuns) {
       << json;
   EXPECT_NE(json.find(R"("owner_runs":[],"moving_buckets":[])"), std::string::npos);
   EXPECT_NE(json.find(R"("cluster":"web\"farm")"), std::string::npos);
-  EXPECT_NE(json.find(R"("kept_out":[{"id":3,"address":"198.18.0.13","reason":"mismatched rules"}])"),
-            std::string::npos);
+  EXPECT_NE(
+      json.find(R"("kept_out":[{"id":3,"address":"198.18.0.13","reason":"mismatched rules"}])"),
+      std::string::npos);
   EXPECT_NE(json.find(R"("loop_lag_us":2000)"), std::string::npos);
   EXPECT_NE(json.find(R"("load":{"accepted_packets":100,)"), std::string::npos);
 }
