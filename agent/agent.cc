@@ -128,6 +128,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
     if (!remote.ok()) return remote.status();
     agent->remote_control_ = std::move(remote.value());
   }
+  if (Status s = agent->OpenHttp(); !s.ok()) return s;
 
   agent->heartbeats_->Start(
       [self](std::span<const ReceivedDatagram> batch) { self->OnDatagrams(batch); });
@@ -282,6 +283,8 @@ void Agent::Tick() {
   if (actions.map_changed) {
     responder_->Announce();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after.last_duration);
+    ++convergences_;
+    convergence_durations_.Observe(std::chrono::duration<double>(after.last_duration).count());
     const std::string line = "converged: generation " + std::to_string(after.generation) +
                              ", members " + HostList(after.members) +
                              ", cause: " + after.last_cause + ", took " +

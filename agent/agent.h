@@ -28,6 +28,7 @@
 #include "agent/data_path.h"
 #include "agent/fast_path_switch.h"
 #include "agent/heartbeat_channel.h"
+#include "agent/http_server.h"
 #include "agent/instance_lock.h"
 #include "agent/kernel_worker.h"
 #include "agent/neighbour_responder.h"
@@ -42,19 +43,22 @@
 #include "common/control_rule.h"
 #include "common/convergence.h"
 #include "common/loop_lag.h"
+#include "common/duration_histogram.h"
+#include "common/host_status.h"
 #include "common/map_snapshot.h"
 #include "common/status.h"
 #include "config/cluster_config.h"
 
 namespace nlb::agent {
 
-class Agent final : public ControlTarget {
+// The agent is also the StatusSource of its HTTP listener (agent/agent_status.cc).
+class Agent final : public ControlTarget, public StatusSource {
  public:
   // Checks and sets up everything (refusing with a clear Status when the key file is missing or
   // readable by others, the interface is missing, or another nlbd runs this cluster here), then
   // starts heartbeating. REQUIRES: config validated by LoadConfigFile.
   static Result<std::unique_ptr<Agent>> Start(boost::asio::io_context& io, NodeConfig config);
-  ~Agent();
+  ~Agent() override;
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
@@ -74,6 +78,9 @@ class Agent final : public ControlTarget {
   std::string SetRuleControl(const RuleSelector& selector, RuleControl control) override;
   std::string ReloadCheck() override;
   std::string ReloadNow(const RequestOrigin& origin) override;
+
+  // GET /metrics and /status.json read this (agent/agent_status.cc). Loop thread only.
+  HostStatus CurrentStatus() const override;
 
  private:
   Agent(boost::asio::io_context& io, NodeConfig config);
@@ -111,6 +118,10 @@ class Agent final : public ControlTarget {
   // Loads the configuration file and checks that it can replace the running one at run time.
   Result<ReloadPlan> PrepareReload();
   Status Reload();
+
+  Status OpenHttp();  // the metrics and status page listener, when host.http enables it
+  std::string StateText(const ConvergenceReport& r) const;  // as query prints it
+  std::vector<ErrorCount> ErrorCounts() const;
   std::string SetRole(HostRole role, const char* verb);
 
   boost::asio::io_context& io_;
@@ -132,6 +143,9 @@ class Agent final : public ControlTarget {
   std::deque<std::string> events_;  // most recent last
   // systemd's watchdog, petted from Tick: a loop that stops ticking gets the service restarted.
   ServiceNotifier watchdog_{ServiceNotifierOptionsFromEnvironment()};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  uint64_t convergences_ = 0;
+  DurationHistogram convergence_durations_;
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;
@@ -165,6 +179,7 @@ class Agent final : public ControlTarget {
   std::unique_ptr<DataPath> data_path_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<RemoteControlServer> remote_control_;
+  std::unique_ptr<HttpServer> http_;  // destroyed first: it reads the members above
 };
 
 }  // namespace nlb::agent

@@ -11,22 +11,7 @@ std::string Agent::Query() const {
   JsonWriter w;
   w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
   w.Key("cluster").String(config_.cluster.name);
-  std::string state;
-  if (r.local_kept_out)
-    state = "kept out (" + std::string(KeptOutReasonName(*r.local_kept_out)) + ")";
-  else if (suspended_)
-    state = "suspended";
-  else if (role_ == HostRole::kStopped)
-    state = "stopped";
-  else if (role_ == HostRole::kDraining)
-    state = "draining";
-  else if (!r.converged)
-    state = "converging";
-  else {
-    const ConvergedMap* map = convergence_->CurrentMap();
-    state = map != nullptr && map->default_host_id == config_.host.id ? "converged as default host"
-                                                                      : "converged";
-  }
+  const std::string state = StateText(r);
   w.Key("state").String(state);
   // What the data path does, not just what convergence allows: a stopped host serves nothing.
   w.Key("converged").Bool(r.converged).Key("serving").Bool(snapshots_.Load()->serving);
@@ -165,6 +150,15 @@ std::string Agent::Report() const {
   }
   w.Key("reload_failures").Uint(reload_failures_);
   w.Key("systemd_notify_errors").Uint(watchdog_.send_failures());  // watchdog pets refused
+  if (http_) {
+    const HttpServerCounters& hc = http_->counters();
+    w.Key("http_methods_refused").Uint(hc.methods_refused);
+    w.Key("http_not_found").Uint(hc.not_found);
+    w.Key("http_bad_requests").Uint(hc.bad_requests);
+    w.Key("http_deadlines_expired").Uint(hc.deadlines_expired);
+    w.Key("http_connections_refused").Uint(hc.connections_refused);
+    w.Key("http_accept_errors").Uint(hc.accept_errors);
+  }
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
   w.Key("looped_back").Uint(h.looped_back);

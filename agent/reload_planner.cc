@@ -22,6 +22,13 @@ std::string FieldNeedingRestart(const NodeConfig& running, const NodeConfig& nex
   if (next.host.dedicated_address != running.host.dedicated_address) {
     return "host.dedicated_address";
   }
+  // The HTTP listener is bound once at start: refuse to change it rather than ignore it.
+  const HttpListenConfig& h = running.host.http;
+  const HttpListenConfig& n = next.host.http;
+  if (n.enabled != h.enabled || n.address != h.address || n.port != h.port ||
+      n.max_connections != h.max_connections) {
+    return "host.http";
+  }
   return "";
 }
 

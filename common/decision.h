@@ -61,10 +61,28 @@ Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, Par
 // Per-reason and per-parse-verdict packet and byte counts. One writer; readers use Read*().
 class DecisionCounters {
  public:
+  // Per-rule counts: by the rule's index in the snapshot the packet was decided by; rules at
+  // kMaxCountedRules and beyond are counted by reason only.
+  static constexpr size_t kMaxCountedRules = 128;
   void Count(const Decision& d, uint32_t bytes) {
     Bump(packets_[static_cast<size_t>(d.reason)], 1);
     Bump(bytes_[static_cast<size_t>(d.reason)], bytes);
     if (d.reason == DecisionReason::kMalformed) Bump(malformed_[static_cast<size_t>(d.parse)], 1);
+    if (d.rule_index >= 0 && static_cast<size_t>(d.rule_index) < kMaxCountedRules) {
+      const size_t slot = static_cast<size_t>(d.rule_index) * 2 + (d.verdict == Verdict::kAccept);
+      Bump(rule_packets_[slot], 1);
+      Bump(rule_bytes_[slot], bytes);
+    }
+  }
+  uint64_t ReadRulePackets(size_t rule, bool accepted) const {
+    return rule < kMaxCountedRules
+               ? rule_packets_[rule * 2 + accepted].load(std::memory_order_relaxed)
+               : 0;
+  }
+  uint64_t ReadRuleBytes(size_t rule, bool accepted) const {
+    return rule < kMaxCountedRules
+               ? rule_bytes_[rule * 2 + accepted].load(std::memory_order_relaxed)
+               : 0;
   }
   uint64_t ReadPackets(DecisionReason r) const {
     return packets_[static_cast<size_t>(r)].load(std::memory_order_relaxed);
@@ -84,6 +102,8 @@ class DecisionCounters {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DecisionReason::kCount)> packets_{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DecisionReason::kCount)> bytes_{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ParseVerdict::kCount)> malformed_{};
+  std::array<std::atomic<uint64_t>, kMaxCountedRules * 2> rule_packets_{};  // [rule][accepted]
+  std::array<std::atomic<uint64_t>, kMaxCountedRules * 2> rule_bytes_{};
 };
 
 }  // namespace nlb

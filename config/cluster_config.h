@@ -55,6 +55,14 @@ struct ClusterConfig {
   std::vector<PortRule> port_rules;
 };
 
+// The read-only HTTP listener for GET /metrics and the status page (docs/operations.md).
+struct HttpListenConfig {
+  bool enabled = true;
+  IpAddress address = *IpAddress::Parse("127.0.0.1");  // loopback only unless configured
+  uint16_t port = 9180;
+  uint32_t max_connections = 16;  // more are closed on accept
+};
+
 struct HostConfig {
   uint16_t id = 0;                // 1..256, unique in the cluster
   std::string interface;          // the cluster interface, e.g. "eth0"
@@ -69,6 +77,7 @@ struct HostConfig {
   // buckets in the kernel, the capture only decides and counts them. Off: the capture and TUN
   // deliver everything, as the design's default back end alone does.
   bool kernel_fast_path = true;
+  HttpListenConfig http;
 };
 
 struct NodeConfig {

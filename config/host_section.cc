@@ -138,13 +138,63 @@ void ReadOverrides(const FieldRef& field, const ClusterConfig& cluster, HostConf
   }
 }
 
+// "ADDRESS:PORT", IPv6 in brackets: "[::1]:9180".
+void ReadListen(const FieldRef& field, HttpListenConfig* http, ConfigErrors* errors) {
+  std::optional<std::string> text = ReadString(field, errors);
+  if (!text.has_value()) return;
+  const std::string bad = "'" + *text + "' is not ADDRESS:PORT (e.g. 127.0.0.1:9180 or [::1]:9180)";
+  const size_t colon = text->rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    errors->Add(LocationOf(field), field.path, bad);
+    return;
+  }
+  std::string_view host = std::string_view(*text).substr(0, colon);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  const std::optional<IpAddress> address = IpAddress::Parse(host);
+  // An IPv6 address must be bracketed, or its own colons would be taken for the port's.
+  if (!address.has_value() || (address->is_v6() != bracketed)) {
+    errors->Add(LocationOf(field), field.path, bad);
+    return;
+  }
+  const std::string port_text = text->substr(colon + 1);
+  uint32_t port = 0;
+  bool digits = !port_text.empty() && port_text.size() <= 5;
+  for (char c : port_text) {
+    digits = digits && c >= '0' && c <= '9';
+    if (digits) port = port * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (!digits || port == 0 || port > 65535) {
+    errors->Add(LocationOf(field), field.path,
+                "'" + port_text + "' in '" + *text + "' is not a port (1-65535)");
+    return;
+  }
+  http->address = *address;
+  http->port = static_cast<uint16_t>(port);
+}
+
+void ReadHttp(const FieldRef& field, HttpListenConfig* http, ConfigErrors* errors) {
+  MappingReader reader(field, {"enabled", "listen", "max_connections"}, errors);
+  if (!reader.valid()) return;
+  if (reader.Has("enabled")) {
+    if (auto v = ReadBool(reader.Field("enabled"), errors)) http->enabled = *v;
+  }
+  if (reader.Has("listen")) ReadListen(reader.Field("listen"), http, errors);
+  if (reader.Has("max_connections")) {
+    if (auto v = ReadUnsigned(reader.Field("max_connections"), 1, 1024, "a connection limit",
+                              errors)) {
+      http->max_connections = *v;
+    }
+  }
+}
+
 }  // namespace
 
 void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, HostConfig* host,
                      ConfigErrors* errors) {
   MappingReader reader(section,
                        {"id", "interface", "dedicated_address", "initial_state",
-                        "kernel_fast_path", "rules"},
+                        "kernel_fast_path", "rules", "http"},
                        errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("id")) {
@@ -164,6 +214,7 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
   if (reader.Has("kernel_fast_path")) {
     if (auto v = ReadBool(reader.Field("kernel_fast_path"), errors)) host->kernel_fast_path = *v;
   }
+  ReadHttp(reader.Field("http"), &host->http, errors);
   // Defaults first, so that rules without an entry keep them: equal load, and the host id as the
   // single-host priority (as Windows NLB does) while it fits the 1-32 range.
   HostRuleParams defaults;

@@ -81,6 +81,10 @@ TEST(PlanReloadTest, Table) {
           "host.dedicated_address"),
       Refused(
           "the key changed", [](NodeConfig&) {}, "cluster key changed", "other key"),
+      Refused(
+          "http listener port", [](NodeConfig& c) { c.host.http.port = 9181; }, "host.http"),
+      Refused(
+          "http listener off", [](NodeConfig& c) { c.host.http.enabled = false; }, "host.http"),
       Accepted(
           "an affinity changes",
           [](NodeConfig& c) { c.cluster.port_rules[0].affinity = Affinity::kSingle; }, true),

@@ -758,6 +758,35 @@ TEST(DecisionCountersTest, CountsWhatDecideSays) {
   EXPECT_EQ(counters.ReadMalformed(ParseVerdict::kTruncatedIpv4), 1u);
 }
 
+TEST(DecisionCountersTest, CountsPerRuleAndVerdict) {
+  DecisionCounters counters;
+  Decision accepted;
+  accepted.verdict = Verdict::kAccept;
+  accepted.reason = DecisionReason::kOwnedBucket;
+  accepted.rule_index = 1;
+  Decision dropped;
+  dropped.reason = DecisionReason::kOtherHostsBucket;
+  dropped.rule_index = 1;
+  Decision no_rule;
+  no_rule.verdict = Verdict::kAccept;
+  no_rule.reason = DecisionReason::kDefaultHost;
+  Decision beyond = accepted;
+  beyond.rule_index = static_cast<int16_t>(DecisionCounters::kMaxCountedRules);
+  counters.Count(accepted, 100);
+  counters.Count(accepted, 50);
+  counters.Count(dropped, 70);
+  counters.Count(no_rule, 10);
+  counters.Count(beyond, 10);
+  EXPECT_EQ(counters.ReadRulePackets(1, true), 2u);
+  EXPECT_EQ(counters.ReadRuleBytes(1, true), 150u);
+  EXPECT_EQ(counters.ReadRulePackets(1, false), 1u);
+  EXPECT_EQ(counters.ReadRuleBytes(1, false), 70u);
+  EXPECT_EQ(counters.ReadRulePackets(0, true), 0u);
+  EXPECT_EQ(counters.ReadRulePackets(DecisionCounters::kMaxCountedRules, true), 0u);
+  // Every packet still counts by reason, whatever its rule.
+  EXPECT_EQ(counters.ReadPackets(DecisionReason::kOwnedBucket), 3u);
+}
+
 TEST(DecisionNamesTest, UniqueAndStable) {
   std::set<std::string_view> names;
   for (int r = 0; r < static_cast<int>(DecisionReason::kCount); ++r) {

@@ -1,0 +1,173 @@
+// Agent as a StatusSource: its state copied into a HostStatus for GET /metrics and
+// /status.json (common/host_status.h), and the HTTP listener that serves them. Kept apart from
+// agent.cc so that the pages' needs change this file, not the agent's control logic.
+#include <boost/asio/ip/address.hpp>
+
+#include "agent/agent.h"
+#include "agent/log.h"
+#include "common/bucket_assignment.h"
+
+namespace nlb::agent {
+
+namespace {
+
+bool IsAcceptReason(DecisionReason reason) {
+  return reason == DecisionReason::kOwnedBucket || reason == DecisionReason::kSingleHostOwner ||
+         reason == DecisionReason::kDefaultHost || reason == DecisionReason::kTrackedConnection;
+}
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+Status Agent::OpenHttp() {
+  const HttpListenConfig& h = config_.host.http;
+  if (!h.enabled) return Status::Ok();
+  HttpServerOptions options;
+  boost::system::error_code ec;
+  options.listen = boost::asio::ip::tcp::endpoint(
+      boost::asio::ip::make_address(h.address.ToString(), ec), h.port);
+  if (ec) return Status::Error(ErrorCode::kInvalidArgument, "host.http.listen: " + ec.message());
+  options.max_connections = h.max_connections;
+  auto server = HttpServer::Open(io_, options, *this);
+  if (!server.ok()) return server.status();
+  http_ = std::move(server.value());
+  LogNotice("agent",
+            "metrics and status page on http://" +
+                (h.address.is_v6() ? "[" + h.address.ToString() + "]" : h.address.ToString()) +
+                ":" + std::to_string(h.port) + "/");
+  return Status::Ok();
+}
+
+std::string Agent::StateText(const ConvergenceReport& r) const {
+  if (r.local_kept_out)
+    return "kept out (" + std::string(KeptOutReasonName(*r.local_kept_out)) + ")";
+  if (suspended_) return "suspended";
+  if (role_ == HostRole::kStopped) return "stopped";
+  if (role_ == HostRole::kDraining) return "draining";
+  if (!r.converged) return "converging";
+  const ConvergedMap* map = convergence_->CurrentMap();
+  return map != nullptr && map->default_host_id == config_.host.id ? "converged as default host"
+                                                                   : "converged";
+}
+
+std::vector<ErrorCount> Agent::ErrorCounts() const {
+  const DataPathCounters& p = data_path_->counters();
+  const HeartbeatCounters& h = convergence_->counters();
+  std::vector<ErrorCount> e = {
+      {"delivery_errors", p.delivery_errors.load()},
+      {"truncated", p.truncated.load()},
+      {"capture_errors", p.capture_errors.load()},
+      {"capture_dropped", p.capture_dropped.load()},
+      {"neighbour_send_errors", responder_->send_errors()},
+      {"heartbeat_malformed", h.malformed},
+      {"heartbeat_bad_hmac", h.bad_hmac},
+      {"heartbeat_wrong_cluster", h.wrong_cluster},
+      {"heartbeat_replayed", h.replayed},
+      {"heartbeat_duplicate_id", h.duplicate_id},
+      {"heartbeat_send_errors", heartbeats_->send_errors()},
+      {"heartbeat_receive_errors", heartbeats_->receive_errors()},
+      {"control_malformed", control_->malformed_requests()},
+      {"control_refused_remote", refused_remote_},
+      {"reload_failures", reload_failures_},
+      {"fast_path_errors", fast_path_->stats().errors},
+  };
+  if (remote_control_) {
+    const RemoteControlCounters& rc = remote_control_->counters();
+    e.push_back({"remote_handshakes_refused", rc.handshakes_refused});
+    e.push_back({"remote_handshakes_throttled", rc.handshakes_throttled});
+    e.push_back({"remote_deadlines_expired", rc.deadlines_expired});
+    e.push_back({"remote_malformed_requests", rc.malformed_requests});
+  }
+  if (http_) {
+    const HttpServerCounters& c = http_->counters();
+    e.push_back({"http_methods_refused", c.methods_refused});
+    e.push_back({"http_not_found", c.not_found});
+    e.push_back({"http_bad_requests", c.bad_requests});
+    e.push_back({"http_deadlines_expired", c.deadlines_expired});
+    e.push_back({"http_connections_refused", c.connections_refused});
+    e.push_back({"http_accept_errors", c.accept_errors});
+  }
+  for (size_t i = 1; i < static_cast<size_t>(ParseVerdict::kCount); ++i) {
+    const auto v = static_cast<ParseVerdict>(i);
+    e.push_back({"malformed_" + std::string(ParseVerdictName(v)),
+                 data_path_->decisions().ReadMalformed(v)});
+  }
+  return e;
+}
+
+HostStatus Agent::CurrentStatus() const {
+  const ConvergenceReport r = convergence_->Report();
+  const auto snapshot = snapshots_.Load();
+  const DecisionCounters& d = data_path_->decisions();
+  HostStatus s;
+  s.host_id = config_.host.id;
+  s.cluster = config_.cluster.name;
+  s.version = NLB_VERSION;
+  s.state = StateText(r);
+  s.converged = r.converged;
+  s.serving = snapshot->serving;
+  s.default_host = snapshot->default_host_id;
+  s.generation = r.generation;
+  s.uptime_seconds = Seconds(std::chrono::steady_clock::now() - started_);
+  for (const MemberReport& m : r.members) {
+    s.members.push_back(
+        {m.host_id, m.dedicated_address.ToString(), std::string(HostStateName(m.state))});
+  }
+  for (const KeptOutHost& k : r.kept_out) {
+    s.kept_out.push_back(
+        {k.host_id, k.dedicated_address.ToString(), std::string(KeptOutReasonName(k.reason))});
+  }
+  static const char* const kControl[] = {"enabled", "disabled", "draining"};
+  for (size_t i = 0; i < snapshot->rules.size(); ++i) {
+    const RuleMap& rule = snapshot->rules[i];
+    RuleStatus rs;
+    rs.name = rule.rule.name;
+    rs.covers = rule.rule.Describe();
+    rs.mode = FilteringModeName(rule.rule.mode);
+    rs.enabled = rule.enabled;
+    for (size_t c = 0; c < config_.cluster.port_rules.size(); ++c) {
+      if (config_.cluster.port_rules[c].name != rs.name) continue;
+      rs.control = kControl[static_cast<int>(rule_control_[c])];
+      if (c < kMaxTrackedRules) rs.connections = table_->RuleConnections(static_cast<uint32_t>(c));
+    }
+    rs.bucket_owner = rule.bucket_owner;
+    for (uint16_t owner : rule.bucket_owner) rs.buckets_owned += owner == config_.host.id ? 1 : 0;
+    if (rule.moving && !rule.bucket_owner.empty()) {
+      for (uint32_t b = 0; b < kBucketCount; ++b) {
+        if (rule.moving->Contains(b)) rs.moving_buckets.push_back(b);
+      }
+    }
+    rs.single_owner = rule.single_owner == kNoHost ? 0 : rule.single_owner;
+    rs.accepted_packets = d.ReadRulePackets(i, true);
+    rs.accepted_bytes = d.ReadRuleBytes(i, true);
+    rs.dropped_packets = d.ReadRulePackets(i, false);
+    rs.dropped_bytes = d.ReadRuleBytes(i, false);
+    s.rules.push_back(std::move(rs));
+  }
+  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
+    const auto reason = static_cast<DecisionReason>(i);
+    s.reasons.push_back({std::string(DecisionReasonName(reason)), IsAcceptReason(reason),
+                         d.ReadPackets(reason), d.ReadBytes(reason)});
+  }
+  s.convergences = convergences_;
+  s.convergence_duration = convergence_durations_;
+  s.last_convergence_cause = r.last_cause;
+  s.loop_lag_seconds = Seconds(loop_lag_.Quantile(0.99));
+  s.loop_lag_max_seconds = Seconds(loop_lag_.max());
+  s.kernel_update_seconds = Seconds(fast_path_->stats().last_update);
+  s.kernel_update_errors = fast_path_->stats().errors;
+  s.connections = table_->size();
+  s.connection_capacity = table_->capacity();
+  const HeartbeatCounters& h = convergence_->counters();
+  s.heartbeats_sent = h.sent;
+  s.heartbeats_accepted = h.accepted;
+  // Health checks: none yet (the health-check work fills s.health).
+  s.errors = ErrorCounts();
+  s.events.assign(events_.begin(), events_.end());
+  return s;
+}
+
+}  // namespace nlb::agent
