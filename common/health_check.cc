@@ -34,7 +34,7 @@ std::string_view ProbeOutcomeName(ProbeOutcome outcome) {
       return "bad_reply";
     case ProbeOutcome::kTlsFailed:
       return "tls_failed";
-    case ProbeOutcome::kExitFailed:
+    case ProbeOutcome::kCommandFailed:
       return "exit_failed";
     case ProbeOutcome::kSpawnFailed:
       return "spawn_failed";

@@ -51,14 +51,14 @@ struct HealthCheckSpec {
 // How one probe ended. Every failure kind is counted on its own.
 enum class ProbeOutcome : uint8_t {
   kPassed = 0,
-  kRefused,       // connect failed (refused, unreachable, reset)
-  kTimeout,       // no verdict within timeout_ms (the command is killed)
-  kBadStatus,     // http(s): another status code than expected
-  kBodyMismatch,  // http(s): the body lacks expect_body
-  kBadReply,      // http(s): not an HTTP/1.x reply, or too large
-  kTlsFailed,     // https: the handshake failed
-  kExitFailed,    // command: exited non-zero or by a signal
-  kSpawnFailed,   // command: could not be started
+  kRefused,        // connect failed (refused, unreachable, reset)
+  kTimeout,        // no verdict within timeout_ms (the command is killed)
+  kBadStatus,      // http(s): another status code than expected
+  kBodyMismatch,   // http(s): the body lacks expect_body
+  kBadReply,       // http(s): not an HTTP/1.x reply, or too large
+  kTlsFailed,      // https: the handshake failed
+  kCommandFailed,  // command: exited non-zero or by a signal
+  kSpawnFailed,    // command: could not be started
   kCount
 };
 std::string_view ProbeOutcomeName(ProbeOutcome outcome);  // "passed", "refused", "timeout", ...
