@@ -123,6 +123,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   agent->heartbeats_->Start(
       [self](std::span<const uint8_t> d, const IpAddress& from) { self->OnDatagram(d, from); });
   agent->WaitForSignal();
+  agent->StartHealthChecks();
   agent->ScheduleTick();
   LogNotice("agent", "host " + std::to_string(c.host.id) + " of cluster " + c.cluster.name +
                          " started on " + c.host.interface + " (" +

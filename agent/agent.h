@@ -26,6 +26,7 @@
 #include "agent/control_dispatcher.h"
 #include "agent/control_server.h"
 #include "agent/data_path.h"
+#include "agent/health_monitor.h"
 #include "agent/heartbeat_channel.h"
 #include "agent/ingress_diversion.h"
 #include "agent/instance_lock.h"
@@ -89,7 +90,16 @@ class Agent final : public ControlTarget {
   void FeedLocalConnections();
   void CompleteDrainstop();
   void NoteEvent(std::string event);
+  // Per rule: the configured weight, or 0 while the operator disabled or drains the rule or its
+  // health check drains it (agent/health_monitor.h).
   std::vector<HostRuleParams> EffectiveRuleParams() const;
+  // Announces EffectiveRuleParams() and publishes the map: the one way a rule's share changes on
+  // this host, for `nlbctl drain/enable/disable RULE` and health verdicts alike.
+  void AnnounceRuleParams();
+  // (Re)starts the health checks of the configuration in force (agent_health.cc).
+  void StartHealthChecks();
+  // A probe ended: recompute the verdicts; on a change note it and announce the weights.
+  void OnHealthResult(const std::string& line);
   // Loads the configuration file and checks that it can replace the running one at run time.
   Result<ReloadPlan> PrepareReload();
   Status Reload();
@@ -111,7 +121,8 @@ class Agent final : public ControlTarget {
   uint64_t refused_remote_ = 0;
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
-  std::deque<std::string> events_;  // most recent last
+  std::deque<std::string> events_;         // most recent last
+  std::unique_ptr<HealthMonitor> health_;  // the rules' health checks; null when none
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;

@@ -17,7 +17,21 @@ std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
   for (size_t i = 0; i < params.size() && i < rule_control_.size(); ++i) {
     if (rule_control_[i] != RuleControl::kEnabled) params[i].weight = 0;
   }
+  if (health_ != nullptr) {
+    for (size_t i = 0; i < params.size() && i < config_.cluster.port_rules.size(); ++i) {
+      if (health_->VerdictOf(config_.cluster.port_rules[i].name) == RuleHealthVerdict::kDrain) {
+        params[i].weight = 0;
+      }
+    }
+  }
   return params;
+}
+
+void Agent::AnnounceRuleParams() {
+  convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
+  PublishSnapshot();
+  Tick();
+  ScheduleTick();
 }
 
 void Agent::NoteRefusedRemote(const std::string& command, const RequestOrigin& origin) {
@@ -107,16 +121,13 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
   if (!changed) {
     return ControlRefusal(host, "already", "'" + selector.ToString() + "' is already " + verb);
   }
-  convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
-  PublishSnapshot();
   std::string names;
   for (size_t i : matched)
     names += (names.empty() ? "" : ", ") + config_.cluster.port_rules[i].name;
   const std::string line = "rule " + names + " " + verb + " by operator";
   LogNotice("control", line);
   NoteEvent(line);
-  Tick();
-  ScheduleTick();
+  AnnounceRuleParams();
   return ControlDone(host, line);
 }
 
@@ -148,6 +159,11 @@ Status Agent::Reload() {
   fast_path_failed_ = false;  // a reload tries the kernel fast path again
   if (plan.rules_changed) {
     rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
+  }
+  // Unchanged checks keep their state (a reload does not make a failing rule healthy).
+  if (health_ == nullptr ? !config_.cluster.health_checks.empty()
+                         : health_->specs() != config_.cluster.health_checks) {
+    StartHealthChecks();
   }
   std::vector<std::string> names = RuleNamesOf(config_.cluster);
   if (plan.numbering_changed) {

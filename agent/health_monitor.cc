@@ -68,13 +68,13 @@ void HealthMonitor::Probe(size_t index) {
         if (!*alive) return;
         Check& check = *checks_[index];
         const HealthCheckSpec& spec = specs_[index];
+        std::string line;
         if (check.state.Apply(outcome, latency)) {
           const bool healthy = check.state.status() == HealthStatus::kHealthy;
-          const std::string line =
-              "health check of rule " + spec.rule + " (" + Target(spec) + ") is " +
-              (healthy ? "healthy again after " + std::to_string(spec.rise) + " passes"
-                       : "failing after " + std::to_string(spec.fall) + " failures, the last " +
-                             std::string(ProbeOutcomeName(outcome)));
+          line = "health check of rule " + spec.rule + " (" + Target(spec) + ") is " +
+                 (healthy ? "healthy again after " + std::to_string(spec.rise) + " passes"
+                          : "failing after " + std::to_string(spec.fall) + " failures, the last " +
+                                std::string(ProbeOutcomeName(outcome)));
           (healthy ? LogNotice : LogWarning)("health", line);
         }
         // The next probe one interval after this one started, never overlapping.
@@ -83,7 +83,7 @@ void HealthMonitor::Probe(size_t index) {
                                    std::chrono::duration_cast<std::chrono::milliseconds>(
                                        next - std::chrono::steady_clock::now()));
         Schedule(index, wait);
-        changed_("");
+        changed_(line);
       });
 }
 

@@ -29,8 +29,8 @@ namespace nlb::agent {
 
 class HealthMonitor {
  public:
-  // Called after every probe result; `line` is non-empty when a verdict changed and says how
-  // (for the log and the event list). The callback then re-announces the rule weights.
+  // Called after every probe result; `line` is non-empty when the check's status changed and
+  // says how (already logged; for the event list). The callback then calls Evaluate.
   using Changed = std::function<void(const std::string& line)>;
 
   // Starts probing at once (the first probe of each check within its first 10% of interval).
