@@ -1,4 +1,5 @@
 // What operator commands and reloads do to the agent (the routing is ControlDispatcher's).
+#include <algorithm>
 #include <chrono>
 
 #include "agent/agent.h"
@@ -19,8 +20,10 @@ std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
   }
   if (health_ != nullptr) {
     for (size_t i = 0; i < params.size() && i < config_.cluster.port_rules.size(); ++i) {
-      if (health_->VerdictOf(config_.cluster.port_rules[i].name) == RuleHealthVerdict::kDrain) {
-        params[i].weight = 0;
+      const RuleHealthVerdict v = health_->VerdictOf(config_.cluster.port_rules[i].name);
+      if (v == RuleHealthVerdict::kDrain) params[i].weight = 0;
+      if (v == RuleHealthVerdict::kFailOpen) {
+        params[i].weight = std::min(params[i].weight, kFailOpenWeight);
       }
     }
   }

@@ -99,10 +99,7 @@ std::vector<std::string> HealthMonitor::Evaluate(const ConvergedMap* map,
       const auto at = std::find_if(rules.begin(), rules.end(),
                                    [&](const PortRule& r) { return r.name == spec.rule; });
       const size_t rule = static_cast<size_t>(at - rules.begin());
-      for (const ViewMember& m : map->members) {
-        if (m.host_id == local_host_id || m.role != HostRole::kActive) continue;
-        if (rule < m.rule_params.size() && m.rule_params[rule].weight > 0) others_serving = true;
-      }
+      others_serving = HealthyMemberServes(map->members, rule, local_host_id);
     }
     Check& check = *checks_[i];
     const RuleHealthVerdict verdict = DecideRuleHealth(check.state.status(), others_serving);
@@ -115,8 +112,8 @@ std::vector<std::string> HealthMonitor::Evaluate(const ConvergedMap* map,
         break;
       case RuleHealthVerdict::kFailOpen:
         line = "rule " + spec.rule +
-               " FAILING OPEN: its health check fails here and no other member serves it, so "
-               "this host keeps serving it";
+               " FAILING OPEN: its health check fails here and no healthy member serves it, so "
+               "this host keeps serving it (at weight 1)";
         LogError("health", line);
         break;
       case RuleHealthVerdict::kServe:

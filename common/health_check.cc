@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/cluster_view.h"
+
 namespace nlb {
 
 std::string_view HealthCheckKindName(HealthCheckKind kind) {
@@ -100,6 +102,14 @@ bool HealthState::Apply(ProbeOutcome outcome, std::chrono::milliseconds latency)
   consecutive_ = 0;
   ++transitions_;
   return true;
+}
+
+bool HealthyMemberServes(std::span<const ViewMember> members, size_t rule, uint16_t local_host_id) {
+  for (const ViewMember& m : members) {
+    if (m.host_id == local_host_id || m.role != HostRole::kActive) continue;
+    if (rule < m.rule_params.size() && m.rule_params[rule].weight > kFailOpenWeight) return true;
+  }
+  return false;
 }
 
 RuleHealthVerdict DecideRuleHealth(HealthStatus status, bool others_serving) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "common/ip_address.h"
 
 namespace nlb {
+
+struct ViewMember;  // common/cluster_view.h
 
 enum class HealthCheckKind : uint8_t { kHttp = 0, kHttps, kTcp, kCommand };
 std::string_view HealthCheckKindName(HealthCheckKind kind);  // "http", "https", "tcp", "command"
@@ -102,17 +105,26 @@ class HealthState {
   std::chrono::milliseconds last_latency_{0};
 };
 
+// The weight a host announces for a rule it serves only because nobody else could (fail open).
+// Every failing host announces it, so when all fail they share the rule evenly and stably; any
+// host announcing more is a healthy one, and the failing hosts drain as soon as one is back. A
+// healthy host configured with weight 1 is taken for a failing one: see docs/operations.md.
+inline constexpr uint32_t kFailOpenWeight = 1;
+
 enum class RuleHealthVerdict : uint8_t {
   kServe = 0,  // healthy: announce the configured weight
   kDrain,      // failing and another member serves the rule: announce weight 0
-  kFailOpen,   // failing, but no other member serves the rule: keep serving, loudly
+  kFailOpen,   // failing, and no healthy member serves the rule: keep serving at kFailOpenWeight
 };
 std::string_view RuleHealthVerdictName(RuleHealthVerdict verdict);  // "serve", "drain", "fail-open"
 
-// others_serving: another active member of the current map announces a positive weight for the
-// rule. Draining when nobody else serves would turn a cluster-wide failure of the check (often
-// the check's own fault, or a shared back end's) into a complete outage; serving keeps whatever
-// still works reachable.
+// True when an active member other than local_host_id announces more than kFailOpenWeight for
+// rule (an index into each member's rule_params): a healthy host serves it.
+bool HealthyMemberServes(std::span<const ViewMember> members, size_t rule, uint16_t local_host_id);
+
+// others_serving: HealthyMemberServes for the rule. Draining when nobody else serves would turn a
+// cluster-wide failure of the check (often the check's own fault, or a shared back end's) into a
+// complete outage; serving keeps whatever still works reachable.
 RuleHealthVerdict DecideRuleHealth(HealthStatus status, bool others_serving);
 
 }  // namespace nlb

@@ -70,6 +70,13 @@ std::optional<HealthCheckSpec> ReadHealthCheck(const FieldRef& field, const Port
                     DescribeValue(field.node));
     return std::nullopt;
   }
+  if (rule.mode != FilteringMode::kMultipleHost) {
+    // A check drains by announcing weight 0, and only multiple-host rules share by weight.
+    errors->Add(LocationOf(field), field.path,
+                "health checks are for multiple-host rules (mode: multiple); rule '" + rule.name +
+                    "' is " + std::string(FilteringModeName(rule.mode)));
+    return std::nullopt;
+  }
   MappingReader reader(field,
                        {"type", "address", "port", "path", "expect_status", "expect_body",
                         "command", "interval_ms", "timeout_ms", "rise", "fall"},

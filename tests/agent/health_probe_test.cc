@@ -213,8 +213,8 @@ TEST(HealthMonitor, ListenerGoneDrainsOrFailsOpenAndComesBack) {
     (void)monitor.Evaluate(&others, rules, 1);
     return monitor.VerdictOf("web") == RuleHealthVerdict::kDrain;
   }));
-  // Alone with a failing check (the other member announces weight 0): keep serving.
-  const ConvergedMap alone = MapWithOtherServer(0);
+  // Alone with a failing check (the other member fails open too): keep serving.
+  const ConvergedMap alone = MapWithOtherServer(kFailOpenWeight);
   EXPECT_EQ(monitor.Evaluate(&alone, rules, 1).size(), 1u);
   EXPECT_EQ(monitor.VerdictOf("web"), RuleHealthVerdict::kFailOpen);
   EXPECT_EQ(monitor.FailingOpen(), 1u);

@@ -6,7 +6,10 @@
 
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "common/cluster_view.h"
 
 namespace nlb {
 namespace {
@@ -124,6 +127,37 @@ TEST(DecideRuleHealth, DrainsOnlyWhenAnotherMemberServes) {
   EXPECT_EQ(DecideRuleHealth(HealthStatus::kHealthy, false), RuleHealthVerdict::kServe);
   EXPECT_EQ(DecideRuleHealth(HealthStatus::kFailing, true), RuleHealthVerdict::kDrain);
   EXPECT_EQ(DecideRuleHealth(HealthStatus::kFailing, false), RuleHealthVerdict::kFailOpen);
+}
+
+struct ServesCase {
+  const char* description;
+  std::vector<std::pair<uint16_t, uint32_t>> members;  // id, weight for the rule
+  HostRole other_role;
+  bool serves;
+};
+
+TEST(HealthyMemberServes, CountsOnlyOtherActiveMembersAboveTheFailOpenWeight) {
+  const ServesCase cases[] = {
+      {"alone", {{1, 50}}, HostRole::kActive, false},
+      {"another at 50", {{1, 50}, {2, 50}}, HostRole::kActive, true},
+      {"another drained", {{1, 50}, {2, 0}}, HostRole::kActive, false},
+      {"another failing open", {{1, 1}, {2, 1}}, HostRole::kActive, false},
+      {"another at 2", {{1, 1}, {2, 2}}, HostRole::kActive, true},
+      {"another stopped", {{1, 50}, {2, 50}}, HostRole::kStopped, false},
+  };
+  for (const ServesCase& c : cases) {
+    std::vector<ViewMember> members;
+    for (auto [id, weight] : c.members) {
+      ViewMember m;
+      m.host_id = id;
+      m.role = id == 1 ? HostRole::kActive : c.other_role;
+      m.rule_params = {HostRuleParams{0, 1}, HostRuleParams{weight, 1}};
+      members.push_back(m);
+    }
+    EXPECT_EQ(HealthyMemberServes(members, 1, 1), c.serves) << c.description;
+    EXPECT_FALSE(HealthyMemberServes(members, 0, 1)) << c.description << ": rule 0 has weight 0";
+    EXPECT_FALSE(HealthyMemberServes(members, 7, 1)) << c.description << ": no such rule";
+  }
 }
 
 TEST(HealthCheckNames, EveryOutcomeHasAName) {

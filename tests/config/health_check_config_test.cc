@@ -72,6 +72,9 @@ const ErrorCase kErrors[] = {
      "health.timeout_ms: timeout_ms 800 is above interval_ms 500"},
     {"default timeout above a short interval", "{type: tcp, interval_ms: 500}", "80",
      "health.interval_ms: timeout_ms 1000 is above interval_ms 500"},
+    {"single-host rule", "{type: tcp}", "80, mode: single",
+     "cluster.port_rules[0].health: health checks are for multiple-host rules (mode: multiple); "
+     "rule 'web' is single"},
     {"rise zero", "{type: tcp, rise: 0}", "80", "health.rise: 0 is not a count of probes (1-100)"},
     {"fall not a number", "{type: tcp, fall: many}", "80",
      "health.fall: 'many' is not a whole number"},
