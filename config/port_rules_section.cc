@@ -113,10 +113,9 @@ bool ReadRuleVip(const FieldRef& field, const std::vector<IpAddress>* cluster_vi
 bool ReadRule(const FieldRef& entry, const std::vector<IpAddress>* cluster_vips, PortRule* rule,
               std::optional<HealthCheckSpec>* health, ConfigErrors* errors) {
   const size_t errors_before = errors->size();
-  MappingReader reader(entry,
-                       {"name", "vip", "ports", "protocol", "mode", "affinity", "ipv6_prefix",
-                        "health"},
-                       errors);
+  MappingReader reader(
+      entry, {"name", "vip", "ports", "protocol", "mode", "affinity", "ipv6_prefix", "health"},
+      errors);
   if (!reader.valid()) return false;
   if (reader.Has("vip")) ReadRuleVip(reader.Field("vip"), cluster_vips, rule, errors);
   if (reader.Has("ports")) ReadPorts(reader.Field("ports"), rule, errors);

@@ -3,9 +3,8 @@
 // parsing thread.
 #pragma once
 
-#include <vector>
-
 #include <optional>
+#include <vector>
 
 #include "common/health_check.h"
 #include "common/ip_address.h"
