@@ -138,6 +138,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
                "stamped when read");
   }
   agent->WaitForSignal();
+  agent->StartHealthChecks();
   agent->ScheduleTick();
   LogNotice("agent", "host " + std::to_string(c.host.id) + " of cluster " + c.cluster.name +
                          " started on " + c.host.interface + " (" +

@@ -27,6 +27,7 @@
 #include "agent/control_server.h"
 #include "agent/data_path.h"
 #include "agent/fast_path_switch.h"
+#include "agent/health_monitor.h"
 #include "agent/heartbeat_channel.h"
 #include "agent/http_server.h"
 #include "agent/instance_lock.h"
@@ -96,7 +97,7 @@ class Agent final : public ControlTarget, public StatusSource {
   // new map (FastPathSwitch::holds_announcement). A sent heartbeat renews the lease.
   void Send(std::vector<uint8_t> datagram, bool heartbeat);
   void SendHeld();
-  // agent_health.cc: the lease (docs/protocol.md), and the reasons this host leaves the cluster
+  // agent_lease.cc: the lease (docs/protocol.md), and the reasons this host leaves the cluster
   // by itself (Block) until they are gone (Unblock).
   enum BlockReason : uint8_t { kBlockKernel = 1, kBlockDataPath = 2 };
   void GrantLease(std::chrono::steady_clock::time_point now);
@@ -114,7 +115,16 @@ class Agent final : public ControlTarget, public StatusSource {
   void FeedLocalConnections();
   void CompleteDrainstop();
   void NoteEvent(std::string event);
+  // Per rule: the configured weight, or 0 while the operator disabled or drains the rule or its
+  // health check drains it (agent/health_monitor.h).
   std::vector<HostRuleParams> EffectiveRuleParams() const;
+  // Announces EffectiveRuleParams() and publishes the map: the one way a rule's share changes on
+  // this host, for `nlbctl drain/enable/disable RULE` and health verdicts alike.
+  void AnnounceRuleParams();
+  // (Re)starts the health checks of the configuration in force (agent_health.cc).
+  void StartHealthChecks();
+  // A probe ended: recompute the verdicts; on a change note it and announce the weights.
+  void OnHealthResult(const std::string& line);
   // Loads the configuration file and checks that it can replace the running one at run time.
   Result<ReloadPlan> PrepareReload();
   Status Reload();
@@ -146,6 +156,7 @@ class Agent final : public ControlTarget, public StatusSource {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   uint64_t convergences_ = 0;
   DurationHistogram convergence_durations_;
+  std::unique_ptr<HealthMonitor> health_;  // the rules' health checks; null when none
 
   // The data path, in set-up order; destroyed in reverse, which undoes the set-up.
   SnapshotHolder snapshots_;
@@ -161,7 +172,7 @@ class Agent final : public ControlTarget, public StatusSource {
   std::unique_ptr<FastPathSwitch> fast_path_;
   std::unique_ptr<NftMonitor> nft_monitor_;
   std::vector<std::pair<std::vector<uint8_t>, bool>> held_;  // datagrams waiting for a cut
-  // The lease (agent_health.cc).
+  // The lease (agent_lease.cc).
   std::chrono::milliseconds lease_length_{0};
   bool lease_granted_ = false;
   std::optional<std::chrono::steady_clock::time_point> lease_hold_until_;

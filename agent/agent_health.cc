@@ -1,89 +1,26 @@
-// The lease, and leaving the cluster while this host cannot serve (docs/protocol.md, "The
-// lease"; docs/data-path.md, "When the data path or the kernel fails").
-#include <chrono>
-
+// The agent's health-check glue: the monitor's verdicts become announced rule weights through
+// AnnounceRuleParams, the path `nlbctl drain RULE` takes (agent/health_monitor.h).
 #include "agent/agent.h"
-#include "agent/log.h"
 
 namespace nlb::agent {
 
-void Agent::GrantLease(std::chrono::steady_clock::time_point now) {
-  const auto period = std::chrono::milliseconds(config_.cluster.heartbeat.period_ms);
-  if (blocked_ & kBlockKernel) return;  // see silent_until_: the kernel's lease must run out
-  if (lease_hold_until_) {
-    if (now < *lease_hold_until_) return;
-    lease_hold_until_.reset();
-    LogNotice("lease", "serving again after the hold");
-  } else if (lease_granted_ && now >= snapshots_.lease_until()) {
-    // The loop stalled past the lease: the peers may have given this host's buckets away. It
-    // serves again only after two periods of heartbeats, in which a peer that dropped it shows
-    // that in its view (and convergence then makes a new map).
-    ++lease_expiries_;
-    lease_hold_until_ = now + 2 * period;
-    const auto late =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - snapshots_.lease_until());
-    const std::string line = "the lease expired " + std::to_string(late.count()) +
-                             " ms ago (the loop stalled, or a kernel update held the heartbeats): "
-                             "serving nothing for two heartbeat periods";
-    LogWarning("lease", line);
-    NoteEvent(line);
-    return;
-  }
-  lease_granted_ = true;
-  const auto until = now + lease_length_;
-  snapshots_.SetLease(until);
-  fast_path_->RenewLease(until);
+void Agent::StartHealthChecks() {
+  health_.reset();
+  if (config_.cluster.health_checks.empty()) return;
+  health_ =
+      std::make_unique<HealthMonitor>(io_, config_.cluster.health_checks,
+                                      [this](const std::string& line) { OnHealthResult(line); });
 }
 
-void Agent::CheckDataPath(std::chrono::steady_clock::time_point now) {
-  if (!data_path_) return;
-  const auto period = std::chrono::milliseconds(config_.cluster.heartbeat.period_ms);
-  if (data_path_->exited()) {
-    Block(kBlockDataPath, "the data path thread stopped");
-  } else if (auto since = data_path_->failing_since(); since && now - *since > period) {
-    Block(kBlockDataPath,
-          "the capture on " + config_.host.interface + " has failed for " +
-              std::to_string(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(now - *since).count()) +
-              " ms (link down?)");
-  } else if (!data_path_->failing_since()) {
-    Unblock(kBlockDataPath);
-  }
-}
-
-void Agent::Block(BlockReason reason, const std::string& why) {
-  if (blocked_ & reason) return;
-  const bool was_blocked = blocked_ != 0;
-  blocked_ |= reason;
-  blocked_why_ = why;
-  const auto now = std::chrono::steady_clock::now();
-  if (reason == kBlockKernel) {
-    // The stuck worker can no longer withdraw the kernel's lease: serve nothing here, and say
-    // nothing until that lease has run out, so that no peer takes a bucket the kernel still
-    // delivers (the peers drop this host by tolerance meanwhile, or hear it leave after).
-    snapshots_.SetLease({});
-    silent_until_ = fast_path_->granted();
-    held_.clear();
-  }
-  const std::string line = "leaving the cluster: " + why;
-  LogError("agent", line);
-  NoteEvent(line);
-  if (!was_blocked) {
-    convergence_->SetRole(AnnouncedRole(), now);
-    PublishSnapshot();
-  }
-}
-
-void Agent::Unblock(BlockReason reason) {
-  if ((blocked_ & reason) == 0) return;
-  blocked_ &= static_cast<uint8_t>(~reason);
-  if (blocked_ != 0) return;
-  const std::string line = "rejoining the cluster: " + blocked_why_ + " no more";
-  blocked_why_.clear();
-  LogNotice("agent", line);
-  NoteEvent(line);
-  convergence_->SetRole(AnnouncedRole(), std::chrono::steady_clock::now());
-  PublishSnapshot();
+void Agent::OnHealthResult(const std::string& line) {
+  if (!line.empty()) NoteEvent(line);
+  // Evaluated at every result, so a change of the other members' weights (another host drained
+  // or came back) is taken into account within one interval.
+  const std::vector<std::string> changes =
+      health_->Evaluate(convergence_->CurrentMap(), config_.cluster.port_rules, config_.host.id);
+  if (changes.empty()) return;
+  for (const std::string& change : changes) NoteEvent(change);
+  AnnounceRuleParams();
 }
 
 }  // namespace nlb::agent

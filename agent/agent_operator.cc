@@ -1,4 +1,5 @@
 // What operator commands and reloads do to the agent (the routing is ControlDispatcher's).
+#include <algorithm>
 #include <chrono>
 
 #include "agent/agent.h"
@@ -17,7 +18,23 @@ std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
   for (size_t i = 0; i < params.size() && i < rule_control_.size(); ++i) {
     if (rule_control_[i] != RuleControl::kEnabled) params[i].weight = 0;
   }
+  if (health_ != nullptr) {
+    for (size_t i = 0; i < params.size() && i < config_.cluster.port_rules.size(); ++i) {
+      const RuleHealthVerdict v = health_->VerdictOf(config_.cluster.port_rules[i].name);
+      if (v == RuleHealthVerdict::kDrain) params[i].weight = 0;
+      if (v == RuleHealthVerdict::kFailOpen) {
+        params[i].weight = std::min(params[i].weight, kFailOpenWeight);
+      }
+    }
+  }
   return params;
+}
+
+void Agent::AnnounceRuleParams() {
+  convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
+  PublishSnapshot();
+  Tick();
+  ScheduleTick();
 }
 
 void Agent::NoteRefusedRemote(const std::string& command, const RequestOrigin& origin) {
@@ -107,16 +124,13 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
   if (!changed) {
     return ControlRefusal(host, "already", "'" + selector.ToString() + "' is already " + verb);
   }
-  convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
-  PublishSnapshot();
   std::string names;
   for (size_t i : matched)
     names += (names.empty() ? "" : ", ") + config_.cluster.port_rules[i].name;
   const std::string line = "rule " + names + " " + verb + " by operator";
   LogNotice("control", line);
   NoteEvent(line);
-  Tick();
-  ScheduleTick();
+  AnnounceRuleParams();
   return ControlDone(host, line);
 }
 
@@ -148,6 +162,11 @@ Status Agent::Reload() {
   fast_path_->SetEnabled(config_.host.kernel_fast_path);  // and tries it again after a failure
   if (plan.rules_changed) {
     rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
+  }
+  // Unchanged checks keep their state (a reload does not make a failing rule healthy).
+  if (health_ == nullptr ? !config_.cluster.health_checks.empty()
+                         : health_->specs() != config_.cluster.health_checks) {
+    StartHealthChecks();
   }
   std::vector<std::string> names = RuleNamesOf(config_.cluster);
   if (plan.numbering_changed) {

@@ -164,7 +164,7 @@ HostStatus Agent::CurrentStatus() const {
   const HeartbeatCounters& h = convergence_->counters();
   s.heartbeats_sent = h.sent;
   s.heartbeats_accepted = h.accepted;
-  // Health checks: none yet (the health-check work fills s.health).
+  if (health_) s.health = health_->Reports();
   s.errors = ErrorCounts();
   s.events.assign(events_.begin(), events_.end());
   return s;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 
 #include "agent/agent.h"
@@ -30,6 +31,20 @@ std::string Agent::Query() const {
     w.Key("reason").String(KeptOutReasonName(k.reason)).EndObject();
   }
   w.EndArray();
+  // Health checks: each one's state, and loudly the rules served although failing everywhere.
+  w.Key("health_failing_open").BeginArray();
+  if (health_ != nullptr) {
+    for (const HealthCheckSpec& h : health_->specs()) {
+      if (health_->VerdictOf(h.rule) == RuleHealthVerdict::kFailOpen) w.String(h.rule);
+    }
+  }
+  w.EndArray();
+  w.Key("health");
+  if (health_ != nullptr) {
+    health_->WriteJson(w);
+  } else {
+    w.BeginArray().EndArray();
+  }
   w.Key("last_convergence").BeginObject().Key("cause").String(r.last_cause);
   w.Key("duration_ms")
       .Int(std::chrono::duration_cast<std::chrono::milliseconds>(r.last_duration).count());
@@ -68,7 +83,15 @@ std::string Agent::Params() const {
         .Key("affinity")
         .String(AffinityName(r.affinity));
     w.Key("weight").Uint(p.weight).Key("priority").Uint(p.priority);
-    w.Key("state").String(kControl[static_cast<int>(rule_control_[i])]).EndObject();
+    w.Key("state").String(kControl[static_cast<int>(rule_control_[i])]);
+    // "none" without a check; else serve, drain or fail-open (common/health_check.h).
+    w.Key("health").String(
+        health_ == nullptr ||
+                std::none_of(c.health_checks.begin(), c.health_checks.end(),
+                             [&](const HealthCheckSpec& h) { return h.rule == r.name; })
+            ? std::string_view("none")
+            : RuleHealthVerdictName(health_->VerdictOf(r.name)));
+    w.EndObject();
   }
   w.EndArray().EndObject();
   w.Key("host_config").BeginObject().Key("id").Uint(config_.host.id);
@@ -237,6 +260,12 @@ std::string Agent::Report() const {
     w.Key("moving_in_buckets").Uint(convergence_->ContestedBuckets(i)).EndObject();
   }
   w.EndArray().EndObject();
+  w.Key("health");
+  if (health_ != nullptr) {
+    health_->WriteJson(w);
+  } else {
+    w.BeginArray().EndArray();
+  }
   w.Key("moving_reports").BeginObject().Key("sent").Uint(h.reports_sent);
   w.Key("accepted").Uint(h.reports_accepted).Key("dropped").Uint(h.reports_dropped).EndObject();
   w.EndObject();

@@ -54,7 +54,7 @@ struct ReasonCount {
 };
 
 // A health check of one rule on this host (the health-check work fills these; empty until then).
-struct HealthStatus {
+struct HealthCheckReport {
   std::string rule;
   std::string kind;  // "http", "tcp", "command"
   bool healthy = true;
@@ -95,7 +95,7 @@ struct HostStatus {
   uint64_t connection_capacity = 0;
   uint64_t heartbeats_sent = 0;
   uint64_t heartbeats_accepted = 0;
-  std::vector<HealthStatus> health;
+  std::vector<HealthCheckReport> health;
   std::vector<ErrorCount> errors;
   std::vector<std::string> events;  // most recent last
 };

@@ -116,15 +116,15 @@ void WriteAgent(const HostStatus& s, PrometheusText& p) {
                                           : static_cast<double>(s.connections) /
                                                 static_cast<double>(s.connection_capacity));
   p.Family("nlb_health_check_up", M::kGauge, "1 while a rule's health check passes on this host.");
-  for (const HealthStatus& c : s.health) {
+  for (const HealthCheckReport& c : s.health) {
     p.Sample({{"rule", c.rule}, {"kind", c.kind}}, c.healthy ? 1 : 0);
   }
   p.Family("nlb_health_check_latency_seconds", M::kGauge, "How long the last check took.");
-  for (const HealthStatus& c : s.health) {
+  for (const HealthCheckReport& c : s.health) {
     p.Sample({{"rule", c.rule}, {"kind", c.kind}}, c.last_latency_seconds);
   }
   p.Family("nlb_health_checks_total", M::kCounter, "Health checks run, by result.");
-  for (const HealthStatus& c : s.health) {
+  for (const HealthCheckReport& c : s.health) {
     p.Sample({{"rule", c.rule}, {"kind", c.kind}, {"result", "success"}},
              static_cast<double>(c.successes));
     p.Sample({{"rule", c.rule}, {"kind", c.kind}, {"result", "failure"}},

@@ -72,7 +72,7 @@ std::string RenderStatusJson(const HostStatus& s) {
   WriteOptional("loop_lag_us", s.loop_lag_seconds, w);
   w.Key("kernel_update_us").Int(static_cast<int64_t>(s.kernel_update_seconds * 1e6));
   w.Key("health").BeginArray();
-  for (const HealthStatus& c : s.health) {
+  for (const HealthCheckReport& c : s.health) {
     w.BeginObject().Key("rule").String(c.rule).Key("kind").String(c.kind);
     w.Key("healthy").Bool(c.healthy);
     w.Key("latency_us").Int(static_cast<int64_t>(c.last_latency_seconds * 1e6));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/cluster_mac.h"  // MacMode: how frames for the VIPs reach every host
+#include "common/health_check.h"
 #include "common/ip_address.h"
 #include "common/port_rule.h"
 
@@ -53,6 +54,9 @@ struct ClusterConfig {
   // Canonical order: rules for one VIP before rules for "all" (so the first covering rule is the
   // most specific), then by VIP, protocol (tcp, udp, both), first port. No two rules overlap.
   std::vector<PortRule> port_rules;
+  // The rules' health checks (docs/configuration.md "Health checks"), at most one per rule,
+  // sorted by rule name. Cluster-wide, so every host probes its own service the same way.
+  std::vector<HealthCheckSpec> health_checks;
 };
 
 // The read-only HTTP listener for GET /metrics and the status page (docs/operations.md).

@@ -42,6 +42,18 @@ std::string CanonicalClusterText(const ClusterConfig& cluster) {
            (r.affinity == Affinity::kNetwork ? std::to_string(r.ipv6_network_prefix) : "-") +
            "\n";
   }
+  // Only when present, as above. Free text (path, body, command words) is length-prefixed, so no
+  // character in it can forge a field boundary.
+  auto text = [](const std::string& s) { return std::to_string(s.size()) + ":" + s; };
+  for (const HealthCheckSpec& h : cluster.health_checks) {
+    out += "health=" + h.rule + "|" + std::string(HealthCheckKindName(h.kind)) + "|" +
+           h.address.ToString() + "|" + std::to_string(h.port) + "|" + text(h.path) + "|" +
+           std::to_string(h.expect_status) + "|" + text(h.expect_body) + "|" +
+           std::to_string(h.command.size());
+    for (const std::string& word : h.command) out += "|" + text(word);
+    out += "|" + std::to_string(h.interval_ms) + "|" + std::to_string(h.timeout_ms) + "|" +
+           std::to_string(h.rise) + "|" + std::to_string(h.fall) + "\n";
+  }
   return out;
 }
 

@@ -27,6 +27,9 @@ using Digest = std::array<uint8_t, 32>;
 //   control.remote=<true|false>
 //   control.port=<n>
 //   rule=<name>|<vip|all>|<first>-<last>|<protocol>|<mode>|<affinity>|<ipv6 prefix or ->
+//   health=<rule>|<kind>|<address>|<port>|<path>|<status>|<body>|<n>|<word 1>|...|<word n>|
+//          <interval_ms>|<timeout_ms>|<rise>|<fall>     one line per health check, by rule name;
+//          path, body and words written as <length>:<text>
 // Rules in canonical order (config/rule_order.h). Addresses in inet_ntop form. The IPv6 prefix
 // is written only for network affinity, the only affinity it affects. heartbeat.key_file is
 // left out: hosts may keep the key in different places (the key itself is checked by every

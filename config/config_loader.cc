@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -39,8 +40,13 @@ void ReadDocument(const YAML::Node& root, NodeConfig* config, ConfigErrors* erro
     ReadClusterSection(*section, &config->cluster, &rules, errors);
   }
   CheckPortRules(rules, errors);
-  for (WrittenRule& r : rules) config->cluster.port_rules.push_back(std::move(r.rule));
+  for (WrittenRule& r : rules) {
+    if (r.health.has_value()) config->cluster.health_checks.push_back(std::move(*r.health));
+    config->cluster.port_rules.push_back(std::move(r.rule));
+  }
   SortPortRules(&config->cluster.port_rules);
+  std::sort(config->cluster.health_checks.begin(), config->cluster.health_checks.end(),
+            [](const HealthCheckSpec& a, const HealthCheckSpec& b) { return a.rule < b.rule; });
   if (auto section = top.Require("host")) {
     ReadHostSection(*section, config->cluster, &config->host, errors);
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "config/health_check_section.h"
 #include "config/mapping_reader.h"
 
 namespace nlb {
@@ -110,11 +111,11 @@ bool ReadRuleVip(const FieldRef& field, const std::vector<IpAddress>* cluster_vi
 
 // Reads one rule; false (with errors reported) when any field is wrong.
 bool ReadRule(const FieldRef& entry, const std::vector<IpAddress>* cluster_vips, PortRule* rule,
-              ConfigErrors* errors) {
+              std::optional<HealthCheckSpec>* health, ConfigErrors* errors) {
   const size_t errors_before = errors->size();
-  MappingReader reader(entry,
-                       {"name", "vip", "ports", "protocol", "mode", "affinity", "ipv6_prefix"},
-                       errors);
+  MappingReader reader(
+      entry, {"name", "vip", "ports", "protocol", "mode", "affinity", "ipv6_prefix", "health"},
+      errors);
   if (!reader.valid()) return false;
   if (reader.Has("vip")) ReadRuleVip(reader.Field("vip"), cluster_vips, rule, errors);
   if (reader.Has("ports")) ReadPorts(reader.Field("ports"), rule, errors);
@@ -142,6 +143,8 @@ bool ReadRule(const FieldRef& entry, const std::vector<IpAddress>* cluster_vips,
   } else {
     rule->name = rule->Describe();
   }
+  // Last: its defaults come from the rule's name and ports.
+  if (reader.Has("health")) *health = ReadHealthCheck(reader.Field("health"), *rule, errors);
   return errors->size() == errors_before;
 }
 
@@ -154,7 +157,7 @@ std::vector<WrittenRule> ReadPortRules(const FieldRef& field,
   if (!field.node.IsDefined()) {
     PortRule everything;
     everything.name = everything.Describe();
-    rules.push_back({everything, field.path, field.fallback});
+    rules.push_back({everything, field.path, field.fallback, std::nullopt});
     return rules;
   }
   if (field.node.IsNull()) return rules;  // "port_rules:" with nothing: no rules, as with []
@@ -168,8 +171,9 @@ std::vector<WrittenRule> ReadPortRules(const FieldRef& field,
     const FieldRef entry{field.node[i], field.path + "[" + std::to_string(i) + "]",
                          LocationOf(field)};
     PortRule rule;
-    if (ReadRule(entry, cluster_vips, &rule, errors)) {
-      rules.push_back({std::move(rule), entry.path, LocationOf(entry)});
+    std::optional<HealthCheckSpec> health;
+    if (ReadRule(entry, cluster_vips, &rule, &health, errors)) {
+      rules.push_back({std::move(rule), entry.path, LocationOf(entry), std::move(health)});
     }
   }
   return rules;

@@ -3,8 +3,10 @@
 // parsing thread.
 #pragma once
 
+#include <optional>
 #include <vector>
 
+#include "common/health_check.h"
 #include "common/ip_address.h"
 #include "common/port_rule.h"
 #include "config/config_errors.h"
@@ -18,6 +20,7 @@ struct WrittenRule {
   PortRule rule;
   std::string path;  // "cluster.port_rules[2]"
   SourceLocation where;
+  std::optional<HealthCheckSpec> health;  // the rule's `health:`, when it has one
 };
 
 // Reads the list; a rule with errors is reported and left out. cluster_vips: the VIPs a rule may
