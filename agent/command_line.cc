@@ -1,5 +1,7 @@
 #include "agent/command_line.h"
 
+#include "common/version.h"
+
 namespace nlb {
 namespace {
 
@@ -62,10 +64,9 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> args) {
 
 std::string UsageText(std::string_view program) {
   const std::string p(program);
-  return "usage: " + p + " --config FILE\n" +
-         "       " + p + " --check-config FILE\n" +
-         "       " + p + " --version\n" +
-         "       " + p + " --help\n"
+  return "usage: " + p + " --config FILE\n" + "       " + p + " --check-config FILE\n" + "       " +
+         p + " --version\n" + "       " + p +
+         " --help\n"
          "\n"
          "nlbd is the nlb cluster agent (a network load balancer in the style of Windows NLB).\n"
          "\n"
@@ -80,6 +81,6 @@ std::string UsageText(std::string_view program) {
          "Configuration reference: docs/configuration.md\n";
 }
 
-std::string VersionText() { return std::string("nlbd ") + NLB_VERSION; }
+std::string VersionText() { return "nlbd " + std::string(NlbVersion()); }
 
 }  // namespace nlb

@@ -102,8 +102,9 @@ ReplyView ViewReply(std::string_view command, std::string_view json) {
   const std::string who = view.host.empty() ? "agent" : "host " + view.host;
   if (!ok->get<bool>()) {
     const Json* code_field = JsonField(root, "code");
-    const std::string code =
-        code_field != nullptr && code_field->is_string() ? code_field->get<std::string>() : "internal";
+    const std::string code = code_field != nullptr && code_field->is_string()
+                                 ? code_field->get<std::string>()
+                                 : "internal";
     view.exit = ExitForReplyCode(code);
     const Json* error = JsonField(root, "error");
     view.error = error != nullptr && !error->is_structured() && !error->is_null()
