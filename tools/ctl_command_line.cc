@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/control_rule.h"
+#include "common/flow_owner.h"
 #include "common/version.h"
 
 namespace nlb {
@@ -95,8 +96,16 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
   if (command->argument != ControlCommand::Argument::kNone && line->words.size() < 2) {
     return Invalid(name + " needs " + placeholder);
   }
-  if (line->words.size() > 2) {
+  if (command->argument == ControlCommand::Argument::kFlow) {
+    if (!line->protocol.empty()) line->words.push_back(line->protocol);
+    const Result<OwnerQuery> query =
+        ParseOwnerQuery(std::span<const std::string>(line->words).subspan(1));
+    if (!query.ok()) return query.status();
+  } else if (line->words.size() > 2) {
     return Invalid(name + " takes one " + placeholder + " ('" + line->words[2] + "' is extra)");
+  }
+  if (!line->protocol.empty() && command->argument != ControlCommand::Argument::kFlow) {
+    return Invalid("--protocol goes only with owner");
   }
   if (command->argument == ControlCommand::Argument::kRule) {
     const Result<RuleSelector> rule = ParseRuleSelector(line->words[1]);
@@ -182,6 +191,11 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
       line.key_path = std::string(*value);
     } else if (name == "--host") {
       if (Status s = ParseHost(*value, &line); !s.ok()) return s;
+    } else if (name == "--protocol") {
+      if (*value != "tcp" && *value != "udp") {
+        return Invalid("--protocol: '" + std::string(*value) + "' is not tcp or udp");
+      }
+      line.protocol = std::string(*value);
     } else if (name == "--interval-ms") {
       if (Status s = ParseMilliseconds(name, *value, kMinViewInterval.count(), &line.interval);
           !s.ok()) {
@@ -245,6 +259,8 @@ std::string CtlUsageText() {
       "  --interval-ms N    watch: refresh every N ms; --cluster query/report: the gap between\n"
       "                     the two reports packets/s comes from (default 1000, at least 100)\n"
       "  --force            keygen: replace an existing key file\n"
+      "  --protocol P       owner: the flow's protocol, tcp or udp (default tcp, or udp when\n"
+      "                     only a UDP rule covers VIP:PORT)\n"
       "  -h, --help         this text; with a COMMAND, that command's help\n"
       "  -V, --version      print nlbctl's version\n"
       "\n"
@@ -261,6 +277,7 @@ std::string CtlCommandHelpText(const ControlCommand& command) {
     usage += " " + std::string(ArgumentPlaceholder(command.argument));
   }
   if (command.name == "keygen") usage += " [--force]";
+  if (command.name == "owner") usage += " [--protocol tcp|udp]";
   return usage + "\n\n" + std::string(command.summary) + ".\n" + std::string(command.details) +
          "\n" +
          (command.sent_to_agent
