@@ -34,13 +34,19 @@ constexpr std::array kCommands = {
                    "resume."},
     ControlCommand{"resume", Arg::kNone, true, true, "accept commands again after suspend",
                    "Undoes suspend; the host is then stopped (send start to handle traffic)."},
-    ControlCommand{"enable", Arg::kRule, true, true, "handle traffic of a port rule again",
-                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
-    ControlCommand{"disable", Arg::kRule, true, true, "stop handling traffic of a port rule now",
-                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
-    ControlCommand{"drain", Arg::kRule, true, true,
-                   "take no new connections of a port rule, finish existing ones",
-                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
+    ControlCommand{
+        "enable", Arg::kRule, true, true, "handle traffic of a port rule again",
+        "RULE is all, PORT (e.g. 80), VIP:PORT (198.18.0.100:80, [2001:2::1]:443) or a rule's "
+        "NAME from the YAML (e.g. http)."},
+    ControlCommand{
+        "disable", Arg::kRule, true, true, "stop handling traffic of a port rule now",
+        "RULE is all, PORT (e.g. 80), VIP:PORT (198.18.0.100:80, [2001:2::1]:443) or a rule's "
+        "NAME from the YAML (e.g. http)."},
+    ControlCommand{
+        "drain", Arg::kRule, true, true,
+        "take no new connections of a port rule, finish existing ones",
+        "RULE is all, PORT (e.g. 80), VIP:PORT (198.18.0.100:80, [2001:2::1]:443) or a rule's "
+        "NAME from the YAML (e.g. http)."},
     ControlCommand{"owner", Arg::kFlow, true, false,
                    "show the rule, bucket and host that take a client's flow",
                    "CLIENT[:PORT] [VIP:PORT] [--protocol tcp|udp]: the agent decides the flow's "

@@ -162,7 +162,8 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
     }
     const bool flag = name == "--cluster" || name == "--json" || name == "--force";
     const bool takes_value = name == "--config" || name == "--socket" || name == "--host" ||
-                             name == "--key" || name == "--timeout-ms" || name == "--interval-ms";
+                             name == "--key" || name == "--timeout-ms" || name == "--interval-ms" ||
+                             name == "--protocol";
     if (!flag && !takes_value) {
       return Invalid("unknown option '" + std::string(name) + "'");
     }
