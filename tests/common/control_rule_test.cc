@@ -99,8 +99,8 @@ TEST(ControlRuleTest, UnknownNameSuggestsTheClosest) {
             "no port rule is named 'htp' (did you mean 'http'?; rules: http, dns, tls-443)");
   EXPECT_EQ(UnknownRuleNameMessage("tls443", names),
             "no port rule is named 'tls443' (did you mean 'tls-443'?; rules: http, dns, tls-443)");
-  EXPECT_EQ(UnknownRuleNameMessage("smtp", names),
-            "no port rule is named 'smtp' (rules: http, dns, tls-443)");
+  EXPECT_EQ(UnknownRuleNameMessage("imaps", names),
+            "no port rule is named 'imaps' (rules: http, dns, tls-443)");
   EXPECT_EQ(UnknownRuleNameMessage("x", {}), "no port rule is named 'x' (rules: none)");
 }
 
