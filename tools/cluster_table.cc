@@ -49,6 +49,22 @@ std::optional<std::string> HealthWord(const Json& rule) {
   return JsonCellText(*health);
 }
 
+// A reply's top-level "health" list of checks ({"rule", "status"}), as "rule=status,...": the
+// report's, else the query's. "" when neither has one.
+std::string HealthList(const Json* report, const Json* query) {
+  for (const Json* reply : {report, query}) {
+    const Json* list = reply == nullptr ? nullptr : JsonField(*reply, "health");
+    if (list == nullptr || !list->is_array() || list->empty()) continue;
+    std::string text;
+    for (const Json& check : *list) {
+      text += (text.empty() ? "" : ",") + JsonFieldText(check, "rule", "?") + "=" +
+              JsonFieldText(check, "status", "-");
+    }
+    return text;
+  }
+  return "";
+}
+
 std::string RateText(const std::optional<double>& rate) {
   if (!rate) return "-";
   char text[32];
@@ -130,6 +146,7 @@ std::string RenderClusterTable(ClusterTableKind kind, const std::vector<HostSamp
     row.push_back(connections != nullptr ? JsonFieldText(*connections, "tracked", "-") : "-");
     const HostSample* earlier = SampleOf(before, s.query.host.id);
     row.push_back(earlier == nullptr ? "-" : RateText(AcceptedPerSecond(*earlier, s)));
+    if (health.empty()) health = HealthList(report ? &*report : nullptr, query ? &*query : nullptr);
     row.push_back(health.empty() ? "-" : health);
     if (kind == ClusterTableKind::kReport) {
       if (!report) {

@@ -5,9 +5,10 @@
 // Columns: HOST, ADDRESS, STATE (the host's own query state, or why it did not answer), one
 // "BUCKETS <rule>" column per port rule (the buckets the host owns, from its report), CONNS
 // (tracked connections), PKTS/S (accepted packets per second between two reports of the same
-// host, "-" with only one), HEALTH (each rule's health state when the reply has a "health" field
-// in its rules, else "-"). The report view adds ACCEPTED, DROPPED and ERRORS (the sum of the
-// report's "errors" counters).
+// host, "-" with only one), HEALTH ("rule=state,...": a "health" field in the report's rules (a
+// word, or an object's "state"), else the report's or query's top-level "health" list of checks
+// ({"rule", "status"}), else "-"). The report view adds ACCEPTED, DROPPED and ERRORS (the sum of
+// the report's "errors" counters).
 #pragma once
 
 #include <chrono>

@@ -97,6 +97,15 @@ TEST(ClusterTableTest, Tables) {
        "1     198.18.1.1  converged  8192          8192         0      -       http=up,dns=up\n"
        "2     198.18.1.2  converged  8192          8192         0      -       "
        "http=down,dns=down\n"},
+      {"health as a list of checks in the reply",
+       ClusterTableKind::kQuery,
+       {},
+       {Sample("1", Query(1, "converged"),
+               R"({"ok":true,"host":1,"rules":[{"name":"http","buckets_owned":1}],)"
+               R"("health":[{"rule":"http","status":"failing","verdict":"drain"}]})",
+               milliseconds(0))},
+       "HOST  ADDRESS     STATE      BUCKETS http  CONNS  PKTS/S  HEALTH\n"
+       "1     198.18.1.1  converged  1             -      -       http=failing\n"},
       {"report view: totals and errors; an unreachable host says why",
        ClusterTableKind::kReport,
        {},
