@@ -53,7 +53,7 @@ check_json "sum(m['buckets']['web'] for m in r['members']) == 16384" "query's bu
 
 # watch: refreshes until SIGINT, exit 0, no screen clearing into a pipe.
 RC=0
-OUT=$(in_host 1 timeout -s INT 3 "$NLBCTL" --config "$STATE/h1.yaml" --timeout-ms 1000 watch \
+OUT=$(in_host 1 timeout --preserve-status -s INT 3 "$NLBCTL" --config "$STATE/h1.yaml" --timeout-ms 1000 watch \
   --cluster --interval-ms 300 query 2>"$STATE/ctl.err") || RC=$?
 expect_rc 0 "watch ended by SIGINT"
 [ "$(grep -c '^HOST  ADDRESS' <<<"$OUT")" -ge 2 ] || fail "watch refreshed fewer than twice: $OUT"
