@@ -64,14 +64,16 @@ OwnerQuery Parse(std::initializer_list<const char*> words) {
   return q.ok() ? q.value() : OwnerQuery{};
 }
 
-// The one host whose own snapshot accepts the frame, or kNoHost.
+// The one host whose own snapshot accepts the frame, or kNoHost. The snapshots are built once:
+// a map is 16384 owners per rule.
 uint16_t Acceptor(const std::vector<uint8_t>& frame) {
+  static const std::vector<MapSnapshot> hosts = {Snapshot(1), Snapshot(2), Snapshot(3)};
   uint16_t accepted = kNoHost;
-  for (uint16_t h = 1; h <= kHosts; ++h) {
+  for (const MapSnapshot& host : hosts) {
     ParsedPacket packet;
-    if (Decide(frame, Snapshot(h), &packet).verdict == Verdict::kAccept) {
+    if (Decide(frame, host, &packet).verdict == Verdict::kAccept) {
       EXPECT_EQ(accepted, kNoHost) << "two hosts accept one flow";
-      accepted = h;
+      accepted = host.local_host_id;
     }
   }
   return accepted;
