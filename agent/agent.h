@@ -75,6 +75,7 @@ class Agent final : public ControlTarget, public StatusSource {
   std::string Query() const override;
   std::string Params() const override;
   std::string Report() const override;
+  std::string Owner(const OwnerQuery& query) const override;
   std::string Command(HostCommand command) override;
   std::string SetRuleControl(const RuleSelector& selector, RuleControl control) override;
   std::string ReloadCheck() override;

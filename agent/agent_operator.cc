@@ -99,6 +99,10 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
   std::vector<size_t> matched;
   for (size_t i = 0; i < config_.cluster.port_rules.size(); ++i) {
     const PortRule& r = config_.cluster.port_rules[i];
+    if (selector.name) {
+      if (r.name == *selector.name) matched.push_back(i);
+      continue;
+    }
     if (all) {
       matched.push_back(i);
       continue;
@@ -111,6 +115,11 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
       if (!cluster_vip) continue;
     }
     matched.push_back(i);
+  }
+  if (matched.empty() && selector.name) {
+    std::vector<std::string> names;
+    for (const PortRule& r : config_.cluster.port_rules) names.push_back(r.name);
+    return ControlRefusal(host, "not_found", UnknownRuleNameMessage(*selector.name, names));
   }
   if (matched.empty()) {
     return ControlRefusal(host, "not_found", "no port rule covers '" + selector.ToString() + "'");

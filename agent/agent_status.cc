@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "agent/agent.h"
+#include "common/version.h"
 #include "agent/log.h"
 #include "common/bucket_assignment.h"
 
@@ -105,7 +106,7 @@ HostStatus Agent::CurrentStatus() const {
   HostStatus s;
   s.host_id = config_.host.id;
   s.cluster = config_.cluster.name;
-  s.version = NLB_VERSION;
+  s.version = std::string(NlbVersion());
   s.state = StateText(r);
   s.converged = r.converged;
   s.serving = snapshot->serving;

@@ -6,6 +6,19 @@
 #include "config/config_digest.h"
 
 namespace nlb::agent {
+namespace {
+
+// A single-host rule's owner has all of its buckets, in effect.
+uint32_t MemberBuckets(const RuleMap& rule, uint16_t host) {
+  if (rule.rule.mode == FilteringMode::kSingleHost) {
+    return rule.single_owner == host ? kBucketCount : 0;
+  }
+  uint32_t owned = 0;
+  for (uint16_t owner : rule.bucket_owner) owned += owner == host ? 1 : 0;
+  return owned;
+}
+
+}  // namespace
 
 std::string Agent::Query() const {
   const ConvergenceReport r = convergence_->Report();
@@ -20,9 +33,16 @@ std::string Agent::Query() const {
   w.Key("default_host").Uint(map != nullptr ? map->default_host_id : 0);
   w.Key("generation").Uint(r.generation);
   w.Key("members").BeginArray();
+  const auto snapshot = snapshots_.Load();
   for (const MemberReport& m : r.members) {
     w.BeginObject().Key("id").Uint(m.host_id).Key("address").String(m.dedicated_address.ToString());
-    w.Key("state").String(HostStateName(m.state)).EndObject();
+    w.Key("state").String(HostStateName(m.state));
+    // Each member's share of every rule in the map this host holds: the load it is given.
+    w.Key("buckets").BeginObject();
+    for (const RuleMap& rule : snapshot->rules) {
+      w.Key(rule.rule.name).Uint(MemberBuckets(rule, m.host_id));
+    }
+    w.EndObject().EndObject();
   }
   w.EndArray();
   w.Key("kept_out").BeginArray();

@@ -1,5 +1,7 @@
 #include "agent/command_line.h"
 
+#include "common/version.h"
+
 namespace nlb {
 namespace {
 
@@ -93,6 +95,6 @@ std::string UsageText(std::string_view program) {
          "/configuration.md\n";
 }
 
-std::string VersionText() { return std::string("nlbd ") + NLB_VERSION; }
+std::string VersionText() { return "nlbd " + std::string(NlbVersion()); }
 
 }  // namespace nlb

@@ -17,18 +17,24 @@ std::string ControlDispatcher::Handle(const std::vector<std::string>& words,
     return ControlRefusal(host, "invalid", s.message());
   }
   const std::string& command = words.front();
-  const bool reads_only =
-      command == "query" || command == "params" || command == "display" || command == "report";
+  const bool reads_only = command == "query" || command == "params" || command == "display" ||
+                          command == "report" || command == "owner";
   if (origin.remote() && target_.suspended() && !reads_only && command != "resume") {
     target_.NoteRefusedRemote(command, origin);
     return ControlRefusal(host, "refused",
                           "host " + std::to_string(host) +
-                              " is suspended: remotely it answers only query, params, report and "
-                              "resume");
+                              " is suspended: remotely it answers only query, params, report, "
+                              "owner and resume");
   }
   if (command == "query") return target_.Query();
   if (command == "params" || command == "display") return target_.Params();
   if (command == "report") return target_.Report();
+  if (command == "owner") {
+    const Result<OwnerQuery> query =
+        ParseOwnerQuery(std::span<const std::string>(words).subspan(1));
+    if (!query.ok()) return ControlRefusal(host, "invalid", query.status().message());
+    return target_.Owner(query.value());
+  }
   if (command == "start") return target_.Command(HostCommand::kStart);
   if (command == "stop") return target_.Command(HostCommand::kStop);
   if (command == "drainstop") return target_.Command(HostCommand::kDrainstop);

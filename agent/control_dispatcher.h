@@ -1,6 +1,6 @@
 // ControlDispatcher: routes one control request (docs/control.md), from the local socket or over
 // TLS, to what the agent does. It validates the request's words, applies `suspend` (a suspended
-// host answers remotely only query, params, report and resume) and calls one method of its
+// host answers remotely only query, params, report, owner and resume) and calls one method of its
 // ControlTarget; it holds no state of the agent's and decides nothing else, so the routing is
 // tested against a fake target (tests/agent/control_dispatcher_test.cc).
 //
@@ -14,6 +14,7 @@
 #include "common/control_origin.h"
 #include "common/control_rule.h"
 #include "common/convergence.h"
+#include "common/flow_owner.h"
 
 namespace nlb::agent {
 
@@ -35,6 +36,7 @@ class ControlTarget {
   virtual std::string Query() const = 0;
   virtual std::string Params() const = 0;
   virtual std::string Report() const = 0;
+  virtual std::string Owner(const OwnerQuery& query) const = 0;
   virtual std::string Command(HostCommand command) = 0;
   virtual std::string SetRuleControl(const RuleSelector& selector, RuleControl control) = 0;
   virtual std::string ReloadCheck() = 0;

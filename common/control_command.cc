@@ -3,6 +3,7 @@
 #include <array>
 
 #include "common/control_rule.h"
+#include "common/flow_owner.h"
 
 namespace nlb {
 namespace {
@@ -33,13 +34,24 @@ constexpr std::array kCommands = {
                    "resume."},
     ControlCommand{"resume", Arg::kNone, true, true, "accept commands again after suspend",
                    "Undoes suspend; the host is then stopped (send start to handle traffic)."},
-    ControlCommand{"enable", Arg::kRule, true, true, "handle traffic of a port rule again",
-                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
-    ControlCommand{"disable", Arg::kRule, true, true, "stop handling traffic of a port rule now",
-                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
-    ControlCommand{"drain", Arg::kRule, true, true,
-                   "take no new connections of a port rule, finish existing ones",
-                   "RULE is all, PORT (e.g. 80) or VIP:PORT (198.18.0.100:80, [2001:2::1]:443)."},
+    ControlCommand{
+        "enable", Arg::kRule, true, true, "handle traffic of a port rule again",
+        "RULE is all, PORT (e.g. 80), VIP:PORT (198.18.0.100:80, [2001:2::1]:443) or a rule's "
+        "NAME from the YAML (e.g. http)."},
+    ControlCommand{
+        "disable", Arg::kRule, true, true, "stop handling traffic of a port rule now",
+        "RULE is all, PORT (e.g. 80), VIP:PORT (198.18.0.100:80, [2001:2::1]:443) or a rule's "
+        "NAME from the YAML (e.g. http)."},
+    ControlCommand{
+        "drain", Arg::kRule, true, true,
+        "take no new connections of a port rule, finish existing ones",
+        "RULE is all, PORT (e.g. 80), VIP:PORT (198.18.0.100:80, [2001:2::1]:443) or a rule's "
+        "NAME from the YAML (e.g. http)."},
+    ControlCommand{"owner", Arg::kFlow, true, false,
+                   "show the rule, bucket and host that take a client's flow",
+                   "CLIENT[:PORT] [VIP:PORT] [--protocol tcp|udp]: the agent decides the flow's "
+                   "first packet as its data path does, over the map it holds. Without VIP:PORT, "
+                   "one line per rule (at its first port)."},
     ControlCommand{"reload", Arg::kNone, true, true, "re-read the configuration file",
                    "On any error the running configuration stays and the reply says why."},
     ControlCommand{"reload-check", Arg::kNone, true, false,
@@ -78,6 +90,8 @@ std::string_view ArgumentPlaceholder(ControlCommand::Argument argument) {
       return "VIP";
     case Arg::kFile:
       return "FILE";
+    case Arg::kFlow:
+      return "CLIENT[:PORT] [VIP:PORT]";
   }
   return "";
 }
@@ -90,6 +104,10 @@ Status ValidateControlRequest(std::span<const std::string> words) {
   if (command == nullptr || !command->sent_to_agent) {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "unknown command '" + words[0] + "' (see nlbctl --help)");
+  }
+  if (command->argument == Arg::kFlow) {
+    const Result<OwnerQuery> query = ParseOwnerQuery(words.subspan(1));
+    return query.ok() ? Status::Ok() : query.status();
   }
   const size_t wanted = command->argument == Arg::kNone ? 1 : 2;
   if (words.size() != wanted) {

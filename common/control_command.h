@@ -13,7 +13,8 @@
 namespace nlb {
 
 struct ControlCommand {
-  enum class Argument : uint8_t { kNone = 0, kRule, kVip, kFile };
+  // kFlow: CLIENT[:PORT] [VIP:PORT] [tcp|udp], one to three words (common/flow_owner.h).
+  enum class Argument : uint8_t { kNone = 0, kRule, kVip, kFile, kFlow };
   std::string_view name;
   Argument argument = Argument::kNone;
   // False for nlbctl's own commands (ip2mac, keygen), which never reach an agent.
@@ -30,7 +31,7 @@ std::span<const ControlCommand> ControlCommands();
 // nullptr when name is not a command.
 const ControlCommand* FindControlCommand(std::string_view name);
 
-// "RULE", "VIP", "FILE" or "" for the argument's placeholder in usage lines.
+// "RULE", "VIP", "FILE", "CLIENT[:PORT] [VIP:PORT]" or "" for the argument's placeholder.
 std::string_view ArgumentPlaceholder(ControlCommand::Argument argument);
 
 // Checks words (command first) against the table: a known command that goes to an agent, the

@@ -1,6 +1,8 @@
 #include "common/control_rule.h"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace nlb {
 namespace {
@@ -17,12 +19,65 @@ std::optional<uint16_t> ParsePort(std::string_view text) {
 Status Invalid(std::string_view text, std::string_view why) {
   return Status::Error(ErrorCode::kInvalidArgument,
                        "bad RULE '" + std::string(text) + "': " + std::string(why) +
-                           "; use all, PORT, VIP:PORT or [IPv6 VIP]:PORT");
+                           "; use all, PORT, VIP:PORT, [IPv6 VIP]:PORT or a rule's NAME");
+}
+
+// The characters config/ allows in a rule name (config/port_rules_section.cc), at most 64.
+bool HasRuleNameChars(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-_.:/[]").find(c) != std::string_view::npos;
+  });
+}
+
+bool AllDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Result<RuleSelector> ParseForms(std::string_view text);
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace
 
+std::string UnknownRuleNameMessage(std::string_view name, std::span<const std::string> names) {
+  std::string message = "no port rule is named '" + std::string(name) + "'";
+  const std::string* best = nullptr;
+  size_t best_distance = 0;
+  for (const std::string& candidate : names) {
+    const size_t d = EditDistance(name, candidate);
+    if (best == nullptr || d < best_distance) {
+      best = &candidate;
+      best_distance = d;
+    }
+  }
+  // Two edits catch most typos without suggesting an unrelated name (as config/ does).
+  std::string hint;
+  if (best != nullptr && best_distance <= 2 && best_distance < name.size()) {
+    hint = "did you mean '" + *best + "'?; ";
+  }
+  std::string listed;
+  for (const std::string& n : names) listed += (listed.empty() ? "" : ", ") + n;
+  return message + " (" + hint + "rules: " + (listed.empty() ? "none" : listed) + ")";
+}
+
 std::string RuleSelector::ToString() const {
+  if (name) return *name;
   if (!port) return "all";
   if (!vip) return std::to_string(*port);
   const std::string address = vip->ToString();
@@ -30,6 +85,26 @@ std::string RuleSelector::ToString() const {
 }
 
 Result<RuleSelector> ParseRuleSelector(std::string_view text) {
+  Result<RuleSelector> form = ParseForms(text);
+  if (form.ok() || !HasRuleNameChars(text)) return form;
+  // A word without a letter ("80-90", "198.18.0.100:") or ending in :DIGITS ("web:80") was meant
+  // as PORT or VIP:PORT and keeps that error; anything else of a name's characters is a name,
+  // which the agent looks up (and answers with the names it has when none matches).
+  const size_t colon = text.rfind(':');
+  const bool has_letter = std::any_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  });
+  if (!has_letter || (colon != std::string_view::npos && AllDigits(text.substr(colon + 1)))) {
+    return form;
+  }
+  RuleSelector selector;
+  selector.name = std::string(text);
+  return selector;
+}
+
+namespace {
+
+Result<RuleSelector> ParseForms(std::string_view text) {
   if (text.empty()) return Invalid(text, "empty");
   if (text == "all") return RuleSelector{};
   RuleSelector selector;
@@ -55,5 +130,7 @@ Result<RuleSelector> ParseRuleSelector(std::string_view text) {
     return Invalid(text, "'" + std::string(port_text) + "' is not a port (0-65535)");
   return selector;
 }
+
+}  // namespace
 
 }  // namespace nlb

@@ -1,8 +1,7 @@
 #include "tools/cluster_outcome.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/json_writer.h"
+#include "tools/json_reply.h"
 #include "tools/reply_view.h"
 
 namespace nlb {
@@ -12,25 +11,25 @@ Status Malformed(std::string why) {
   return Status::Error(ErrorCode::kMalformed, "the query reply " + std::move(why));
 }
 
-Status AddHosts(const YAML::Node& list, std::string_view field, bool kept_out,
+Status AddHosts(const Json* list, std::string_view field, bool kept_out,
                 std::vector<ClusterHost>* hosts) {
-  if (!list.IsDefined() || !list.IsSequence())
+  if (list == nullptr || !list->is_array())
     return Malformed("has no list \"" + std::string(field) + "\"");
-  for (const YAML::Node& item : list) {
-    if (!item.IsMap() || !item["id"] || !item["id"].IsScalar() || !item["address"] ||
-        !item["address"].IsScalar()) {
+  for (const Json& item : *list) {
+    const Json* id = JsonField(item, "id");
+    const Json* address_field = JsonField(item, "address");
+    if (id == nullptr || id->is_structured() || id->is_null() || address_field == nullptr ||
+        !address_field->is_string()) {
       return Malformed("lists a host in \"" + std::string(field) + "\" without id and address");
     }
-    const std::optional<IpAddress> address = IpAddress::Parse(item["address"].Scalar());
+    const std::string id_text = JsonCellText(*id);
+    const std::string address_text = address_field->get<std::string>();
+    const std::optional<IpAddress> address = IpAddress::Parse(address_text);
     if (!address) {
-      return Malformed("gives host " + item["id"].Scalar() + " the address '" +
-                       item["address"].Scalar() + "'");
+      return Malformed("gives host " + id_text + " the address '" + address_text + "'");
     }
-    ClusterHost host{item["id"].Scalar(), *address, ""};
-    if (kept_out) {
-      host.kept_out_reason = item["reason"] && item["reason"].IsScalar() ? item["reason"].Scalar()
-                                                                         : std::string("kept out");
-    }
+    ClusterHost host{id_text, *address, ""};
+    if (kept_out) host.kept_out_reason = JsonFieldText(item, "reason", "kept out");
     hosts->push_back(std::move(host));
   }
   return Status::Ok();
@@ -49,15 +48,12 @@ std::string OneLine(std::string text) {
 
 Result<std::vector<ClusterHost>> ClusterHostsFromQuery(std::string_view json) {
   std::vector<ClusterHost> hosts;
-  try {
-    const YAML::Node root = YAML::Load(std::string(json));
-    if (!root.IsMap()) return Malformed("is not a JSON object");
-    if (Status s = AddHosts(root["members"], "members", false, &hosts); !s.ok()) return s;
-    if (root["kept_out"]) {
-      if (Status s = AddHosts(root["kept_out"], "kept_out", true, &hosts); !s.ok()) return s;
-    }
-  } catch (const YAML::Exception& e) {
-    return Malformed(std::string("is not JSON: ") + e.what());
+  const std::optional<Json> root = ParseJson(json);
+  if (!root) return Malformed("is not JSON: " + std::string(json.substr(0, 200)));
+  if (!root->is_object()) return Malformed("is not a JSON object");
+  if (Status s = AddHosts(JsonField(*root, "members"), "members", false, &hosts); !s.ok()) return s;
+  if (const Json* kept_out = JsonField(*root, "kept_out"); kept_out != nullptr) {
+    if (Status s = AddHosts(kept_out, "kept_out", true, &hosts); !s.ok()) return s;
   }
   return hosts;
 }

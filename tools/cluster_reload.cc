@@ -1,8 +1,7 @@
 #include "tools/cluster_reload.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/json_writer.h"
+#include "tools/json_reply.h"
 #include "tools/reply_view.h"
 
 namespace nlb {
@@ -18,16 +17,14 @@ struct Digests {
 // The digests of a successful reload-check reply; empty next when the reply lacks one.
 Digests ReadDigests(const std::string& json) {
   Digests d;
-  try {
-    const YAML::Node root = YAML::Load(json);
-    if (root.IsMap() && root["digest"] && root["digest"].IsScalar()) {
-      d.next = root["digest"].Scalar();
-    }
-    if (root.IsMap() && root["running_digest"] && root["running_digest"].IsScalar()) {
-      d.running = root["running_digest"].Scalar();
-    }
-  } catch (const YAML::Exception&) {
-    d = {};
+  const std::optional<Json> root = ParseJson(json);
+  if (!root) return d;
+  if (const Json* next = JsonField(*root, "digest"); next != nullptr && next->is_string()) {
+    d.next = next->get<std::string>();
+  }
+  if (const Json* running = JsonField(*root, "running_digest");
+      running != nullptr && running->is_string()) {
+    d.running = running->get<std::string>();
   }
   return d;
 }

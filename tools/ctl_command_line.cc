@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "common/control_rule.h"
+#include "common/flow_owner.h"
+#include "common/version.h"
 
 namespace nlb {
 
@@ -50,15 +52,29 @@ Status ParseHost(std::string_view text, CtlCommandLine* line) {
   return Status::Ok();
 }
 
-Status ParseTimeout(std::string_view text, CtlCommandLine* line) {
+Status ParseMilliseconds(std::string_view option, std::string_view text, int64_t min,
+                         std::chrono::milliseconds* out) {
   int64_t value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 1 ||
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < min ||
       value > kMaxControlTimeout.count()) {
-    return Invalid("--timeout-ms: '" + std::string(text) + "' is not a number of milliseconds (1-" +
+    return Invalid(std::string(option) + ": '" + std::string(text) +
+                   "' is not a number of milliseconds (" + std::to_string(min) + "-" +
                    std::to_string(kMaxControlTimeout.count()) + ")");
   }
-  line->timeout = std::chrono::milliseconds(value);
+  *out = std::chrono::milliseconds(value);
+  return Status::Ok();
+}
+
+// "watch [query|report]": the view becomes the command; watch itself is nlbctl's loop.
+Status TakeWatch(CtlCommandLine* line) {
+  if (line->words.empty() || line->words[0] != "watch") return Status::Ok();
+  line->watch = true;
+  line->words.erase(line->words.begin());
+  if (line->words.empty()) line->words.emplace_back("query");
+  if (line->words[0] != "query" && line->words[0] != "report") {
+    return Invalid("watch shows query or report, not '" + line->words[0] + "'");
+  }
   return Status::Ok();
 }
 
@@ -71,6 +87,7 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
     return false;
   };
   if (line->words.empty()) return Invalid("no command given");
+  if (Status s = TakeWatch(line); !s.ok()) return s;
   const ControlCommand* command = FindControlCommand(line->words[0]);
   if (command == nullptr) return Invalid("unknown command '" + line->words[0] + "'");
   line->command = command;
@@ -82,8 +99,16 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
   if (command->argument != ControlCommand::Argument::kNone && line->words.size() < 2) {
     return Invalid(name + " needs " + placeholder);
   }
-  if (line->words.size() > 2) {
+  if (command->argument == ControlCommand::Argument::kFlow) {
+    if (!line->protocol.empty()) line->words.push_back(line->protocol);
+    const Result<OwnerQuery> query =
+        ParseOwnerQuery(std::span<const std::string>(line->words).subspan(1));
+    if (!query.ok()) return query.status();
+  } else if (line->words.size() > 2) {
     return Invalid(name + " takes one " + placeholder + " ('" + line->words[2] + "' is extra)");
+  }
+  if (!line->protocol.empty() && command->argument != ControlCommand::Argument::kFlow) {
+    return Invalid("--protocol goes only with owner");
   }
   if (command->argument == ControlCommand::Argument::kRule) {
     const Result<RuleSelector> rule = ParseRuleSelector(line->words[1]);
@@ -93,6 +118,9 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
     return Invalid(name + ": '" + line->words[1] + "' is not an IP address");
   }
   if (line->force && command->name != "keygen") return Invalid("--force goes only with keygen");
+  if (given("--interval-ms") && !line->watch && !line->cluster) {
+    return Invalid("--interval-ms goes with watch or with --cluster query/report");
+  }
   if (!command->sent_to_agent) {
     for (std::string_view option : {"--host", "--cluster", "--socket", "--key", "--timeout-ms"}) {
       if (given(option)) {
@@ -130,9 +158,15 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
+    if (name == "--version" || name == "-V") {
+      if (value) return Invalid(std::string(name) + " takes no value");
+      line.action = CtlCommandLine::Action::kVersion;
+      continue;
+    }
     const bool flag = name == "--cluster" || name == "--json" || name == "--force";
     const bool takes_value = name == "--config" || name == "--socket" || name == "--host" ||
-                             name == "--key" || name == "--timeout-ms";
+                             name == "--key" || name == "--timeout-ms" || name == "--interval-ms" ||
+                             name == "--protocol";
     if (!flag && !takes_value) {
       return Invalid("unknown option '" + std::string(name) + "'");
     }
@@ -161,10 +195,21 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
       line.key_path = std::string(*value);
     } else if (name == "--host") {
       if (Status s = ParseHost(*value, &line); !s.ok()) return s;
-    } else if (Status s = ParseTimeout(*value, &line); !s.ok()) {
+    } else if (name == "--protocol") {
+      if (*value != "tcp" && *value != "udp") {
+        return Invalid("--protocol: '" + std::string(*value) + "' is not tcp or udp");
+      }
+      line.protocol = std::string(*value);
+    } else if (name == "--interval-ms") {
+      if (Status s = ParseMilliseconds(name, *value, kMinViewInterval.count(), &line.interval);
+          !s.ok()) {
+        return s;
+      }
+    } else if (Status s = ParseMilliseconds(name, *value, 1, &line.timeout); !s.ok()) {
       return s;
     }
   }
+  if (line.action == CtlCommandLine::Action::kVersion) return line;
   // "nlbctl help [COMMAND]" and "nlbctl [COMMAND] --help".
   if (!line.words.empty() && line.words[0] == "help") {
     help = true;
@@ -193,7 +238,9 @@ std::string CtlUsageText() {
       "Controls nlbd, the nlb agent: this host's over its local socket, another host's over\n"
       "TLS (--host), or every host of the cluster (--cluster).\n"
       "\n"
-      "Commands:\n";
+      "Commands:\n"
+      "  watch [VIEW]    query or report (default query) again every --interval-ms until\n"
+      "                  interrupted; with --cluster, the merged table\n";
   for (const ControlCommand& c : ControlCommands()) {
     std::string left = "  " + std::string(c.name);
     if (c.argument != ControlCommand::Argument::kNone) {
@@ -214,13 +261,20 @@ std::string CtlUsageText() {
       "  --key FILE         cluster key for --host/--cluster (default: heartbeat.key_file)\n"
       "  --json             print the agent's JSON reply (an array with --cluster)\n"
       "  --timeout-ms N     give up on a host after N ms (default 3000)\n"
+      "  --interval-ms N    watch: refresh every N ms; --cluster query/report: the gap between\n"
+      "                     the two reports packets/s comes from (default 1000, at least 100)\n"
       "  --force            keygen: replace an existing key file\n"
+      "  --protocol P       owner: the flow's protocol, tcp or udp (default tcp, or udp when\n"
+      "                     only a UDP rule covers VIP:PORT)\n"
       "  -h, --help         this text; with a COMMAND, that command's help\n"
+      "  -V, --version      print nlbctl's version\n"
       "\n"
       "Exit status: 0 ok, 1 internal error, 2 invalid, 3 no such rule, 4 already in that state,\n"
       "5 refused, 6 host unreachable, 7 timed out (docs/control.md).\n";
   return text;
 }
+
+std::string CtlVersionText() { return "nlbctl " + std::string(NlbVersion()) + "\n"; }
 
 std::string CtlCommandHelpText(const ControlCommand& command) {
   std::string usage = "Usage: nlbctl [OPTIONS] " + std::string(command.name);
@@ -228,6 +282,7 @@ std::string CtlCommandHelpText(const ControlCommand& command) {
     usage += " " + std::string(ArgumentPlaceholder(command.argument));
   }
   if (command.name == "keygen") usage += " [--force]";
+  if (command.name == "owner") usage += " [--protocol tcp|udp]";
   return usage + "\n\n" + std::string(command.summary) + ".\n" + std::string(command.details) +
          "\n" +
          (command.sent_to_agent

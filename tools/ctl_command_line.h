@@ -3,8 +3,10 @@
 // Pure functions; any thread.
 //
 //   nlbctl [--config FILE] [--socket PATH] [--host ADDR[:PORT]] [--cluster] [--key FILE]
-//          [--json] [--timeout-ms N] [--force] COMMAND [ARG]
-//   nlbctl help [COMMAND] | nlbctl COMMAND --help | nlbctl --help
+//          [--json] [--timeout-ms N] [--interval-ms N] [--force] COMMAND [ARG]
+//   nlbctl owner CLIENT[:PORT] [VIP:PORT] [--protocol tcp|udp]
+//   nlbctl watch [query|report]          the view again every --interval-ms until interrupted
+//   nlbctl help [COMMAND] | nlbctl COMMAND --help | nlbctl --help | nlbctl --version
 // Options may come before or after the command; --opt=VALUE and --opt VALUE are both accepted.
 #pragma once
 
@@ -26,9 +28,12 @@ namespace nlb {
 std::string_view DefaultConfigPath();
 inline constexpr std::chrono::milliseconds kDefaultControlTimeout{3000};
 inline constexpr std::chrono::milliseconds kMaxControlTimeout{600000};
+// watch's refresh period, and the gap between the two reports a cluster view's rates come from.
+inline constexpr std::chrono::milliseconds kDefaultViewInterval{1000};
+inline constexpr std::chrono::milliseconds kMinViewInterval{100};
 
 struct CtlCommandLine {
-  enum class Action : uint8_t { kRun = 0, kHelp };
+  enum class Action : uint8_t { kRun = 0, kHelp, kVersion };
   Action action = Action::kRun;
   // kHelp: nullptr for the general usage, else the command to explain.
   const ControlCommand* help_command = nullptr;
@@ -43,6 +48,9 @@ struct CtlCommandLine {
   bool json = false;
   bool force = false;
   std::chrono::milliseconds timeout = kDefaultControlTimeout;
+  std::chrono::milliseconds interval = kDefaultViewInterval;  // --interval-ms
+  std::string protocol;  // --protocol tcp|udp (owner only); sent as owner's last word
+  bool watch = false;    // `watch VIEW`: words then hold the view (query or report)
 
   // kRun: the command (never nullptr) and its words as sent to the agent: name [ARG].
   const ControlCommand* command = nullptr;
@@ -55,6 +63,8 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
 
 // The full --help text.
 std::string CtlUsageText();
+// `nlbctl --version`: "nlbctl VERSION\n", the CMake project version.
+std::string CtlVersionText();
 // `nlbctl help COMMAND`.
 std::string CtlCommandHelpText(const ControlCommand& command);
 

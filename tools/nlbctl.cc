@@ -2,7 +2,9 @@
 
 #include <future>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "tools/cluster_key_writer.h"
 #include "tools/cluster_outcome.h"
 #include "tools/cluster_reload.h"
+#include "tools/cluster_table.h"
 #include "tools/control_exchange.h"
 #include "tools/control_settings.h"
 #include "tools/ctl_command_line.h"
@@ -197,21 +200,117 @@ int ReloadCluster(const CtlCommandLine& line, const ClusterTargets& cluster, std
   return Exit(ClusterExit(reloads));
 }
 
+// query and report of every host at once, each host's report stamped when it arrived.
+std::vector<HostSample> SampleCluster(const ClusterTargets& cluster,
+                                      std::chrono::milliseconds timeout) {
+  std::vector<std::future<HostSample>> pending;
+  for (size_t i = 0; i < cluster.hosts.size(); ++i) {
+    pending.push_back(std::async(std::launch::async, [&, i] {
+      HostSample sample;
+      sample.query = OutcomeOf(cluster.hosts[i], "query",
+                               ExchangeControlRequest(cluster.targets[i], "query", timeout));
+      sample.report = OutcomeOf(cluster.hosts[i], "report",
+                                ExchangeControlRequest(cluster.targets[i], "report", timeout));
+      sample.at = std::chrono::steady_clock::now();
+      return sample;
+    }));
+  }
+  std::vector<HostSample> samples;
+  for (auto& f : pending) samples.push_back(f.get());
+  return samples;
+}
+
+ClusterTableKind TableKind(const CtlCommandLine& line) {
+  return line.command->name == "report" ? ClusterTableKind::kReport : ClusterTableKind::kQuery;
+}
+
+// Sleeps for interval unless interrupted first; false when interrupted.
+bool Pause(std::chrono::milliseconds interval, const WatchHooks& hooks) {
+  const auto until = std::chrono::steady_clock::now() + interval;
+  while (std::chrono::steady_clock::now() < until) {
+    if (hooks.interrupted != nullptr && hooks.interrupted->load()) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+  }
+  return hooks.interrupted == nullptr || !hooks.interrupted->load();
+}
+
+// One merged table: the hosts' query and report, then their reports again line.interval later
+// for the packets/s column.
+int ClusterView(const CtlCommandLine& line, const ClusterTargets& cluster, std::ostream& out,
+                const WatchHooks& hooks) {
+  std::vector<HostSample> before = SampleCluster(cluster, line.timeout);
+  std::vector<HostSample> now;
+  if (Pause(line.interval, hooks)) {
+    now = SampleCluster(cluster, line.timeout);
+  } else {
+    now = std::move(before);  // interrupted: the one sample, without rates
+    before.clear();
+  }
+  out << (line.json ? ClusterTableJson(now, before)
+                    : RenderClusterTable(TableKind(line), now, before));
+  return Exit(ClusterTableExit(now));
+}
+
 int RunOnCluster(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
-                 std::ostream& out, std::ostream& err) {
+                 std::ostream& out, std::ostream& err, const WatchHooks& hooks) {
   std::variant<ClusterTargets, int> listed = ListCluster(line, invocation, primary, err);
   if (const int* status = std::get_if<int>(&listed)) return *status;
   const ClusterTargets& cluster = std::get<ClusterTargets>(listed);
   if (line.command->name == "reload") return ReloadCluster(line, cluster, out, err);
+  if (line.command->name == "query" || line.command->name == "report") {
+    return ClusterView(line, cluster, out, hooks);
+  }
   const std::vector<HostOutcome> outcomes =
       SendToAll(cluster, line.command->name, RequestLine(line.words), line.timeout);
   out << RenderClusterOutcomes(outcomes, line.json);
   return Exit(ClusterExit(outcomes));
 }
 
+// watch: the view again every line.interval until interrupted (exit 0). A --cluster view asks
+// for the host list each time (hosts join and leave) and takes its rates from the view before.
+int Watch(const CtlCommandLine& line, Invocation& invocation, const ControlTarget& primary,
+          std::ostream& out, std::ostream& err, const WatchHooks& hooks) {
+  if (hooks.on_watch_start) hooks.on_watch_start();
+  std::vector<HostSample> before;
+  for (int refresh = 1;; ++refresh) {
+    std::ostringstream view;
+    std::ostringstream problems;
+    if (line.cluster) {
+      std::variant<ClusterTargets, int> listed = ListCluster(line, invocation, primary, problems);
+      if (const ClusterTargets* cluster = std::get_if<ClusterTargets>(&listed)) {
+        std::vector<HostSample> now = SampleCluster(*cluster, line.timeout);
+        view << (line.json ? ClusterTableJson(now, before)
+                           : RenderClusterTable(TableKind(line), now, before));
+        before = std::move(now);
+      }
+    } else {
+      RunOne(line, primary, view, problems);
+    }
+    if (hooks.out_is_terminal) {
+      // Home and clear, as watch(1) does; only on a terminal, so that a pipe gets plain text.
+      out << "\x1b[H\x1b[2J"
+          << "every " << line.interval.count() << " ms: nlbctl "
+          << (line.cluster ? "--cluster " : "") << line.command->name << " (Ctrl-C ends)\n\n";
+    } else if (refresh > 1 && !line.json) {
+      out << "\n";
+    }
+    out << view.str() << std::flush;
+    err << problems.str() << std::flush;
+    if (hooks.max_refreshes > 0 && refresh >= hooks.max_refreshes) break;
+    if (!Pause(line.interval, hooks)) break;
+  }
+  return Exit(ControlExit::kOk);
+}
+
 }  // namespace
 
 int RunNlbctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  return RunNlbctl(args, out, err, WatchHooks{});
+}
+
+int RunNlbctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
+              const WatchHooks& hooks) {
   const Result<CtlCommandLine> parsed = ParseCtlCommandLine(args);
   if (!parsed.ok()) {
     err << "nlbctl: " << parsed.status().message() << "\n"
@@ -219,6 +318,10 @@ int RunNlbctl(std::span<const std::string_view> args, std::ostream& out, std::os
     return Exit(ControlExit::kInvalid);
   }
   const CtlCommandLine& line = parsed.value();
+  if (line.action == CtlCommandLine::Action::kVersion) {
+    out << CtlVersionText();
+    return Exit(ControlExit::kOk);
+  }
   if (line.action == CtlCommandLine::Action::kHelp) {
     out << (line.help_command ? CtlCommandHelpText(*line.help_command) : CtlUsageText());
     return Exit(ControlExit::kOk);
@@ -249,7 +352,8 @@ int RunNlbctl(std::span<const std::string_view> args, std::ostream& out, std::os
     err << "nlbctl: " << primary.status().message() << "\n";
     return Exit(ControlExit::kInvalid);
   }
-  if (line.cluster) return RunOnCluster(line, invocation, primary.value(), out, err);
+  if (line.watch) return Watch(line, invocation, primary.value(), out, err, hooks);
+  if (line.cluster) return RunOnCluster(line, invocation, primary.value(), out, err, hooks);
   return RunOne(line, primary.value(), out, err);
 }
 

@@ -1,54 +1,39 @@
 #include "tools/reply_view.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <utility>
+
+#include "tools/json_reply.h"
 
 namespace nlb {
 namespace {
 
 using Lines = std::vector<std::pair<std::string, std::string>>;
 
-std::string ScalarText(const YAML::Node& node) {
-  if (node.IsNull()) return "-";
-  if (node.IsScalar()) return node.Scalar();
-  if (node.IsSequence()) {
-    std::string joined;
-    for (const YAML::Node& item : node) {
-      if (!joined.empty()) joined += ", ";
-      joined += ScalarText(item);
-    }
-    return joined.empty() ? "-" : joined;
-  }
-  return "{...}";
+bool IsTable(const Json& node) {
+  if (!node.is_array() || node.empty()) return false;
+  return std::all_of(node.begin(), node.end(), [](const Json& n) { return n.is_object(); });
 }
 
-bool IsTable(const YAML::Node& node) {
-  if (!node.IsSequence() || node.size() == 0) return false;
-  return std::all_of(node.begin(), node.end(), [](const YAML::Node& n) { return n.IsMap(); });
-}
-
-// Appends name/value pairs for every scalar under node, nested maps flattened as "a.b".
-void Flatten(const YAML::Node& node, const std::string& prefix, Lines* out,
-             std::vector<std::pair<std::string, YAML::Node>>* tables) {
-  for (const auto& entry : node) {
-    const std::string name = prefix + entry.first.Scalar();
-    const YAML::Node& value = entry.second;
-    if (value.IsMap()) {
+// Appends name/value pairs for every scalar under node, nested objects flattened as "a.b".
+void Flatten(const Json& node, const std::string& prefix, Lines* out,
+             std::vector<std::pair<std::string, const Json*>>* tables) {
+  for (const auto& [key, value] : node.items()) {
+    const std::string name = prefix + key;
+    if (value.is_object()) {
       Flatten(value, name + ".", out, tables);
     } else if (IsTable(value) && tables != nullptr) {
-      tables->emplace_back(name, value);
+      tables->emplace_back(name, &value);
     } else {
-      out->emplace_back(name, ScalarText(value));
+      out->emplace_back(name, JsonCellText(value));
     }
   }
 }
 
-std::string RenderTable(const std::string& name, const YAML::Node& rows_node) {
+std::string RenderTable(const std::string& name, const Json& rows_node) {
   std::vector<std::string> columns;
   std::vector<Lines> rows;
-  for (const YAML::Node& item : rows_node) {
+  for (const Json& item : rows_node) {
     Lines cells;
     Flatten(item, "", &cells, nullptr);
     for (const auto& [column, unused] : cells) {
@@ -102,48 +87,49 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows,
 
 ReplyView ViewReply(std::string_view command, std::string_view json) {
   ReplyView view;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(json));
-  } catch (const YAML::Exception&) {
-    root = YAML::Node();
-  }
-  if (!root.IsMap() || !root["ok"] || !root["ok"].IsScalar() ||
-      (root["ok"].Scalar() != "true" && root["ok"].Scalar() != "false")) {
+  const std::optional<Json> parsed = ParseJson(json);
+  const Json* ok = parsed ? JsonField(*parsed, "ok") : nullptr;
+  if (ok == nullptr || !ok->is_boolean()) {
     view.exit = ControlExit::kInternal;
     view.error = "the agent's reply is not a control reply: " + std::string(json.substr(0, 200));
     view.text = view.error + "\n";
     return view;
   }
-  if (root["host"] && root["host"].IsScalar()) view.host = root["host"].Scalar();
+  const Json& root = *parsed;
+  if (const Json* host = JsonField(root, "host"); host != nullptr && !host->is_structured()) {
+    view.host = JsonCellText(*host);
+  }
   const std::string who = view.host.empty() ? "agent" : "host " + view.host;
-  if (root["ok"].Scalar() == "false") {
-    const std::string code =
-        root["code"] && root["code"].IsScalar() ? root["code"].Scalar() : "internal";
+  if (!ok->get<bool>()) {
+    const Json* code_field = JsonField(root, "code");
+    const std::string code = code_field != nullptr && code_field->is_string()
+                                 ? code_field->get<std::string>()
+                                 : "internal";
     view.exit = ExitForReplyCode(code);
-    view.error =
-        root["error"] && root["error"].IsScalar() ? root["error"].Scalar() : "no reason given";
+    const Json* error = JsonField(root, "error");
+    view.error = error != nullptr && !error->is_structured() && !error->is_null()
+                     ? JsonCellText(*error)
+                     : "no reason given";
     view.text = who + ": " + std::string(command) + " " + code + ": " + view.error + "\n";
     return view;
   }
   Lines lines;
-  std::vector<std::pair<std::string, YAML::Node>> tables;
-  for (const auto& entry : root) {
-    const std::string name = entry.first.Scalar();
+  std::vector<std::pair<std::string, const Json*>> tables;
+  for (const auto& [name, value] : root.items()) {
     if (name == "ok" || name == "host") continue;
-    if (entry.second.IsMap()) {
-      Flatten(entry.second, name + ".", &lines, &tables);
-    } else if (IsTable(entry.second)) {
-      tables.emplace_back(name, entry.second);
+    if (value.is_object()) {
+      Flatten(value, name + ".", &lines, &tables);
+    } else if (IsTable(value)) {
+      tables.emplace_back(name, &value);
     } else {
-      lines.emplace_back(name, ScalarText(entry.second));
+      lines.emplace_back(name, JsonCellText(value));
     }
   }
   view.text = who + ": " + std::string(command) + " ok\n";
   std::vector<std::vector<std::string>> pairs;
   for (auto& [name, value] : lines) pairs.push_back({name, value});
   view.text += FormatTable(pairs, "");
-  for (const auto& [name, rows] : tables) view.text += "\n" + RenderTable(name, rows);
+  for (const auto& [name, rows] : tables) view.text += "\n" + RenderTable(name, *rows);
   return view;
 }
 

@@ -1,6 +1,6 @@
 // ReplyView: an agent's JSON reply (docs/control.md) as the exit status nlbctl returns and the
-// readable text it prints. JSON is read with yaml-cpp (JSON is YAML's flow syntax); its
-// exceptions stop here. Pure; any thread.
+// readable text it prints. JSON is read with nlohmann-json (tools/json_reply.h); its
+// errors stop here. Pure; any thread.
 //
 // The text is generic, so new reply fields show without a new nlbctl: a first line
 // "host 1: query ok", then the reply's scalars as aligned "name  value" lines (nested objects

@@ -20,6 +20,11 @@ class RecordingTarget final : public ControlTarget {
   std::string Query() const override { return Record("query"); }
   std::string Params() const override { return Record("params"); }
   std::string Report() const override { return Record("report"); }
+  std::string Owner(const OwnerQuery& q) const override {
+    return Record("owner " + OwnerRequestWords(q)[1] +
+                  (q.vip ? " " + OwnerRequestWords(q)[2] : "") +
+                  (q.ip_protocol ? " proto " + std::to_string(*q.ip_protocol) : ""));
+  }
   std::string Command(HostCommand c) override {
     return Record("command " + std::to_string(static_cast<int>(c)));
   }
@@ -66,10 +71,43 @@ TEST(ControlDispatcherTest, Table) {
        "rule disabled 198.18.0.100:80",
        ""},
       {"enable all", {"enable", "all"}, false, false, "rule enabled all", ""},
+      {"drain by name", {"drain", "http"}, false, false, "rule draining http", ""},
       {"reload-check", {"reload-check"}, false, false, "reload-check", ""},
       {"reload", {"reload"}, true, false, "reload", ""},
+      {"owner of a client", {"owner", "198.18.2.1"}, false, false, "owner 198.18.2.1", ""},
+      {"owner of a flow over udp",
+       {"owner", "198.18.2.1:5000", "198.18.0.100:53", "udp"},
+       false,
+       false,
+       "owner 198.18.2.1:5000 198.18.0.100:53 proto 17",
+       ""},
+      {"owner of a flow over IPv6",
+       {"owner", "[2001:2::5]:5000", "[2001:2::100]:80"},
+       false,
+       false,
+       "owner [2001:2::5]:5000 [2001:2::100]:80",
+       ""},
+      {"owner malformed client", {"owner", "198.18.2"}, false, false, "", "is not CLIENT"},
+      {"owner without a client", {"owner"}, false, false, "", "\"code\":\"invalid\""},
+      {"owner mixed families",
+       {"owner", "198.18.2.1", "[2001:2::100]:80"},
+       false,
+       false,
+       "",
+       "different address families"},
+      {"suspended: remote owner answered",
+       {"owner", "198.18.2.1"},
+       true,
+       true,
+       "owner 198.18.2.1",
+       ""},
       {"unknown command", {"frobnicate"}, false, false, "", "\"ok\":false"},
-      {"rule selector malformed", {"drain", "80x"}, false, false, "", "\"code\":\"invalid\""},
+      {"rule selector malformed",
+       {"drain", "198.18.0.100:99999"},
+       false,
+       false,
+       "",
+       "\"code\":\"invalid\""},
       {"missing argument", {"drain"}, false, false, "", "\"code\":\"invalid\""},
       {"suspended: remote stop refused",
        {"stop"},

@@ -26,6 +26,8 @@ TEST(ControlCommandTest, ValidatesRequests) {
       {{"resume"}, ""},
       {{"enable", "all"}, ""},
       {{"disable", "198.18.0.100:80"}, ""},
+      {{"disable", "http"}, ""},
+      {{"owner", "198.18.2.1:40000", "198.18.0.100:80", "udp"}, ""},
       {{"drain", "443"}, ""},
       {{"reload"}, ""},
       {{}, "no command given"},
@@ -35,7 +37,8 @@ TEST(ControlCommandTest, ValidatesRequests) {
       {{"query", "extra"}, "query takes no argument"},
       {{"enable"}, "enable takes one argument, RULE"},
       {{"drain", "80", "81"}, "drain takes one argument, RULE"},
-      {{"disable", "http"}, "bad RULE 'http'"},
+      {{"disable", "198.18.0.100:99999"}, "bad RULE '198.18.0.100:99999'"},
+      {{"owner", "198.18.2"}, "is not CLIENT[:PORT]"},
   };
   for (const Case& c : cases) {
     const Status s = ValidateControlRequest(c.words);

@@ -46,8 +46,6 @@ TEST(ControlRuleTest, RefusesWithTheReason) {
   };
   const std::vector<Case> cases = {
       {"", "empty"},
-      {"ALL", "'ALL' is not a port"},
-      {"80x", "'80x' is not a port"},
       {"+80", "'+80' is not a port"},
       {"65536", "'65536' is not a port"},
       {"80-90", "'80-90' is not a port"},
@@ -67,6 +65,43 @@ TEST(ControlRuleTest, RefusesWithTheReason) {
         << c.text << ": " << rule.status().message();
     EXPECT_NE(rule.status().message().find("use all, PORT, VIP:PORT"), std::string::npos);
   }
+}
+
+TEST(ControlRuleTest, NamesAreTakenWhereNoOtherFormFits) {
+  struct Case {
+    std::string text;
+    std::optional<std::string> name;  // nullopt: refused
+  };
+  const std::vector<Case> cases = {
+      {"http", "http"},
+      {"web-80", "web-80"},
+      {"ALL", "ALL"},  // not "all": the agent says which names it has
+      {"80x", "80x"},
+      {"[2001:2::100]:80-80/tcp", "[2001:2::100]:80-80/tcp"},  // a derived name
+      {"80-90", std::nullopt},                                 // no letter: a bad PORT
+      {"web:80", std::nullopt},                                // ends in :DIGITS: a VIP:PORT
+      {"ht tp", std::nullopt},                                 // not a name's characters
+      {std::string(65, 'a'), std::nullopt},                    // too long for a name
+  };
+  for (const Case& c : cases) {
+    const Result<RuleSelector> rule = ParseRuleSelector(c.text);
+    ASSERT_EQ(rule.ok(), c.name.has_value()) << c.text;
+    if (!rule.ok()) continue;
+    EXPECT_EQ(rule->name, c.name);
+    EXPECT_FALSE(rule->all());
+    EXPECT_EQ(rule->ToString(), c.text);
+  }
+}
+
+TEST(ControlRuleTest, UnknownNameSuggestsTheClosest) {
+  const std::vector<std::string> names = {"http", "dns", "tls-443"};
+  EXPECT_EQ(UnknownRuleNameMessage("htp", names),
+            "no port rule is named 'htp' (did you mean 'http'?; rules: http, dns, tls-443)");
+  EXPECT_EQ(UnknownRuleNameMessage("tls443", names),
+            "no port rule is named 'tls443' (did you mean 'tls-443'?; rules: http, dns, tls-443)");
+  EXPECT_EQ(UnknownRuleNameMessage("imaps", names),
+            "no port rule is named 'imaps' (rules: http, dns, tls-443)");
+  EXPECT_EQ(UnknownRuleNameMessage("x", {}), "no port rule is named 'x' (rules: none)");
 }
 
 }  // namespace

@@ -177,6 +177,51 @@ TEST_F(NlbctlTest, ClusterReportsEveryHost) {
       << out_;
 }
 
+TEST_F(NlbctlTest, ClusterQueryIsOneMergedTableAndWatchRepeatsIt) {
+  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--timeout-ms",
+                 "2000", "--interval-ms", "100", "query"}),
+            6)
+      << err_;
+  EXPECT_EQ(out_.substr(0, out_.find('\n')).substr(0, 19), "HOST  ADDRESS    ST") << out_;
+  EXPECT_NE(out_.find("1     127.0.0.1  converged"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("2     127.0.0.2  converged"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("3     127.0.0.3  unreachable: host 127.0.0.3:" + port_), std::string::npos)
+      << out_;
+  EXPECT_EQ(out_.find("RESULT"), std::string::npos) << out_;
+
+  EXPECT_EQ(Run({"--config", config_path_, "--socket", socket_path_, "--cluster", "--json",
+                 "--timeout-ms", "2000", "--interval-ms", "100", "report"}),
+            6);
+  EXPECT_EQ(out_.find(R"([{"id":"1","address":"127.0.0.1","query":{"ok":true,"host":1,)"), 0u)
+      << out_;
+
+  // watch: two refreshes (the test's limit), plain text into a non-terminal, exit 0.
+  WatchHooks hooks;
+  hooks.max_refreshes = 2;
+  bool started = false;
+  hooks.on_watch_start = [&] { started = true; };
+  std::ostringstream out;
+  std::ostringstream err;
+  const std::vector<std::string_view> args = {"--socket", socket_path_, "--interval-ms", "100",
+                                              "watch"};
+  EXPECT_EQ(RunNlbctl(args, out, err, hooks), 0) << err.str();
+  EXPECT_TRUE(started);
+  EXPECT_EQ(out.str(), std::string(out.str().substr(0, out.str().size() / 2)) + "\n" +
+                           out.str().substr(0, out.str().size() / 2))
+      << out.str();
+  EXPECT_EQ(out.str().find("host 1: query ok\n"), 0u) << out.str();
+  EXPECT_EQ(out.str().find('\x1b'), std::string::npos);
+
+  // Interrupted before the first pause ends: one view, exit 0.
+  std::atomic<bool> interrupted{true};
+  WatchHooks stop;
+  stop.interrupted = &interrupted;
+  std::ostringstream once;
+  EXPECT_EQ(RunNlbctl(args, once, err, stop), 0);
+  EXPECT_EQ(once.str().find("host 1: query ok\n"), 0u) << once.str();
+  EXPECT_EQ(once.str().find("host 1: query ok\n", 1), std::string::npos) << once.str();
+}
+
 TEST_F(NlbctlTest, ClusterReloadChecksEveryHostFirstAndChangesNothingWhenOneCannot) {
   g_reloads = 0;
   // Host 3 (kept out) has no agent: the check fails there, so no host is asked to reload.
