@@ -111,6 +111,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   cc.config_digest = ClusterDigest(c.cluster);
   cc.rule_modes = RuleModes(c.cluster);
   cc.rule_names = RuleNamesOf(c.cluster);
+  cc.rule_keys = ClientKeysOf(c.cluster.port_rules);
   agent->numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{0, cc.rule_names});
   cc.rule_params = agent->EffectiveRuleParams();
   cc.role = agent->role_;
@@ -589,7 +590,8 @@ Status Agent::Reload() {
     numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{numbering_->epoch + 1, names});
   }
   convergence_->SetRules(ClusterDigest(config_.cluster), RuleModes(config_.cluster),
-                         std::move(names), EffectiveRuleParams(), std::chrono::steady_clock::now());
+                         std::move(names), EffectiveRuleParams(), std::chrono::steady_clock::now(),
+                         ClientKeysOf(config_.cluster.port_rules));
   PublishSnapshot();
   const std::string line = "reloaded " + config_.source_path + " (config digest " +
                            DigestHex(ClusterDigest(config_.cluster)).substr(0, 12) + ")";

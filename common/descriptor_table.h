@@ -24,6 +24,7 @@
 
 #include "common/flow_hash.h"
 #include "common/ip_address.h"
+#include "common/port_rule.h"
 
 namespace nlb {
 
@@ -91,6 +92,12 @@ class DescriptorTable {
   // The numbering epoch of the last Renumber (0 before any). Any thread; read it before the
   // counts: counts read after it returned e are in numbering e or a later one.
   uint64_t rule_epoch() const { return rule_epoch_.load(std::memory_order_acquire); }
+  // The client key (affinity) rule_index now hashes by. The first call for a rule records it; a
+  // different key later recomputes the bucket of every flow of that rule and moves its counts,
+  // so that the counts and the sweep speak of the buckets the new key gives (an affinity change
+  // by reload, docs/connection-tracking.md). O(slots) when the key changed and the rule has
+  // flows, else O(1); nothing allocated. Renumber carries the recorded keys with their rules.
+  void SetClientKey(uint8_t rule_index, ClientKey key);
 
   // Examines the next max_slots slots (round robin) and removes expired flows and flows for
   // which keep(rule_index, bucket) returns false. Returns how many were removed. Called between
@@ -179,6 +186,8 @@ class DescriptorTable {
   std::unique_ptr<std::atomic<uint64_t>[]> rule_totals_;
   std::atomic<uint64_t> size_{0};
   std::atomic<uint64_t> rule_epoch_{0};
+  std::array<ClientKey, kMaxTrackedRules> client_keys_{};  // per rule index, see SetClientKey
+  std::array<bool, kMaxTrackedRules> keyed_{};              // client_keys_[r] was recorded
   uint32_t cursor_ = 0;
   DescriptorTableCounters counters_;
 };

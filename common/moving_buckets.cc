@@ -101,6 +101,34 @@ void MovingBuckets::OnMapAdopted(const ConvergedMap* previous, const ConvergedMa
   Dirty();
 }
 
+void MovingBuckets::OnRulesRekeyed(std::span<const size_t> rules, uint64_t generation,
+                                   TimePoint now) {
+  if (!has_map_) return;
+  for (const size_t r : rules) {
+    if (r >= owned_.size()) continue;
+    if (lost_at_[r].empty()) lost_at_[r].resize(kBucketCount);
+    if (gained_at_[r].empty()) gained_at_[r].resize(kBucketCount);
+    for (uint32_t b = 0; b < kBucketCount; ++b) {
+      if (owned_[r].Contains(b)) {
+        presumed_[r].Add(b);
+        gained_[r].Add(b);
+        gained_at_[r][b] = now;
+        holding_[r].Remove(b);
+      } else if (serving_) {
+        holding_[r].Add(b);
+        lost_at_[r][b] = now;
+        gained_[r].Remove(b);
+      }
+    }
+  }
+  for (auto& [key, report] : reports_) report.map_current = false;
+  map_generation_ = generation;
+  presumption_open_ = true;
+  others_dirty_ = true;
+  next_timeout_ = std::min(next_timeout_, now + timeout_);
+  Dirty();
+}
+
 void MovingBuckets::OnMapDropped() {
   has_map_ = false;
   for (auto* sets : {&owned_, &holding_, &presumed_, &gained_}) {

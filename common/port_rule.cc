@@ -67,4 +67,11 @@ std::string PortRule::Describe() const {
   return out;
 }
 
+std::vector<ClientKey> ClientKeysOf(std::span<const PortRule> rules) {
+  std::vector<ClientKey> keys;
+  keys.reserve(rules.size());
+  for (const PortRule& r : rules) keys.push_back(ClientKeyOf(r));
+  return keys;
+}
+
 }  // namespace nlb

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/ip_address.h"
 
@@ -43,6 +45,24 @@ struct PortRule {
 
   friend bool operator==(const PortRule&, const PortRule&) = default;
 };
+
+// What a rule hashes its clients by (its affinity, and the IPv6 prefix of affinity network).
+// A reload that changes it gives most clients another bucket, so every bucket of the rule moves
+// (docs/connection-tracking.md, "Affinity changes").
+struct ClientKey {
+  Affinity affinity = Affinity::kSingle;
+  uint8_t ipv6_network_prefix = kDefaultIpv6NetworkPrefix;  // meaningful for kNetwork only
+
+  // Keys that put every client in the same bucket are equal (the prefix matters for kNetwork).
+  friend bool operator==(const ClientKey& a, const ClientKey& b) {
+    return a.affinity == b.affinity &&
+           (a.affinity != Affinity::kNetwork || a.ipv6_network_prefix == b.ipv6_network_prefix);
+  }
+};
+inline ClientKey ClientKeyOf(const PortRule& rule) {
+  return {rule.affinity, rule.ipv6_network_prefix};
+}
+std::vector<ClientKey> ClientKeysOf(std::span<const PortRule> rules);
 
 // A host's parameters for one rule: load weight for multiple-host rules (0..100; 0 takes no
 // buckets), handling priority for single-host rules (1..32, lower wins, unique in the cluster).
