@@ -74,4 +74,22 @@ std::vector<ClientKey> ClientKeysOf(std::span<const PortRule> rules) {
   return keys;
 }
 
+std::string DescribeClientKeyChanges(std::span<const PortRule> before,
+                                     std::span<const PortRule> after) {
+  auto describe = [](const PortRule& r) {
+    std::string s(AffinityName(r.affinity));
+    if (r.affinity == Affinity::kNetwork) s += " /" + std::to_string(r.ipv6_network_prefix);
+    return s;
+  };
+  std::string out;
+  for (const PortRule& a : after) {
+    for (const PortRule& b : before) {
+      if (b.name != a.name || ClientKeyOf(b) == ClientKeyOf(a)) continue;
+      out += (out.empty() ? "" : ", ") + a.name + " (affinity " + describe(b) + " -> " +
+             describe(a) + ")";
+    }
+  }
+  return out;
+}
+
 }  // namespace nlb

@@ -63,6 +63,10 @@ inline ClientKey ClientKeyOf(const PortRule& rule) {
   return {rule.affinity, rule.ipv6_network_prefix};
 }
 std::vector<ClientKey> ClientKeysOf(std::span<const PortRule> rules);
+// The rules of `after` whose client key differs from the rule of the same name in `before`,
+// for the log: "web (affinity none -> single), api (affinity network /64 -> /56)"; "" if none.
+std::string DescribeClientKeyChanges(std::span<const PortRule> before,
+                                     std::span<const PortRule> after);
 
 // A host's parameters for one rule: load weight for multiple-host rules (0..100; 0 takes no
 // buckets), handling priority for single-host rules (1..32, lower wins, unique in the cluster).
