@@ -52,6 +52,7 @@ Agent::Agent(asio::io_context& io, NodeConfig config)
       fast_path_grow_timer_(io),
       rule_control_(config_.cluster.port_rules.size(), RuleControl::kEnabled) {
   if (config_.host.initial_state == InitialState::kStopped) role_ = HostRole::kStopped;
+  RestoreOperatorState();
 }
 
 Agent::~Agent() {

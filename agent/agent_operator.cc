@@ -64,6 +64,7 @@ std::string Agent::SetRole(HostRole role, const char* verb) {
     return ControlRefusal(host, "refused", "host is suspended: resume it first");
   }
   role_ = role;
+  SaveOperatorState();
   convergence_->SetRole(role, std::chrono::steady_clock::now());
   PublishSnapshot();
   const std::string line = std::string("host ") + verb + " by operator";
@@ -107,6 +108,7 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
   if (!changed) {
     return ControlRefusal(host, "already", "'" + selector.ToString() + "' is already " + verb);
   }
+  SaveOperatorState();
   convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
   PublishSnapshot();
   std::string names;
@@ -146,11 +148,11 @@ Status Agent::Reload() {
   ReloadPlan& plan = prepared.value();
   const std::string rekeyed =
       DescribeClientKeyChanges(config_.cluster.port_rules, plan.next.cluster.port_rules);
+  const std::vector<std::string> names_before = RuleNamesOf(config_.cluster);
   config_ = std::move(plan.next);
   fast_path_failed_ = false;  // a reload tries the kernel fast path again
-  if (plan.rules_changed) {
-    rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
-  }
+  // Disabled and drained rules stay so, by name, whatever the reload adds or renumbers.
+  if (plan.rules_changed) FollowOperatorStateAcrossReload(names_before, rule_control_);
   std::vector<std::string> names = RuleNamesOf(config_.cluster);
   if (plan.numbering_changed) {
     numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{numbering_->epoch + 1, names});

@@ -86,6 +86,7 @@ std::string Agent::Params() const {
   w.Key("interface").String(config_.host.interface);
   w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
   w.Key("kernel_fast_path").Bool(config_.host.kernel_fast_path);
+  if (state_file_) w.Key("state_file").String(state_file_->path());
   w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
   w.Key("events").BeginArray();
   for (const std::string& e : events_) w.String(e);
@@ -158,6 +159,7 @@ std::string Agent::Report() const {
     w.Key("remote_malformed_requests").Uint(rc.malformed_requests);
   }
   w.Key("reload_failures").Uint(reload_failures_);
+  w.Key("state_file_errors").Uint(state_file_errors_);
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
   w.Key("looped_back").Uint(h.looped_back).EndObject();

@@ -167,6 +167,10 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint now) {
       }
     }
   }
+  if (it->second.last.moving_in_reports && CurrentUnderOurRules(it->second.last)) {
+    // Its reports went out just before this heartbeat, judged by the sender's previous digest.
+    moving_.ConfirmCurrent(key.first, key.second, it->second.last.sequence);
+  }
   if (!it->second.last.moving_in_reports) {
     const Heartbeat& last = it->second.last;
     std::vector<BucketSet> per_rule;  // empty vector: no bucket (the common case, kept cheap)

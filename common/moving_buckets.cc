@@ -182,6 +182,13 @@ void MovingBuckets::OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t se
   Dirty();
 }
 
+void MovingBuckets::ConfirmCurrent(uint16_t host_id, uint64_t boot_id, uint64_t sequence) {
+  auto it = reports_.find({host_id, boot_id});
+  if (it == reports_.end() || it->second.sequence != sequence || it->second.map_current) return;
+  it->second.map_current = true;
+  Dirty();  // the presumption may close
+}
+
 void MovingBuckets::RetainMembers(std::span<const ViewMember> view) {
   std::vector<PeerKey> members;
   for (const ViewMember& m : view) {

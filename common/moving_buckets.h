@@ -72,6 +72,9 @@ class MovingBuckets {
   // The latest complete report of member (host, boot). Older sequences are ignored.
   void OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t sequence, const Digest& view,
                     bool map_current, std::vector<BucketSet> per_rule);
+  // The heartbeat of sequence `sequence` says that the member's report of that sequence (sent
+  // just before it, in moving reports) is under the map of its view and this host's rules.
+  void ConfirmCurrent(uint16_t host_id, uint64_t boot_id, uint64_t sequence);
   // The current view: reports of non-members are forgotten.
   void RetainMembers(std::span<const ViewMember> view);
   // Ends the moves older than the timeout.

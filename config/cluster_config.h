@@ -69,6 +69,9 @@ struct HostConfig {
   // buckets in the kernel, the capture only decides and counts them. Off: the capture and TUN
   // deliver everything, as the design's default back end alone does.
   bool kernel_fast_path = true;
+  // Where nlbd keeps the operator's state (docs/configuration.md, "Operator state"). Empty:
+  // /var/lib/nlb/state-<cluster name>-<host id>. Read at start; a reload does not move it.
+  std::string state_file;
 };
 
 struct NodeConfig {

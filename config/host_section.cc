@@ -144,7 +144,7 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
                      ConfigErrors* errors) {
   MappingReader reader(section,
                        {"id", "interface", "dedicated_address", "initial_state",
-                        "kernel_fast_path", "rules"},
+                        "kernel_fast_path", "rules", "state_file"},
                        errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("id")) {
@@ -163,6 +163,17 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
   }
   if (reader.Has("kernel_fast_path")) {
     if (auto v = ReadBool(reader.Field("kernel_fast_path"), errors)) host->kernel_fast_path = *v;
+  }
+  if (reader.Has("state_file")) {
+    const FieldRef field = reader.Field("state_file");
+    if (auto v = ReadString(field, errors)) {
+      if ((*v)[0] != '/' || v->find('\0') != std::string::npos || v->back() == '/') {
+        errors->Add(LocationOf(field), field.path,
+                    "must be an absolute file path, e.g. /var/lib/nlb/state-web-1");
+      } else {
+        host->state_file = *v;
+      }
+    }
   }
   // Defaults first, so that rules without an entry keep them: equal load, and the host id as the
   // single-host priority (as Windows NLB does) while it fits the 1-32 range.

@@ -104,9 +104,10 @@ class AffinityChangeTest : public ::testing::Test {
   }
 
   // nlbctl reload on host i: web's affinity becomes `affinity`. tell_keys false: convergence is
-  // not told the keys (the behaviour before affinity changes moved buckets).
+  // given the old keys (the behaviour before affinity changes moved buckets).
   void Reload(int i, Affinity affinity, bool tell_keys = true) {
     Host& h = hosts_[i];
+    const std::vector<ClientKey> old_keys = ClientKeysOf(h.rules);
     h.rules = Rules(affinity);
     std::vector<FilteringMode> modes;
     std::vector<std::string> names;
@@ -119,7 +120,7 @@ class AffinityChangeTest : public ::testing::Test {
     Digest d;
     d.fill(static_cast<uint8_t>(0x40 + static_cast<int>(affinity)));
     cluster_.host(i).SetRules(d, modes, names, params, cluster_.now(),
-                              tell_keys ? ClientKeysOf(h.rules) : std::vector<ClientKey>{});
+                              tell_keys ? ClientKeysOf(h.rules) : old_keys);
     Publish(i);
   }
 
