@@ -15,7 +15,8 @@ namespace {
 
 std::string Describe(const OperatorState& state) {
   std::string out = "host " + std::string(HostRoleName(state.role));
-  for (const auto& [name, s] : state.rules) out += ", rule " + name + " " + std::string(RuleStateName(s));
+  for (const auto& [name, s] : state.rules)
+    out += ", rule " + name + " " + std::string(RuleStateName(s));
   return out;
 }
 
@@ -58,13 +59,14 @@ void Agent::RestoreOperatorState() {
                             std::string(HostRoleName(role_)) + ", every rule enabled)");
     return;
   }
-  if (!loaded->has_value()) {
+  const std::optional<OperatorState>& saved = loaded.value();
+  if (!saved.has_value()) {
     LogInfo("state", "no operator state in " + path + " yet: starting " +
                          std::string(HostRoleName(role_)) + " (host.initial_state)");
     return;
   }
-  ApplyOperatorState(**loaded);
-  LogNotice("state", "operator state restored from " + path + ": " + Describe(**loaded) +
+  ApplyOperatorState(*saved);
+  LogNotice("state", "operator state restored from " + path + ": " + Describe(*saved) +
                          " (host.initial_state applies only without a state file)");
 }
 

@@ -58,7 +58,10 @@ constexpr std::chrono::milliseconds kSweepPeriod{5000};
 
 DataPath::DataPath(PacketCapture& capture, const TunDevice& tun, NeighbourResponder& responder,
                    const SnapshotHolder& snapshots, bool answer_when_not_serving)
-    : capture_(capture), tun_(tun), responder_(responder), snapshots_(snapshots),
+    : capture_(capture),
+      tun_(tun),
+      responder_(responder),
+      snapshots_(snapshots),
       answer_when_not_serving_(answer_when_not_serving) {}
 
 DataPath::~DataPath() { Stop(); }
@@ -108,9 +111,8 @@ void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire
 
 void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   ParsedPacket packet;
-  const Decision d = table_ != nullptr
-                         ? DecideTracked(frame, *current_, *table_, now_, &packet)
-                         : Decide(frame, *current_, &packet);
+  const Decision d = table_ != nullptr ? DecideTracked(frame, *current_, *table_, now_, &packet)
+                                       : Decide(frame, *current_, &packet);
   decisions_.Count(d, wire_length);
   if (wire_length > frame.size()) Bump(counters_.truncated);
   switch (d.verdict) {

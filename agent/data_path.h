@@ -36,7 +36,7 @@ struct DataPathCounters {
   std::atomic<uint64_t> truncated{0};         // cut at snaplen: dropped (counted also as malformed)
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)
   std::atomic<uint64_t> capture_errors{0};
-  std::atomic<uint64_t> capture_dropped{0};   // the kernel ring overflowed (from pcap_stats)
+  std::atomic<uint64_t> capture_dropped{0};  // the kernel ring overflowed (from pcap_stats)
 };
 
 class DataPath {
@@ -82,8 +82,9 @@ class DataPath {
   // rebuckets the flows of a rule whose affinity changed, before any packet is decided by it.
   // Allocates nothing: it runs on this thread between batches.
   void FollowNumbering(const MapSnapshot& snapshot);
-  void Bump(std::atomic<uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1,
-                                                std::memory_order_relaxed); }
+  void Bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   PacketCapture& capture_;
   const TunDevice& tun_;
@@ -95,7 +96,7 @@ class DataPath {
   DescriptorTable* table_ = nullptr;
   std::shared_ptr<const RuleNumbering> numbering_;  // the table's; data path thread only
   RuleRemap remap_{};
-  uint64_t keyed_generation_ = UINT64_MAX;  // the snapshot generation the table's keys follow
+  uint64_t keyed_generation_ = UINT64_MAX;       // the snapshot generation the table's keys follow
   std::chrono::steady_clock::time_point now_{};  // read once per batch
   std::chrono::steady_clock::time_point last_sweep_{};
   std::atomic<uint64_t> batch_generation_{kIdle};

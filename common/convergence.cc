@@ -201,9 +201,9 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
   // Authentic, but only members' holdings count; a sender becomes a member through heartbeats.
   if (!IsMember(key.first, key.second)) {
     ++counters_.reports_dropped;
-    return Status::Error(ErrorCode::kUnavailable,
-                         "moving report from host " + std::to_string(key.first) +
-                             ", which is not a member");
+    return Status::Error(
+        ErrorCode::kUnavailable,
+        "moving report from host " + std::to_string(key.first) + ", which is not a member");
   }
   ++counters_.reports_accepted;
   PendingReport& pending = pending_reports_[key];
@@ -239,8 +239,8 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes) {
             : std::move(pending.report.rules);
     const bool current = pending.report.map_current && peer != peers_.end() &&
                          peer->second.last.config_digest == config_.config_digest;
-    moving_.OnPeerReport(key.first, key.second, pending.report.sequence,
-                         pending.report.view_digest, current, std::move(rules));
+    moving_.OnPeerReport(key.first, key.second, pending.report.sequence, pending.report.view_digest,
+                         current, std::move(rules));
     pending_reports_.erase(key);
   }
   return Status::Ok();

@@ -71,9 +71,9 @@ struct HeartbeatCounters {
   uint64_t malformed = 0;  // unparsable, or inconsistent with the cluster's rule count
   uint64_t bad_hmac = 0;
   uint64_t wrong_cluster = 0;
-  uint64_t replayed = 0;      // old sequence, or a boot superseded by a restart
-  uint64_t looped_back = 0;   // our own broadcast coming back
-  uint64_t duplicate_id = 0;  // another boot claims our own host id
+  uint64_t replayed = 0;          // old sequence, or a boot superseded by a restart
+  uint64_t looped_back = 0;       // our own broadcast coming back
+  uint64_t duplicate_id = 0;      // another boot claims our own host id
   uint64_t reports_sent = 0;      // moving report datagrams
   uint64_t reports_accepted = 0;  // moving report parts from members
   uint64_t reports_dropped = 0;   // unparsable, unauthentic, foreign, or from a non-member

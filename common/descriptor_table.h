@@ -51,7 +51,7 @@ struct DescriptorTableOptions {
 // Single writer (data path), relaxed readers.
 struct DescriptorTableCounters {
   std::atomic<uint64_t> added{0};
-  std::atomic<uint64_t> closed{0};         // FIN or RST seen on a tracked flow
+  std::atomic<uint64_t> closed{0};          // FIN or RST seen on a tracked flow
   std::atomic<uint64_t> removed_closed{0};  // swept close_delay after closing
   std::atomic<uint64_t> removed_idle{0};    // swept after idle_timeout
   std::atomic<uint64_t> removed_moved{0};   // its bucket is no longer this host's (see Sweep)
@@ -70,7 +70,8 @@ class DescriptorTable {
   // Allocates everything now: 44 bytes per slot at 2 slots per flow of capacity (so that a full
   // table is half loaded and probe runs stay far below the window), plus 4 bytes per
   // (rule, bucket) of counts (8 MiB). origin: times are kept as seconds after it.
-  DescriptorTable(const DescriptorTableOptions& options, std::chrono::steady_clock::time_point origin);
+  DescriptorTable(const DescriptorTableOptions& options,
+                  std::chrono::steady_clock::time_point origin);
   DescriptorTable(const DescriptorTable&) = delete;
   DescriptorTable& operator=(const DescriptorTable&) = delete;
 
@@ -113,7 +114,8 @@ class DescriptorTable {
       const Entry& e = slots_[i];
       if (StateOf(e) == FlowState::kFree) continue;
       FlowKey key;
-      key.client.family = (e.state_family & 4) != 0 ? IpAddress::Family::kV6 : IpAddress::Family::kV4;
+      key.client.family =
+          (e.state_family & 4) != 0 ? IpAddress::Family::kV6 : IpAddress::Family::kV4;
       key.client.bytes = e.client;
       key.vip.family = key.client.family;
       key.vip.bytes = e.vip;
@@ -156,8 +158,8 @@ class DescriptorTable {
   uint64_t Hash(const FlowKey& key) const;
   uint64_t HashEntry(const Entry& e) const;
   uint32_t Home(uint64_t hash) const {
-    return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash >> 32)) *
-                                  slot_count_) >> 32);
+    return static_cast<uint32_t>(
+        (static_cast<uint64_t>(static_cast<uint32_t>(hash >> 32)) * slot_count_) >> 32);
   }
   uint32_t Next(uint32_t slot) const { return slot + 1 == slot_count_ ? 0 : slot + 1; }
   uint32_t Distance(uint32_t from, uint32_t to) const {
@@ -187,7 +189,7 @@ class DescriptorTable {
   std::atomic<uint64_t> size_{0};
   std::atomic<uint64_t> rule_epoch_{0};
   std::array<ClientKey, kMaxTrackedRules> client_keys_{};  // per rule index, see SetClientKey
-  std::array<bool, kMaxTrackedRules> keyed_{};              // client_keys_[r] was recorded
+  std::array<bool, kMaxTrackedRules> keyed_{};             // client_keys_[r] was recorded
   uint32_t cursor_ = 0;
   DescriptorTableCounters counters_;
 };

@@ -39,9 +39,7 @@ void MovingBuckets::Rekey(std::span<const size_t> old_of_new, bool reports) {
   Dirty();
 }
 
-void MovingBuckets::RenumberRules(std::span<const size_t> old_of_new) {
-  Rekey(old_of_new, true);
-}
+void MovingBuckets::RenumberRules(std::span<const size_t> old_of_new) { Rekey(old_of_new, true); }
 
 void MovingBuckets::OnMapAdopted(const ConvergedMap* previous, const ConvergedMap& next,
                                  TimePoint now) {
@@ -168,8 +166,8 @@ void MovingBuckets::OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t se
                                  std::vector<BucketSet> per_rule) {
   Report& report = reports_[{host_id, boot_id}];
   if (report.sequence != 0 && sequence <= report.sequence) return;
-  const bool same = report.rules == per_rule && report.view == view &&
-                    report.map_current == map_current;
+  const bool same =
+      report.rules == per_rule && report.view == view && report.map_current == map_current;
   report.sequence = sequence;
   if (same) return;
   const bool was_empty = report.empty;
@@ -249,7 +247,8 @@ void MovingBuckets::Rebuild() {
     bool all_reported = true;
     for (const PeerKey& m : members_) {
       auto it = reports_.find(m);
-      all_reported &= it != reports_.end() && it->second.map_current && it->second.view == map_view_;
+      all_reported &=
+          it != reports_.end() && it->second.map_current && it->second.view == map_view_;
       if (!all_reported) break;
     }
     if (all_reported) {
@@ -273,8 +272,7 @@ void MovingBuckets::Rebuild() {
     auto set = std::make_shared<BucketSet>();
     bool any = false;
     for (size_t w = 0; w < BucketSet::kWords; ++w) {
-      const uint64_t others =
-          presumed_[r].word(w) | (r < others_.size() ? others_[r].word(w) : 0);
+      const uint64_t others = presumed_[r].word(w) | (r < others_.size() ? others_[r].word(w) : 0);
       const uint64_t contested = owned_[r].word(w) & gained_[r].word(w) & others;
       const uint64_t held = holding_[r].word(w) & ~owned_[r].word(w);
       const uint64_t word = has_map_ ? (contested | held) : 0;

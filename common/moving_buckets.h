@@ -130,10 +130,10 @@ class MovingBuckets {
   bool has_map_ = false;
   bool serving_ = true;
   bool presumption_open_ = false;
-  std::vector<BucketSet> owned_;        // per rule
-  std::vector<BucketSet> holding_;      // per rule
-  std::vector<BucketSet> presumed_;     // per rule: gained at the last adoption, not yet reported
-  std::vector<BucketSet> gained_;       // per rule: gained, moves not timed out
+  std::vector<BucketSet> owned_;     // per rule
+  std::vector<BucketSet> holding_;   // per rule
+  std::vector<BucketSet> presumed_;  // per rule: gained at the last adoption, not yet reported
+  std::vector<BucketSet> gained_;    // per rule: gained, moves not timed out
   std::vector<std::vector<TimePoint>> lost_at_;    // per rule per bucket
   std::vector<std::vector<TimePoint>> gained_at_;  // per rule per bucket
   TimePoint next_timeout_ = TimePoint::max();

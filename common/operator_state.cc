@@ -27,8 +27,8 @@ std::vector<std::string_view> Words(std::string_view line) {
 }
 
 bool RoleOfName(std::string_view name, HostRole* role) {
-  for (HostRole r : {HostRole::kActive, HostRole::kDraining, HostRole::kStopped,
-                     HostRole::kSuspended}) {
+  for (HostRole r :
+       {HostRole::kActive, HostRole::kDraining, HostRole::kStopped, HostRole::kSuspended}) {
     if (HostRoleName(r) == name) {
       *role = r;
       return true;
@@ -67,9 +67,9 @@ std::string EncodeOperatorState(const OperatorState& state) {
 
 Result<OperatorState> DecodeOperatorState(std::string_view text) {
   if (text.size() > kMaxOperatorStateBytes) {
-    return Status::Error(ErrorCode::kMalformed,
-                         "operator state is " + std::to_string(text.size()) +
-                             " bytes, more than " + std::to_string(kMaxOperatorStateBytes));
+    return Status::Error(ErrorCode::kMalformed, "operator state is " + std::to_string(text.size()) +
+                                                    " bytes, more than " +
+                                                    std::to_string(kMaxOperatorStateBytes));
   }
   if (text.find('\0') != std::string_view::npos) {
     return Status::Error(ErrorCode::kMalformed, "operator state holds a NUL byte");
@@ -106,8 +106,8 @@ Result<OperatorState> DecodeOperatorState(std::string_view text) {
       } else if (words[2] == "draining") {
         s = RuleState::kDraining;
       } else {
-        return Bad(number, "unknown rule state '" + std::string(words[2]) +
-                               "' (disabled, draining)");
+        return Bad(number,
+                   "unknown rule state '" + std::string(words[2]) + "' (disabled, draining)");
       }
       const std::string name(words[1]);
       if (std::any_of(state.rules.begin(), state.rules.end(),

@@ -6,27 +6,36 @@ namespace nlb {
 
 std::string_view ProtocolName(Protocol p) {
   switch (p) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-    case Protocol::kBoth: return "both";
+    case Protocol::kTcp:
+      return "tcp";
+    case Protocol::kUdp:
+      return "udp";
+    case Protocol::kBoth:
+      return "both";
   }
   return "?";
 }
 
 std::string_view FilteringModeName(FilteringMode m) {
   switch (m) {
-    case FilteringMode::kMultipleHost: return "multiple";
-    case FilteringMode::kSingleHost: return "single";
-    case FilteringMode::kDisabled: return "disabled";
+    case FilteringMode::kMultipleHost:
+      return "multiple";
+    case FilteringMode::kSingleHost:
+      return "single";
+    case FilteringMode::kDisabled:
+      return "disabled";
   }
   return "?";
 }
 
 std::string_view AffinityName(Affinity a) {
   switch (a) {
-    case Affinity::kNone: return "none";
-    case Affinity::kSingle: return "single";
-    case Affinity::kNetwork: return "network";
+    case Affinity::kNone:
+      return "none";
+    case Affinity::kSingle:
+      return "single";
+    case Affinity::kNetwork:
+      return "network";
   }
   return "?";
 }
@@ -35,9 +44,12 @@ namespace {
 
 bool ProtocolCovers(Protocol p, uint8_t ip_protocol) {
   switch (p) {
-    case Protocol::kTcp: return ip_protocol == kIpProtoTcp;
-    case Protocol::kUdp: return ip_protocol == kIpProtoUdp;
-    case Protocol::kBoth: return ip_protocol == kIpProtoTcp || ip_protocol == kIpProtoUdp;
+    case Protocol::kTcp:
+      return ip_protocol == kIpProtoTcp;
+    case Protocol::kUdp:
+      return ip_protocol == kIpProtoUdp;
+    case Protocol::kBoth:
+      return ip_protocol == kIpProtoTcp || ip_protocol == kIpProtoUdp;
   }
   return false;
 }

@@ -18,15 +18,15 @@ enum class Protocol : uint8_t { kTcp = 0, kUdp, kBoth };
 enum class FilteringMode : uint8_t { kMultipleHost = 0, kSingleHost, kDisabled };
 enum class Affinity : uint8_t { kNone = 0, kSingle, kNetwork };
 
-std::string_view ProtocolName(Protocol p);        // "tcp", "udp", "both"
+std::string_view ProtocolName(Protocol p);            // "tcp", "udp", "both"
 std::string_view FilteringModeName(FilteringMode m);  // "multiple", "single", "disabled"
-std::string_view AffinityName(Affinity a);        // "none", "single", "network"
+std::string_view AffinityName(Affinity a);            // "none", "single", "network"
 
 inline constexpr uint8_t kDefaultIpv6NetworkPrefix = 64;
 
 struct PortRule {
-  std::string name;                // unique within the cluster; used by host overrides and nlbctl
-  std::optional<IpAddress> vip;    // nullopt: every VIP of the cluster ("all")
+  std::string name;              // unique within the cluster; used by host overrides and nlbctl
+  std::optional<IpAddress> vip;  // nullopt: every VIP of the cluster ("all")
   uint16_t first_port = 0;
   uint16_t last_port = 65535;
   Protocol protocol = Protocol::kBoth;

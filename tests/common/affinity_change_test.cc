@@ -77,7 +77,8 @@ class AffinityChangeTest : public ::testing::Test {
       options.seed = id;
       host.table = std::make_unique<DescriptorTable>(options, cluster_.now());
       host.snapshot = std::make_shared<MapSnapshot>();
-      host.numbering = std::make_shared<const RuleNumbering>(RuleNumbering{0, {"web", "mail", "telnet"}});
+      host.numbering =
+          std::make_shared<const RuleNumbering>(RuleNumbering{0, {"web", "mail", "telnet"}});
       hosts_.push_back(std::move(host));
       cluster_.Start(config);
     }
@@ -218,7 +219,8 @@ class AffinityChangeTest : public ::testing::Test {
 
   uint32_t Moving() {
     uint32_t n = 0;
-    for (int i = 0; i < 3; ++i) n += cluster_.host(i).HoldingBuckets(0) + cluster_.host(i).ContestedBuckets(0);
+    for (int i = 0; i < 3; ++i)
+      n += cluster_.host(i).HoldingBuckets(0) + cluster_.host(i).ContestedBuckets(0);
     return n;
   }
 
@@ -296,15 +298,14 @@ TEST_P(AffinityChanges, NoConnectionBreaks) {
   EXPECT_LT(syn_unanswered_, 40u) << "SYNs nobody took (clients retransmit them)";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Reload, AffinityChanges,
-    ::testing::Values(AffinityCase{Affinity::kNone, Affinity::kSingle},
-                      AffinityCase{Affinity::kSingle, Affinity::kNetwork},
-                      AffinityCase{Affinity::kNetwork, Affinity::kNone}),
-    [](const ::testing::TestParamInfo<AffinityCase>& p) {
-      return std::string(AffinityName(p.param.from)) + "_to_" +
-             std::string(AffinityName(p.param.to));
-    });
+INSTANTIATE_TEST_SUITE_P(Reload, AffinityChanges,
+                         ::testing::Values(AffinityCase{Affinity::kNone, Affinity::kSingle},
+                                           AffinityCase{Affinity::kSingle, Affinity::kNetwork},
+                                           AffinityCase{Affinity::kNetwork, Affinity::kNone}),
+                         [](const ::testing::TestParamInfo<AffinityCase>& p) {
+                           return std::string(AffinityName(p.param.from)) + "_to_" +
+                                  std::string(AffinityName(p.param.to));
+                         });
 
 // The same reload without the key change reaching convergence (owners kept, nothing moving):
 // most connections hash to another owner and break, which the check above would catch.

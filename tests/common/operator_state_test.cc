@@ -41,8 +41,7 @@ TEST(OperatorStateTest, RefusesMalformedInput) {
       {"unknown_role", "nlb-operator-state 1\nhost asleep\n", "line 2: unknown host state"},
       {"two_hosts", "nlb-operator-state 1\nhost active\nhost stopped\n", "line 3: a second"},
       {"unknown_rule_state", "nlb-operator-state 1\nhost active\nrule web off\n", "line 3"},
-      {"enabled_is_not_listed", "nlb-operator-state 1\nhost active\nrule web enabled\n",
-       "line 3"},
+      {"enabled_is_not_listed", "nlb-operator-state 1\nhost active\nrule web enabled\n", "line 3"},
       {"duplicate_rule",
        "nlb-operator-state 1\nhost active\nrule web disabled\nrule web draining\n", "twice"},
       {"double_space", "nlb-operator-state 1\nhost  active\n", "line 2"},
@@ -67,7 +66,9 @@ TEST(OperatorStateTest, EveryTruncationIsRefusedOrValid) {
   const std::string text = EncodeOperatorState(s);
   for (size_t n = 0; n < text.size(); ++n) {
     auto r = DecodeOperatorState(text.substr(0, n));
-    if (r.ok()) EXPECT_EQ(text[n - 1], '\n') << "a prefix of " << n << " bytes decoded";
+    if (r.ok()) {
+      EXPECT_EQ(text[n - 1], '\n') << "a prefix of " << n << " bytes decoded";
+    }
   }
 }
 
@@ -81,8 +82,8 @@ TEST(OperatorStateTest, RuleStatesFollowNames) {
   EXPECT_EQ(unknown, std::vector<std::string>{"gone"});
   const OperatorState saved = MakeOperatorState(HostRole::kStopped, names, states);
   EXPECT_EQ(saved.role, HostRole::kStopped);
-  EXPECT_EQ(saved.rules, (std::vector<std::pair<std::string, RuleState>>{
-                             {"web", RuleState::kDraining}}));
+  EXPECT_EQ(saved.rules,
+            (std::vector<std::pair<std::string, RuleState>>{{"web", RuleState::kDraining}}));
 }
 
 }  // namespace
