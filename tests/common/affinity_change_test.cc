@@ -256,7 +256,7 @@ TEST_P(AffinityChanges, NoConnectionBreaks) {
   const AffinityCase& c = GetParam();
   StartHosts(c.from);
   ASSERT_TRUE(cluster_.RunUntilAgreed({1, 2, 3}, 10s));
-  Run(2s, 15);  // 600 connections
+  Run(2s, 8);  // 320 connections
   for (int i = 0; i < 3; ++i) {
     EXPECT_GT(hosts_[i].table->RuleConnections(0), 50u) << "host index " << i;
   }
@@ -312,7 +312,7 @@ INSTANTIATE_TEST_SUITE_P(Reload, AffinityChanges,
 TEST_F(AffinityChangeTest, ReloadThatMovesNothingBreaksConnections) {
   StartHosts(Affinity::kNone);
   ASSERT_TRUE(cluster_.RunUntilAgreed({1, 2, 3}, 10s));
-  Run(2s, 15);
+  Run(2s, 8);
   report_violations_ = false;
   for (int i = 0; i < 3; ++i) Reload(i, Affinity::kSingle, /*tell_keys=*/false);
   Traffic();

@@ -19,7 +19,7 @@ rules_file() {  # rules_file AFFINITY
     echo "    - { name: web, ports: 80, protocol: tcp, affinity: $1 }"
   } >"$STATE/rules-$1"
 }
-config() { host_config "$1" --period-ms 200 --tolerance 3 --rules "$STATE/rules-$2"; }
+config() { host_config "$1" --period-ms 300 --tolerance 5 --rules "$STATE/rules-$2"; }
 holding() { report_of "$1" "r['connections']['rules'][0]['moving_away_buckets']"; }
 holds_nothing() { local i; for i in 1 2 3; do [ "$(holding "$i")" = 0 ] || return 1; done; }
 judge() {

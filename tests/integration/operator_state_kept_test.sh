@@ -17,7 +17,7 @@ rules_file() {  # rules_file NAME [EXTRA RULE LINE]
     [ -z "${2:-}" ] || echo "$2"
   } >"$STATE/$1"
 }
-config() { host_config "$1" --period-ms 200 --tolerance 3 --rules "$STATE/$2"; }
+config() { host_config "$1" --period-ms 300 --tolerance 5 --rules "$STATE/$2"; }
 # quick N: N short requests from client 1; prints the answering host per request.
 quick() {
   local n host
