@@ -57,6 +57,7 @@ Agent::Agent(asio::io_context& io, NodeConfig config)
       timer_(io),
       rule_control_(config_.cluster.port_rules.size(), RuleControl::kEnabled) {
   if (config_.host.initial_state == InitialState::kStopped) role_ = HostRole::kStopped;
+  RestoreOperatorState();
 }
 
 Agent::~Agent() {
@@ -94,6 +95,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   cc.config_digest = ClusterDigest(c.cluster);
   cc.rule_modes = RuleModesOf(c.cluster);
   cc.rule_names = RuleNamesOf(c.cluster);
+  cc.rule_keys = ClientKeysOf(c.cluster.port_rules);
   agent->numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{0, cc.rule_names});
   cc.rule_params = agent->EffectiveRuleParams();
   cc.role = agent->role_;

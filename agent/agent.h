@@ -39,6 +39,7 @@
 #include "agent/reload_planner.h"
 #include "agent/remote_control_server.h"
 #include "agent/service_notifier.h"
+#include "agent/state_file.h"
 #include "agent/tun_device.h"
 #include "common/control_origin.h"
 #include "common/control_rule.h"
@@ -47,6 +48,7 @@
 #include "common/duration_histogram.h"
 #include "common/host_status.h"
 #include "common/map_snapshot.h"
+#include "common/operator_state.h"
 #include "common/status.h"
 #include "config/cluster_config.h"
 
@@ -126,6 +128,14 @@ class Agent final : public ControlTarget, public StatusSource {
   void StartHealthChecks();
   // A probe ended: recompute the verdicts; on a change note it and announce the weights.
   void OnHealthResult(const std::string& line);
+  // Operator state (agent_state.cc): restored at start, saved after every change, kept by rule
+  // name across reloads.
+  OperatorState CurrentOperatorState() const;
+  void ApplyOperatorState(const OperatorState& state);
+  void RestoreOperatorState();
+  void SaveOperatorState();
+  void FollowOperatorStateAcrossReload(const std::vector<std::string>& names_before,
+                                       const std::vector<RuleControl>& controls_before);
   // Loads the configuration file and checks that it can replace the running one at run time.
   Result<ReloadPlan> PrepareReload();
   Status Reload();
@@ -148,6 +158,8 @@ class Agent final : public ControlTarget, public StatusSource {
   HostRole role_ = HostRole::kActive;
   bool suspended_ = false;
   std::vector<RuleControl> rule_control_;  // canonical rule order
+  std::optional<StateFile> state_file_;
+  uint64_t state_file_errors_ = 0;  // unreadable or malformed at start, or a save failed
   uint64_t refused_remote_ = 0;
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;

@@ -81,6 +81,7 @@ std::string Agent::SetRole(HostRole role, const char* verb) {
     return ControlRefusal(host, "refused", "host is suspended: resume it first");
   }
   role_ = role;
+  SaveOperatorState();
   convergence_->SetRole(AnnouncedRole(), std::chrono::steady_clock::now());
   PublishSnapshot();
   const std::string line = std::string("host ") + verb + " by operator";
@@ -133,6 +134,7 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
   if (!changed) {
     return ControlRefusal(host, "already", "'" + selector.ToString() + "' is already " + verb);
   }
+  SaveOperatorState();
   std::string names;
   for (size_t i : matched)
     names += (names.empty() ? "" : ", ") + config_.cluster.port_rules[i].name;
@@ -167,11 +169,13 @@ Status Agent::Reload() {
     return prepared.status();
   }
   ReloadPlan& plan = prepared.value();
+  const std::string rekeyed =
+      DescribeClientKeyChanges(config_.cluster.port_rules, plan.next.cluster.port_rules);
+  const std::vector<std::string> names_before = RuleNamesOf(config_.cluster);
   config_ = std::move(plan.next);
   fast_path_->SetEnabled(config_.host.kernel_fast_path);  // and tries it again after a failure
-  if (plan.rules_changed) {
-    rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
-  }
+  // Disabled and drained rules stay so, by name, whatever the reload adds or renumbers.
+  if (plan.rules_changed) FollowOperatorStateAcrossReload(names_before, rule_control_);
   // Unchanged checks keep their state (a reload does not make a failing rule healthy).
   if (health_ == nullptr ? !config_.cluster.health_checks.empty()
                          : health_->specs() != config_.cluster.health_checks) {
@@ -182,7 +186,8 @@ Status Agent::Reload() {
     numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{numbering_->epoch + 1, names});
   }
   convergence_->SetRules(ClusterDigest(config_.cluster), RuleModesOf(config_.cluster),
-                         std::move(names), EffectiveRuleParams(), std::chrono::steady_clock::now());
+                         std::move(names), EffectiveRuleParams(), std::chrono::steady_clock::now(),
+                         ClientKeysOf(config_.cluster.port_rules));
   PublishSnapshot();
   const std::string line = "reloaded " + config_.source_path + " (config digest " +
                            DigestHex(ClusterDigest(config_.cluster)).substr(0, 12) + ")";
@@ -191,6 +196,11 @@ Status Agent::Reload() {
   if (!plan.renumbered.empty()) {
     LogInfo("reload", "reload renumbered rules (" + DescribeRenumbering(plan.renumbered) +
                           "): their buckets and connections follow them by name");
+  }
+  if (!rekeyed.empty()) {
+    LogNotice("reload", "reload changed the affinity of " + rekeyed +
+                            ": every bucket of it moves until the connections served under the "
+                            "previous affinity have closed");
   }
   Tick();
   ScheduleTick();

@@ -118,6 +118,7 @@ std::string Agent::Params() const {
   w.Key("interface").String(config_.host.interface);
   w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
   w.Key("kernel_fast_path").Bool(config_.host.kernel_fast_path);
+  if (state_file_) w.Key("state_file").String(state_file_->path());
   w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
   w.Key("events").BeginArray();
   for (const std::string& e : events_) w.String(e);
@@ -202,6 +203,7 @@ std::string Agent::Report() const {
     w.Key("http_connections_refused").Uint(hc.connections_refused);
     w.Key("http_accept_errors").Uint(hc.accept_errors);
   }
+  w.Key("state_file_errors").Uint(state_file_errors_);
   w.EndObject();
   w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
   w.Key("looped_back").Uint(h.looped_back);

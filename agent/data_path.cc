@@ -175,14 +175,23 @@ void DataPath::Sweep(const MapSnapshot& snapshot) {
 
 void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
   if (table_ == nullptr || snapshot.numbering == nullptr) return;
-  if (numbering_ != nullptr && numbering_->epoch == snapshot.numbering->epoch) return;
-  if (numbering_ == nullptr) {  // the first numbering: the table has no flow in another one
-    for (size_t r = 0; r < remap_.size(); ++r) remap_[r] = static_cast<uint8_t>(r);
-  } else {
-    RuleRemapBetween(*numbering_, *snapshot.numbering, &remap_);
+  if (numbering_ == nullptr || numbering_->epoch != snapshot.numbering->epoch) {
+    if (numbering_ == nullptr) {  // the first numbering: the table has no flow in another one
+      for (size_t r = 0; r < remap_.size(); ++r) remap_[r] = static_cast<uint8_t>(r);
+    } else {
+      RuleRemapBetween(*numbering_, *snapshot.numbering, &remap_);
+    }
+    table_->Renumber(remap_, snapshot.numbering->epoch);
+    numbering_ = snapshot.numbering;
   }
-  table_->Renumber(remap_, snapshot.numbering->epoch);
-  numbering_ = snapshot.numbering;
+  // An affinity change comes with a new map generation (Convergence::SetRules): rebucket the
+  // rule's connections before any packet is decided, or its moving buckets, by the new key.
+  if (keyed_generation_ == snapshot.generation) return;
+  keyed_generation_ = snapshot.generation;
+  for (size_t r = 0; r < snapshot.rules.size() && r < kMaxTrackedRules; ++r) {
+    if (snapshot.rules[r].bucket_owner.empty()) continue;  // not tracked
+    table_->SetClientKey(static_cast<uint8_t>(r), ClientKeyOf(snapshot.rules[r].rule));
+  }
 }
 
 void DataPath::Run() {

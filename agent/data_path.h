@@ -87,8 +87,9 @@ class DataPath {
   void Run();
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);
   void Sweep(const MapSnapshot& snapshot);
-  // Renumbers the table when the snapshot's rule numbering is not the table's (a reload), before
-  // any packet is decided by it. Allocates nothing: it runs on this thread between batches.
+  // Renumbers the table when the snapshot's rule numbering is not the table's (a reload), and
+  // rebuckets the flows of a rule whose affinity changed, before any packet is decided by it.
+  // Allocates nothing: it runs on this thread between batches.
   void FollowNumbering(const MapSnapshot& snapshot);
   void Bump(std::atomic<uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -104,6 +105,7 @@ class DataPath {
   DescriptorTable* table_ = nullptr;
   std::shared_ptr<const RuleNumbering> numbering_;  // the table's; data path thread only
   RuleRemap remap_{};
+  uint64_t keyed_generation_ = UINT64_MAX;       // the snapshot generation the table's keys follow
   std::chrono::steady_clock::time_point now_{};  // read once per batch
   std::chrono::steady_clock::time_point last_sweep_{};
   std::atomic<uint64_t> batch_generation_{kIdle};

@@ -171,12 +171,17 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint arrival
       }
     }
   }
+  if (it->second.last.moving_in_reports && CurrentUnderOurRules(it->second.last)) {
+    // Its reports went out just before this heartbeat, judged by the sender's previous digest.
+    moving_.ConfirmCurrent(key.first, key.second, it->second.last.sequence);
+  }
   if (!it->second.last.moving_in_reports) {
     const Heartbeat& last = it->second.last;
     std::vector<BucketSet> per_rule;  // empty vector: no bucket (the common case, kept cheap)
     if (!last.moving.empty()) per_rule.resize(last.rule_params.size());
     for (const MovingBucket& m : last.moving) per_rule[m.rule_index].Add(m.bucket);
-    moving_.OnPeerReport(key.first, key.second, last.sequence, last.view_digest, last.map_current,
+    moving_.OnPeerReport(key.first, key.second, last.sequence, last.view_digest,
+                         CurrentUnderOurRules(last),
                          InOurNumbering(last.config_digest, std::move(per_rule)));
   }
   if (material && !recompute_at_) recompute_at_ = now + config_.period / 50;
@@ -251,8 +256,10 @@ Status Convergence::OnMovingReport(std::span<const uint8_t> bytes, TimePoint arr
         peer != peers_.end()
             ? InOurNumbering(peer->second.last.config_digest, std::move(pending.report.rules))
             : std::move(pending.report.rules);
+    const bool current = pending.report.map_current && peer != peers_.end() &&
+                         peer->second.last.config_digest == config_.config_digest;
     moving_.OnPeerReport(key.first, key.second, pending.report.sequence, pending.report.view_digest,
-                         pending.report.map_current, std::move(rules));
+                         current, std::move(rules));
     pending_reports_.erase(key);
   }
   return Status::Ok();
@@ -608,7 +615,18 @@ void Convergence::SetRuleParams(std::vector<HostRuleParams> params, TimePoint no
 
 void Convergence::SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
                            std::vector<std::string> rule_names,
-                           std::vector<HostRuleParams> rule_params, TimePoint now) {
+                           std::vector<HostRuleParams> rule_params, TimePoint now,
+                           std::vector<ClientKey> rule_keys) {
+  rule_keys.resize(rule_names.size());
+  // Kept rules (by name) whose clients now hash differently, in the new numbering.
+  std::vector<size_t> rekeyed;
+  const std::vector<size_t> old_of_new = MatchRulesByName(rule_names, config_.rule_names);
+  for (size_t n = 0; n < rule_names.size(); ++n) {
+    const size_t o = old_of_new[n];
+    if (o == kRuleRemoved) continue;
+    const ClientKey before = o < config_.rule_keys.size() ? config_.rule_keys[o] : ClientKey{};
+    if (!(before == rule_keys[n])) rekeyed.push_back(n);
+  }
   if (config_digest != config_.config_digest) {
     previous_digest_ = config_.config_digest;
     previous_of_new_ = MatchRulesByName(rule_names, config_.rule_names);
@@ -623,7 +641,26 @@ void Convergence::SetRules(const Digest& config_digest, std::vector<FilteringMod
     map_ = RenumberMap(*map_, config_.rule_modes, rule_names);
   }
   config_.rule_names = std::move(rule_names);
+  config_.rule_keys = std::move(rule_keys);
+  if (map_) {
+    std::erase_if(rekeyed, [&](size_t r) {
+      return r >= map_->rules.size() || map_->rules[r].bucket_owner.size() != kBucketCount;
+    });
+    if (!rekeyed.empty()) {
+      // Same owners, new keys: a map of its own for this host, so that connection counts are
+      // only read once the data path has rebucketed them under the new keys.
+      map_->generation = ++generation_;
+      moving_.OnRulesRekeyed(rekeyed, map_->generation, now);
+      SendSoon(now);
+    }
+  }
   Recompute(now);
+}
+
+bool Convergence::CurrentUnderOurRules(const Heartbeat& last) const {
+  // A peer on other rules (it has not reloaded yet, or reloaded first) may hash clients by
+  // another key: its report does not end this host's presumption (see OnRulesRekeyed).
+  return last.map_current && last.config_digest == config_.config_digest;
 }
 
 std::vector<BucketSet> Convergence::InOurNumbering(const Digest& sender_digest,

@@ -60,6 +60,9 @@ struct ConvergenceConfig {
   std::vector<FilteringMode> rule_modes;    // canonical rule order
   std::vector<std::string> rule_names;      // aligned with rule_modes: seeds, and reload matching
   std::vector<HostRuleParams> rule_params;  // this host's, aligned with rule_modes
+  // Aligned with rule_modes: what each rule hashes its clients by. Missing entries are the
+  // default key (affinity single). Only a change of it matters (see SetRules).
+  std::vector<ClientKey> rule_keys;
   HostRole role = HostRole::kActive;
   // Connection tracking: how long at most a bucket stays moving after it changed owner
   // (docs/connection-tracking.md).
@@ -153,11 +156,15 @@ class Convergence {
   // A reload. When it renumbers the rules, the map in use and the moving buckets follow each rule
   // by name at once (RenumberMap, MovingBuckets::RenumberRules), so that CurrentMap(), the moving
   // snapshots and the rule lists given here always share one numbering; moving lists from peers
-  // still on the previous rules are translated to it.
+  // still on the previous rules are translated to it. When it changes the client key (affinity)
+  // of a kept multiple-host rule, every bucket of that rule moves at once
+  // (MovingBuckets::OnRulesRekeyed) and the map in use takes a new generation, so that the data
+  // path rebuckets its connections before their counts are read (docs/connection-tracking.md,
+  // "Affinity changes"). rule_keys: as ConvergenceConfig::rule_keys.
   // REQUIRES: rule_modes.size() == rule_names.size() == rule_params.size()
   void SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
                 std::vector<std::string> rule_names, std::vector<HostRuleParams> rule_params,
-                TimePoint now);
+                TimePoint now, std::vector<ClientKey> rule_keys = {});
 
   // The map in use (the last agreed one), or nullptr before the first agreement. Valid until the
   // next call of a non-const method.
@@ -204,6 +211,8 @@ class Convergence {
   std::vector<BucketSet> InOurNumbering(const Digest& sender_digest,
                                         std::vector<BucketSet> per_rule) const;
 
+  // The peer's report is under the map of its view and under this host's rules.
+  bool CurrentUnderOurRules(const Heartbeat& last) const;
   bool IsMember(uint16_t host_id, uint64_t boot_id) const;
   Status OnMovingReport(std::span<const uint8_t> bytes, TimePoint arrival);
   void Hear(Peer& peer, TimePoint arrival);

@@ -60,7 +60,8 @@ DescriptorTable::DescriptorTable(const DescriptorTableOptions& options,
       rule_totals_(new std::atomic<uint64_t>[kMaxTrackedRules]()) {}
 
 size_t DescriptorTable::memory_bytes() const {
-  return sizeof(Entry) * slot_count_ + sizeof(std::atomic<uint32_t>) * kMaxTrackedRules * kBucketCount +
+  return sizeof(Entry) * slot_count_ +
+         sizeof(std::atomic<uint32_t>) * kMaxTrackedRules * kBucketCount +
          sizeof(std::atomic<uint64_t>) * kMaxTrackedRules + sizeof(*this);
 }
 
@@ -111,8 +112,8 @@ void DescriptorTable::Fill(Entry& e, const FlowKey& key, uint32_t bucket, uint32
   e.rule_index = key.rule_index;
   e.bucket = static_cast<uint16_t>(bucket);
   e.last_seen = now_s;
-  e.state_family =
-      static_cast<uint8_t>(static_cast<uint8_t>(FlowState::kOpen) | (key.client.is_v6() ? kV6Bit : 0));
+  e.state_family = static_cast<uint8_t>(static_cast<uint8_t>(FlowState::kOpen) |
+                                        (key.client.is_v6() ? kV6Bit : 0));
 }
 
 void DescriptorTable::CountAdd(const Entry& e, int delta) {
@@ -122,8 +123,9 @@ void DescriptorTable::CountAdd(const Entry& e, int delta) {
   std::atomic<uint64_t>& t = rule_totals_[e.rule_index];
   t.store(static_cast<uint64_t>(static_cast<int64_t>(t.load(std::memory_order_relaxed)) + delta),
           std::memory_order_relaxed);
-  size_.store(static_cast<uint64_t>(static_cast<int64_t>(size_.load(std::memory_order_relaxed)) + delta),
-              std::memory_order_relaxed);
+  size_.store(
+      static_cast<uint64_t>(static_cast<int64_t>(size_.load(std::memory_order_relaxed)) + delta),
+      std::memory_order_relaxed);
 }
 
 DescriptorTable::OpenResult DescriptorTable::Open(const FlowKey& key, uint32_t bucket,
@@ -204,8 +206,8 @@ bool DescriptorTable::Touch(const FlowKey& key, uint8_t tcp_flags,
   Entry& e = slots_[slot];
   e.last_seen = Seconds(now);
   if ((tcp_flags & (kTcpFin | kTcpRst)) != 0 && StateOf(e) == FlowState::kOpen) {
-    e.state_family = static_cast<uint8_t>((e.state_family & ~3) |
-                                          static_cast<uint8_t>(FlowState::kClosing));
+    e.state_family =
+        static_cast<uint8_t>((e.state_family & ~3) | static_cast<uint8_t>(FlowState::kClosing));
     Bump(counters_.closed);
   }
   return true;
@@ -223,6 +225,17 @@ void DescriptorTable::Renumber(const std::array<uint8_t, kMaxTrackedRules>& old_
                                uint64_t epoch) {
   bool identity = true;
   for (size_t r = 0; r < old_to_new.size(); ++r) identity &= old_to_new[r] == r;
+  if (!identity) {
+    std::array<ClientKey, kMaxTrackedRules> keys{};
+    std::array<bool, kMaxTrackedRules> keyed{};
+    for (size_t r = 0; r < old_to_new.size(); ++r) {
+      if (old_to_new[r] >= kMaxTrackedRules) continue;
+      keys[old_to_new[r]] = client_keys_[r];
+      keyed[old_to_new[r]] = keyed_[r];
+    }
+    client_keys_ = keys;
+    keyed_ = keyed;
+  }
   if (identity || size() == 0) {
     rule_epoch_.store(epoch, std::memory_order_release);
     return;
@@ -251,6 +264,28 @@ void DescriptorTable::Renumber(const std::array<uint8_t, kMaxTrackedRules>& old_
     }
   }
   rule_epoch_.store(epoch, std::memory_order_release);
+}
+
+void DescriptorTable::SetClientKey(uint8_t rule_index, ClientKey key) {
+  if (rule_index >= kMaxTrackedRules) return;
+  const bool changed = keyed_[rule_index] && !(client_keys_[rule_index] == key);
+  client_keys_[rule_index] = key;
+  keyed_[rule_index] = true;
+  if (!changed || RuleConnections(rule_index) == 0) return;
+  // The bucket is not part of the slot hash, so every flow stays where it is.
+  for (uint32_t slot = 0; slot < slot_count_; ++slot) {
+    Entry& e = slots_[slot];
+    if (StateOf(e) == FlowState::kFree || e.rule_index != rule_index) continue;
+    const IpAddress client = (e.state_family & kV6Bit) != 0 ? IpAddress::V6(e.client.data())
+                                                            : IpAddress::V4(e.client.data());
+    // Tracked flows are unfragmented TCP: the client's port is always known.
+    const uint32_t bucket =
+        BucketOfHash(FlowHash(client, true, e.client_port, key.affinity, key.ipv6_network_prefix));
+    if (bucket == e.bucket) continue;
+    CountAdd(e, -1);
+    e.bucket = static_cast<uint16_t>(bucket);
+    CountAdd(e, +1);
+  }
 }
 
 void DescriptorTable::EraseSlot(uint32_t hole) {

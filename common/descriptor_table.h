@@ -24,6 +24,7 @@
 
 #include "common/flow_hash.h"
 #include "common/ip_address.h"
+#include "common/port_rule.h"
 
 namespace nlb {
 
@@ -50,7 +51,7 @@ struct DescriptorTableOptions {
 // Single writer (data path), relaxed readers.
 struct DescriptorTableCounters {
   std::atomic<uint64_t> added{0};
-  std::atomic<uint64_t> closed{0};         // FIN or RST seen on a tracked flow
+  std::atomic<uint64_t> closed{0};          // FIN or RST seen on a tracked flow
   std::atomic<uint64_t> removed_closed{0};  // swept close_delay after closing
   std::atomic<uint64_t> removed_idle{0};    // swept after idle_timeout
   std::atomic<uint64_t> removed_moved{0};   // its bucket is no longer this host's (see Sweep)
@@ -69,7 +70,8 @@ class DescriptorTable {
   // Allocates everything now: 44 bytes per slot at 2 slots per flow of capacity (so that a full
   // table is half loaded and probe runs stay far below the window), plus 4 bytes per
   // (rule, bucket) of counts (8 MiB). origin: times are kept as seconds after it.
-  DescriptorTable(const DescriptorTableOptions& options, std::chrono::steady_clock::time_point origin);
+  DescriptorTable(const DescriptorTableOptions& options,
+                  std::chrono::steady_clock::time_point origin);
   DescriptorTable(const DescriptorTable&) = delete;
   DescriptorTable& operator=(const DescriptorTable&) = delete;
 
@@ -91,6 +93,12 @@ class DescriptorTable {
   // The numbering epoch of the last Renumber (0 before any). Any thread; read it before the
   // counts: counts read after it returned e are in numbering e or a later one.
   uint64_t rule_epoch() const { return rule_epoch_.load(std::memory_order_acquire); }
+  // The client key (affinity) rule_index now hashes by. The first call for a rule records it; a
+  // different key later recomputes the bucket of every flow of that rule and moves its counts,
+  // so that the counts and the sweep speak of the buckets the new key gives (an affinity change
+  // by reload, docs/connection-tracking.md). O(slots) when the key changed and the rule has
+  // flows, else O(1); nothing allocated. Renumber carries the recorded keys with their rules.
+  void SetClientKey(uint8_t rule_index, ClientKey key);
 
   // Examines the next max_slots slots (round robin) and removes expired flows and flows for
   // which keep(rule_index, bucket) returns false. Returns how many were removed. Called between
@@ -106,7 +114,8 @@ class DescriptorTable {
       const Entry& e = slots_[i];
       if (StateOf(e) == FlowState::kFree) continue;
       FlowKey key;
-      key.client.family = (e.state_family & 4) != 0 ? IpAddress::Family::kV6 : IpAddress::Family::kV4;
+      key.client.family =
+          (e.state_family & 4) != 0 ? IpAddress::Family::kV6 : IpAddress::Family::kV4;
       key.client.bytes = e.client;
       key.vip.family = key.client.family;
       key.vip.bytes = e.vip;
@@ -149,8 +158,8 @@ class DescriptorTable {
   uint64_t Hash(const FlowKey& key) const;
   uint64_t HashEntry(const Entry& e) const;
   uint32_t Home(uint64_t hash) const {
-    return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash >> 32)) *
-                                  slot_count_) >> 32);
+    return static_cast<uint32_t>(
+        (static_cast<uint64_t>(static_cast<uint32_t>(hash >> 32)) * slot_count_) >> 32);
   }
   uint32_t Next(uint32_t slot) const { return slot + 1 == slot_count_ ? 0 : slot + 1; }
   uint32_t Distance(uint32_t from, uint32_t to) const {
@@ -179,6 +188,8 @@ class DescriptorTable {
   std::unique_ptr<std::atomic<uint64_t>[]> rule_totals_;
   std::atomic<uint64_t> size_{0};
   std::atomic<uint64_t> rule_epoch_{0};
+  std::array<ClientKey, kMaxTrackedRules> client_keys_{};  // per rule index, see SetClientKey
+  std::array<bool, kMaxTrackedRules> keyed_{};             // client_keys_[r] was recorded
   uint32_t cursor_ = 0;
   DescriptorTableCounters counters_;
 };

@@ -39,9 +39,7 @@ void MovingBuckets::Rekey(std::span<const size_t> old_of_new, bool reports) {
   Dirty();
 }
 
-void MovingBuckets::RenumberRules(std::span<const size_t> old_of_new) {
-  Rekey(old_of_new, true);
-}
+void MovingBuckets::RenumberRules(std::span<const size_t> old_of_new) { Rekey(old_of_new, true); }
 
 void MovingBuckets::OnMapAdopted(const ConvergedMap* previous, const ConvergedMap& next,
                                  TimePoint now) {
@@ -101,6 +99,34 @@ void MovingBuckets::OnMapAdopted(const ConvergedMap* previous, const ConvergedMa
   Dirty();
 }
 
+void MovingBuckets::OnRulesRekeyed(std::span<const size_t> rules, uint64_t generation,
+                                   TimePoint now) {
+  if (!has_map_) return;
+  for (const size_t r : rules) {
+    if (r >= owned_.size()) continue;
+    if (lost_at_[r].empty()) lost_at_[r].resize(kBucketCount);
+    if (gained_at_[r].empty()) gained_at_[r].resize(kBucketCount);
+    for (uint32_t b = 0; b < kBucketCount; ++b) {
+      if (owned_[r].Contains(b)) {
+        presumed_[r].Add(b);
+        gained_[r].Add(b);
+        gained_at_[r][b] = now;
+        holding_[r].Remove(b);
+      } else if (serving_) {
+        holding_[r].Add(b);
+        lost_at_[r][b] = now;
+        gained_[r].Remove(b);
+      }
+    }
+  }
+  for (auto& [key, report] : reports_) report.map_current = false;
+  map_generation_ = generation;
+  presumption_open_ = true;
+  others_dirty_ = true;
+  next_timeout_ = std::min(next_timeout_, now + timeout_);
+  Dirty();
+}
+
 void MovingBuckets::OnMapDropped() {
   has_map_ = false;
   for (auto* sets : {&owned_, &holding_, &presumed_, &gained_}) {
@@ -140,8 +166,8 @@ void MovingBuckets::OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t se
                                  std::vector<BucketSet> per_rule) {
   Report& report = reports_[{host_id, boot_id}];
   if (report.sequence != 0 && sequence <= report.sequence) return;
-  const bool same = report.rules == per_rule && report.view == view &&
-                    report.map_current == map_current;
+  const bool same =
+      report.rules == per_rule && report.view == view && report.map_current == map_current;
   report.sequence = sequence;
   if (same) return;
   const bool was_empty = report.empty;
@@ -152,6 +178,13 @@ void MovingBuckets::OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t se
   for (const BucketSet& b : report.rules) report.empty &= b.Empty();
   if (!(was_empty && report.empty)) others_dirty_ = true;
   Dirty();
+}
+
+void MovingBuckets::ConfirmCurrent(uint16_t host_id, uint64_t boot_id, uint64_t sequence) {
+  auto it = reports_.find({host_id, boot_id});
+  if (it == reports_.end() || it->second.sequence != sequence || it->second.map_current) return;
+  it->second.map_current = true;
+  Dirty();  // the presumption may close
 }
 
 void MovingBuckets::RetainMembers(std::span<const ViewMember> view) {
@@ -214,7 +247,8 @@ void MovingBuckets::Rebuild() {
     bool all_reported = true;
     for (const PeerKey& m : members_) {
       auto it = reports_.find(m);
-      all_reported &= it != reports_.end() && it->second.map_current && it->second.view == map_view_;
+      all_reported &=
+          it != reports_.end() && it->second.map_current && it->second.view == map_view_;
       if (!all_reported) break;
     }
     if (all_reported) {
@@ -238,8 +272,7 @@ void MovingBuckets::Rebuild() {
     auto set = std::make_shared<BucketSet>();
     bool any = false;
     for (size_t w = 0; w < BucketSet::kWords; ++w) {
-      const uint64_t others =
-          presumed_[r].word(w) | (r < others_.size() ? others_[r].word(w) : 0);
+      const uint64_t others = presumed_[r].word(w) | (r < others_.size() ? others_[r].word(w) : 0);
       const uint64_t contested = owned_[r].word(w) & gained_[r].word(w) & others;
       const uint64_t held = holding_[r].word(w) & ~owned_[r].word(w);
       const uint64_t word = has_map_ ? (contested | held) : 0;

@@ -53,6 +53,15 @@ class MovingBuckets {
   // old_of_new[n] is now rule n's, peers' latest reports included (they were made under the old
   // rules); a rule with kRuleRemoved (new) starts empty; a removed rule's state is dropped.
   void RenumberRules(std::span<const size_t> old_of_new);
+  // A reload changed the client key (affinity) of these rules of the adopted map (multiple-host
+  // rules, in the current numbering): every client may hash into another bucket, on every host.
+  // So every bucket of each such rule moves, as if this host had owned them all before: the
+  // buckets it does not own are presumed holding (pruned by SetLocalConnections once the data
+  // path has applied `generation`, the map's new generation, and so rebucketed its table), the
+  // owned ones are gained and presumed, so contested and pending, until every other member has
+  // reported under the new rules. Reports received so far are not current any more (the caller
+  // passes map_current only for reports under its own rules). Timers start now.
+  void OnRulesRekeyed(std::span<const size_t> rules, uint64_t generation, TimePoint now);
   // This host has no map any more (kept out): it neither owns nor holds anything.
   void OnMapDropped();
   // A host that stopped serving (stopped, suspended) holds nothing: its connections are gone.
@@ -63,6 +72,9 @@ class MovingBuckets {
   // The latest complete report of member (host, boot). Older sequences are ignored.
   void OnPeerReport(uint16_t host_id, uint64_t boot_id, uint64_t sequence, const Digest& view,
                     bool map_current, std::vector<BucketSet> per_rule);
+  // The heartbeat of sequence `sequence` says that the member's report of that sequence (sent
+  // just before it, in moving reports) is under the map of its view and this host's rules.
+  void ConfirmCurrent(uint16_t host_id, uint64_t boot_id, uint64_t sequence);
   // The current view: reports of non-members are forgotten.
   void RetainMembers(std::span<const ViewMember> view);
   // Ends the moves older than the timeout.
@@ -118,10 +130,10 @@ class MovingBuckets {
   bool has_map_ = false;
   bool serving_ = true;
   bool presumption_open_ = false;
-  std::vector<BucketSet> owned_;        // per rule
-  std::vector<BucketSet> holding_;      // per rule
-  std::vector<BucketSet> presumed_;     // per rule: gained at the last adoption, not yet reported
-  std::vector<BucketSet> gained_;       // per rule: gained, moves not timed out
+  std::vector<BucketSet> owned_;     // per rule
+  std::vector<BucketSet> holding_;   // per rule
+  std::vector<BucketSet> presumed_;  // per rule: gained at the last adoption, not yet reported
+  std::vector<BucketSet> gained_;    // per rule: gained, moves not timed out
   std::vector<std::vector<TimePoint>> lost_at_;    // per rule per bucket
   std::vector<std::vector<TimePoint>> gained_at_;  // per rule per bucket
   TimePoint next_timeout_ = TimePoint::max();

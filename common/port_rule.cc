@@ -6,27 +6,36 @@ namespace nlb {
 
 std::string_view ProtocolName(Protocol p) {
   switch (p) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-    case Protocol::kBoth: return "both";
+    case Protocol::kTcp:
+      return "tcp";
+    case Protocol::kUdp:
+      return "udp";
+    case Protocol::kBoth:
+      return "both";
   }
   return "?";
 }
 
 std::string_view FilteringModeName(FilteringMode m) {
   switch (m) {
-    case FilteringMode::kMultipleHost: return "multiple";
-    case FilteringMode::kSingleHost: return "single";
-    case FilteringMode::kDisabled: return "disabled";
+    case FilteringMode::kMultipleHost:
+      return "multiple";
+    case FilteringMode::kSingleHost:
+      return "single";
+    case FilteringMode::kDisabled:
+      return "disabled";
   }
   return "?";
 }
 
 std::string_view AffinityName(Affinity a) {
   switch (a) {
-    case Affinity::kNone: return "none";
-    case Affinity::kSingle: return "single";
-    case Affinity::kNetwork: return "network";
+    case Affinity::kNone:
+      return "none";
+    case Affinity::kSingle:
+      return "single";
+    case Affinity::kNetwork:
+      return "network";
   }
   return "?";
 }
@@ -35,9 +44,12 @@ namespace {
 
 bool ProtocolCovers(Protocol p, uint8_t ip_protocol) {
   switch (p) {
-    case Protocol::kTcp: return ip_protocol == kIpProtoTcp;
-    case Protocol::kUdp: return ip_protocol == kIpProtoUdp;
-    case Protocol::kBoth: return ip_protocol == kIpProtoTcp || ip_protocol == kIpProtoUdp;
+    case Protocol::kTcp:
+      return ip_protocol == kIpProtoTcp;
+    case Protocol::kUdp:
+      return ip_protocol == kIpProtoUdp;
+    case Protocol::kBoth:
+      return ip_protocol == kIpProtoTcp || ip_protocol == kIpProtoUdp;
   }
   return false;
 }
@@ -64,6 +76,31 @@ std::string PortRule::Describe() const {
   if (vip.has_value() && vip->is_v6()) out = "[" + out + "]";
   out += ":" + std::to_string(first_port) + "-" + std::to_string(last_port) + "/";
   out += ProtocolName(protocol);
+  return out;
+}
+
+std::vector<ClientKey> ClientKeysOf(std::span<const PortRule> rules) {
+  std::vector<ClientKey> keys;
+  keys.reserve(rules.size());
+  for (const PortRule& r : rules) keys.push_back(ClientKeyOf(r));
+  return keys;
+}
+
+std::string DescribeClientKeyChanges(std::span<const PortRule> before,
+                                     std::span<const PortRule> after) {
+  auto describe = [](const PortRule& r) {
+    std::string s(AffinityName(r.affinity));
+    if (r.affinity == Affinity::kNetwork) s += " /" + std::to_string(r.ipv6_network_prefix);
+    return s;
+  };
+  std::string out;
+  for (const PortRule& a : after) {
+    for (const PortRule& b : before) {
+      if (b.name != a.name || ClientKeyOf(b) == ClientKeyOf(a)) continue;
+      out += (out.empty() ? "" : ", ") + a.name + " (affinity " + describe(b) + " -> " +
+             describe(a) + ")";
+    }
+  }
   return out;
 }
 

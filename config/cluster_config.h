@@ -31,22 +31,23 @@ struct HeartbeatConfig {
 };
 
 struct ControlConfig {
-  bool remote = true;     // accept nlbctl over TLS from other machines
-  uint16_t port = 2505;   // TCP; 1..65535
+  bool remote = true;    // accept nlbctl over TLS from other machines
+  uint16_t port = 2505;  // TCP; 1..65535
 };
 
 // Connection tracking (docs/connection-tracking.md): the descriptor table and moving buckets.
 struct ConnectionTrackingConfig {
-  uint32_t capacity = 1048576;       // flows; 1024..67108864
-  uint32_t idle_timeout_s = 900;     // 10..604800: an open flow silent this long is forgotten
-  uint32_t close_delay_s = 10;       // 1..600: kept after its FIN or RST, for the last packets
-  uint32_t moving_timeout_s = 300;   // 1..86400: a moved bucket's old owner serves it at most this
-  friend bool operator==(const ConnectionTrackingConfig&, const ConnectionTrackingConfig&) = default;
+  uint32_t capacity = 1048576;      // flows; 1024..67108864
+  uint32_t idle_timeout_s = 900;    // 10..604800: an open flow silent this long is forgotten
+  uint32_t close_delay_s = 10;      // 1..600: kept after its FIN or RST, for the last packets
+  uint32_t moving_timeout_s = 300;  // 1..86400: a moved bucket's old owner serves it at most this
+  friend bool operator==(const ConnectionTrackingConfig&,
+                         const ConnectionTrackingConfig&) = default;
 };
 
 struct ClusterConfig {
-  std::string name;              // [a-z0-9-], 1..32 chars
-  std::vector<IpAddress> vips;   // >= 1, unique; kept in the file's order (vips[0] is primary)
+  std::string name;             // [a-z0-9-], 1..32 chars
+  std::vector<IpAddress> vips;  // >= 1, unique; kept in the file's order (vips[0] is primary)
   MacMode mac_mode = MacMode::kMulticast;
   HeartbeatConfig heartbeat;
   ControlConfig control;
@@ -68,9 +69,9 @@ struct HttpListenConfig {
 };
 
 struct HostConfig {
-  uint16_t id = 0;                // 1..256, unique in the cluster
-  std::string interface;          // the cluster interface, e.g. "eth0"
-  IpAddress dedicated_address;    // this host's own address on that interface; not a VIP
+  uint16_t id = 0;              // 1..256, unique in the cluster
+  std::string interface;        // the cluster interface, e.g. "eth0"
+  IpAddress dedicated_address;  // this host's own address on that interface; not a VIP
   InitialState initial_state = InitialState::kStarted;
   // Exactly one entry per ClusterConfig::port_rules, at the same index, with every default
   // applied: rule_params[i] is this host's weight and priority for cluster.port_rules[i]. An
@@ -82,6 +83,9 @@ struct HostConfig {
   // deliver everything, as the design's default back end alone does.
   bool kernel_fast_path = true;
   HttpListenConfig http;
+  // Where nlbd keeps the operator's state (docs/configuration.md, "Operator state"). Empty:
+  // /var/lib/nlb/state-<cluster name>-<host id>. Read at start; a reload does not move it.
+  std::string state_file;
 };
 
 struct NodeConfig {

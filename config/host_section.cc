@@ -10,8 +10,8 @@
 namespace nlb {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, InitialState>, 2> kStates{{
-    {"started", InitialState::kStarted}, {"stopped", InitialState::kStopped}}};
+constexpr std::array<std::pair<std::string_view, InitialState>, 2> kStates{
+    {{"started", InitialState::kStarted}, {"stopped", InitialState::kStopped}}};
 
 constexpr uint32_t kMaxHostId = 256;
 constexpr uint32_t kMaxPriority = 32;
@@ -25,8 +25,9 @@ void ReadInterface(const FieldRef& field, HostConfig* host, ConfigErrors* errors
   });
   if (bad_char || *name == "." || *name == ".." || name->size() > kMaxInterfaceNameLength) {
     errors->Add(LocationOf(field), field.path,
-                "'" + *name + "' is not a Linux interface name (1-15 characters, no '/' or "
-                              "spaces)");
+                "'" + *name +
+                    "' is not a Linux interface name (1-15 characters, no '/' or "
+                    "spaces)");
     return;
   }
   host->interface = *name;
@@ -38,8 +39,9 @@ void ReadDedicatedAddress(const FieldRef& field, const ClusterConfig& cluster, H
   if (!address.has_value()) return;
   if (std::find(cluster.vips.begin(), cluster.vips.end(), *address) != cluster.vips.end()) {
     errors->Add(LocationOf(field), field.path,
-                address->ToString() + " is one of cluster.vips; the dedicated address must be "
-                                      "this host's own address");
+                address->ToString() +
+                    " is one of cluster.vips; the dedicated address must be "
+                    "this host's own address");
     return;
   }
   host->dedicated_address = *address;
@@ -77,9 +79,9 @@ void ReadOverride(const FieldRef& entry, const ClusterConfig& cluster,
   const size_t index = static_cast<size_t>(it - cluster.port_rules.begin());
   auto [seen, inserted] = seen_line->emplace(index, LocationOf(*rule_field).line);
   if (!inserted) {
-    errors->Add(LocationOf(*rule_field), rule_field->path,
-                "rule '" + *name + "' already has settings at line " +
-                    std::to_string(seen->second));
+    errors->Add(
+        LocationOf(*rule_field), rule_field->path,
+        "rule '" + *name + "' already has settings at line " + std::to_string(seen->second));
     return;
   }
   HostRuleParams& params = host->rule_params[index];
@@ -114,9 +116,9 @@ void ReadOverrides(const FieldRef& field, const ClusterConfig& cluster, HostConf
   std::map<size_t, int> seen_line;
   if (field.node.IsDefined() && !field.node.IsNull()) {
     if (!field.node.IsSequence()) {
-      errors->Add(LocationOf(field), field.path,
-                  "expected a list of rule settings (- rule: NAME), found " +
-                      DescribeValue(field.node));
+      errors->Add(
+          LocationOf(field), field.path,
+          "expected a list of rule settings (- rule: NAME), found " + DescribeValue(field.node));
       return;
     }
     for (size_t i = 0; i < field.node.size(); ++i) {
@@ -194,7 +196,7 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
                      ConfigErrors* errors) {
   MappingReader reader(section,
                        {"id", "interface", "dedicated_address", "initial_state",
-                        "kernel_fast_path", "rules", "http"},
+                        "kernel_fast_path", "rules", "http", "state_file"},
                        errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("id")) {
@@ -215,6 +217,17 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
     if (auto v = ReadBool(reader.Field("kernel_fast_path"), errors)) host->kernel_fast_path = *v;
   }
   ReadHttp(reader.Field("http"), &host->http, errors);
+  if (reader.Has("state_file")) {
+    const FieldRef field = reader.Field("state_file");
+    if (auto v = ReadString(field, errors)) {
+      if ((*v)[0] != '/' || v->find('\0') != std::string::npos || v->back() == '/') {
+        errors->Add(LocationOf(field), field.path,
+                    "must be an absolute file path, e.g. /var/lib/nlb/state-web-1");
+      } else {
+        host->state_file = *v;
+      }
+    }
+  }
   // Defaults first, so that rules without an entry keep them: equal load, and the host id as the
   // single-host priority (as Windows NLB does) while it fits the 1-32 range.
   HostRuleParams defaults;

@@ -56,7 +56,9 @@ TEST(DescriptorTableTest, LifeOfAFlow) {
       {"FIN: removed after the close delay", {{0, kTcpSyn}, {5, kTcpFin | kTcpAck}}, 15, false},
       {"RST: removed after the close delay", {{0, kTcpSyn}, {5, kTcpRst}}, 15, false},
       {"packets after FIN push the delay",
-       {{0, kTcpSyn}, {5, kTcpFin | kTcpAck}, {12, kTcpAck}}, 21, true},
+       {{0, kTcpSyn}, {5, kTcpFin | kTcpAck}, {12, kTcpAck}},
+       21,
+       true},
       {"a new SYN reopens a closing flow", {{0, kTcpSyn}, {5, kTcpRst}, {6, kTcpSyn}}, 100, true},
   };
   for (const LifeCase& c : cases) {
@@ -87,7 +89,8 @@ TEST(DescriptorTableTest, UntrackedFlowsAreNotTouched) {
   EXPECT_FALSE(table.Touch(Key(1), kTcpAck, kOrigin));
   EXPECT_FALSE(table.Remove(Key(1)));
   EXPECT_EQ(table.size(), 0u);
-  EXPECT_EQ(table.Open(Key(1, kMaxTrackedRules), 1, kOrigin), DescriptorTable::OpenResult::kInvalid);
+  EXPECT_EQ(table.Open(Key(1, kMaxTrackedRules), 1, kOrigin),
+            DescriptorTable::OpenResult::kInvalid);
   EXPECT_EQ(table.Open(Key(1), kBucketCount, kOrigin), DescriptorTable::OpenResult::kInvalid);
 }
 
@@ -113,8 +116,10 @@ TEST(DescriptorTableTest, KeyIncludesEveryField) {
 
 TEST(DescriptorTableTest, CountsPerRuleAndBucket) {
   DescriptorTable table(Options(), kOrigin);
-  for (uint32_t i = 0; i < 10; ++i) ASSERT_NE(table.Open(Key(i, 0), 100 + i % 2, kOrigin), DescriptorTable::OpenResult::kFull);
-  for (uint32_t i = 0; i < 3; ++i) ASSERT_NE(table.Open(Key(i, 3), 100, kOrigin), DescriptorTable::OpenResult::kFull);
+  for (uint32_t i = 0; i < 10; ++i)
+    ASSERT_NE(table.Open(Key(i, 0), 100 + i % 2, kOrigin), DescriptorTable::OpenResult::kFull);
+  for (uint32_t i = 0; i < 3; ++i)
+    ASSERT_NE(table.Open(Key(i, 3), 100, kOrigin), DescriptorTable::OpenResult::kFull);
   EXPECT_EQ(table.Connections(0, 100), 5u);
   EXPECT_EQ(table.Connections(0, 101), 5u);
   EXPECT_EQ(table.Connections(3, 100), 3u);
@@ -127,7 +132,8 @@ TEST(DescriptorTableTest, CountsPerRuleAndBucket) {
 
 TEST(DescriptorTableTest, SweepDropsFlowsOfBucketsNoLongerServed) {
   DescriptorTable table(Options(), kOrigin);
-  for (uint32_t i = 0; i < 20; ++i) ASSERT_EQ(table.Open(Key(i), i, kOrigin), DescriptorTable::OpenResult::kAdded);
+  for (uint32_t i = 0; i < 20; ++i)
+    ASSERT_EQ(table.Open(Key(i), i, kOrigin), DescriptorTable::OpenResult::kAdded);
   const uint32_t removed = table.Sweep(kOrigin, table.slot_count(),
                                        [](uint32_t, uint32_t bucket) { return bucket % 2 == 0; });
   EXPECT_EQ(removed, 10u);
@@ -202,7 +208,8 @@ TEST(DescriptorTableTest, RenumberMovesFlowsAndCountsToTheirNewRule) {
 
 TEST(DescriptorTableTest, SweepIsAmortized) {
   DescriptorTable table(Options(1000), kOrigin);
-  for (uint32_t i = 0; i < 1000; ++i) ASSERT_NE(table.Open(Key(i), 1, kOrigin), DescriptorTable::OpenResult::kFull);
+  for (uint32_t i = 0; i < 1000; ++i)
+    ASSERT_NE(table.Open(Key(i), 1, kOrigin), DescriptorTable::OpenResult::kFull);
   const auto late = kOrigin + seconds(1000);
   uint32_t removed = 0;
   int calls = 0;
@@ -222,7 +229,7 @@ TEST(DescriptorTableTest, FullTablePolicy) {
     std::vector<int> closing_at;  // indexes of flows closed (at time 10 + index)
     int new_flow_at;              // seconds
     DescriptorTable::OpenResult result;
-    int evicted;                  // index of the flow that must be gone, -1 none
+    int evicted;  // index of the flow that must be gone, -1 none
   };
   const std::vector<Case> cases = {
       {"nothing evictable: refused", {}, 20, DescriptorTable::OpenResult::kFull, -1},
@@ -269,7 +276,8 @@ TEST(DescriptorTableTest, AgreesWithAModel) {
       case 1:
       case 2: {
         const auto r = table.Open(Key(flow), bucket, at);
-        if (r == DescriptorTable::OpenResult::kAdded || r == DescriptorTable::OpenResult::kExisting) {
+        if (r == DescriptorTable::OpenResult::kAdded ||
+            r == DescriptorTable::OpenResult::kExisting) {
           model[flow] = {bucket, false, now};
         }
         ASSERT_NE(r, DescriptorTable::OpenResult::kEvicted);  // nothing closes or expires in time
@@ -292,7 +300,8 @@ TEST(DescriptorTableTest, AgreesWithAModel) {
     }
     if (step % 997 == 0) {
       ASSERT_EQ(table.size(), model.size());
-      for (uint32_t f = 0; f < 3000; f += 7) ASSERT_EQ(table.Contains(Key(f)), model.contains(f)) << f;
+      for (uint32_t f = 0; f < 3000; f += 7)
+        ASSERT_EQ(table.Contains(Key(f)), model.contains(f)) << f;
       std::map<uint32_t, uint32_t> per_bucket;
       for (const auto& [f, v] : model) ++per_bucket[std::get<0>(v)];
       for (uint32_t b = 0; b < 97; ++b) ASSERT_EQ(table.Connections(0, b), per_bucket[b]) << b;
@@ -307,6 +316,54 @@ TEST(DescriptorTableTest, MemoryPerFlow) {
   EXPECT_EQ(table.slot_count(), 2097152u);
   // 44 bytes x 2 slots = 88 bytes per flow, plus 8 MiB of per-bucket counts.
   EXPECT_LT(table.memory_bytes(), 1048576u * 88 + 9u * 1024 * 1024);
+}
+
+}  // namespace
+}  // namespace nlb
+
+namespace nlb {
+namespace {
+
+uint32_t BucketUnder(const FlowKey& k, Affinity a) {
+  return BucketOfHash(FlowHash(k.client, true, k.client_port, a, kDefaultIpv6NetworkPrefix));
+}
+
+// An affinity change by reload: every flow of the rule is counted in the bucket the new key
+// gives it, other rules are untouched, and a renumbering carries the recorded key along.
+TEST(DescriptorTableTest, SetClientKeyRebucketsOnlyThatRule) {
+  DescriptorTable table(Options(), kOrigin);
+  table.SetClientKey(0, {Affinity::kNone, kDefaultIpv6NetworkPrefix});
+  table.SetClientKey(1, {Affinity::kNone, kDefaultIpv6NetworkPrefix});
+  for (uint32_t i = 0; i < 50; ++i) {
+    ASSERT_EQ(table.Open(Key(i, 0), BucketUnder(Key(i, 0), Affinity::kNone), kOrigin),
+              DescriptorTable::OpenResult::kAdded);
+    ASSERT_EQ(table.Open(Key(i, 1), BucketUnder(Key(i, 1), Affinity::kNone), kOrigin),
+              DescriptorTable::OpenResult::kAdded);
+  }
+  table.SetClientKey(0, {Affinity::kSingle, kDefaultIpv6NetworkPrefix});
+  table.ForEach([&](const FlowKey& k, uint32_t bucket, FlowState, uint32_t) {
+    EXPECT_EQ(bucket, BucketUnder(k, k.rule_index == 0 ? Affinity::kSingle : Affinity::kNone));
+  });
+  uint64_t counted = 0;
+  for (uint32_t b = 0; b < kBucketCount; ++b) counted += table.Connections(0, b);
+  EXPECT_EQ(counted, 50u);
+  EXPECT_EQ(table.Connections(0, BucketUnder(Key(7, 0), Affinity::kSingle)), 1u);
+  EXPECT_EQ(table.RuleConnections(0), 50u);
+  EXPECT_EQ(table.size(), 100u);
+  for (uint32_t i = 0; i < 50; ++i) EXPECT_TRUE(table.Contains(Key(i, 0))) << i;
+
+  // Rule 0 becomes rule 1 and rule 1 rule 0: their keys go with them, so setting each rule's
+  // own key again changes nothing.
+  std::array<uint8_t, kMaxTrackedRules> swap{};
+  for (size_t r = 0; r < swap.size(); ++r) swap[r] = static_cast<uint8_t>(r);
+  swap[0] = 1;
+  swap[1] = 0;
+  table.Renumber(swap, 1);
+  table.SetClientKey(1, {Affinity::kSingle, kDefaultIpv6NetworkPrefix});
+  table.SetClientKey(0, {Affinity::kNone, kDefaultIpv6NetworkPrefix});
+  table.ForEach([&](const FlowKey& k, uint32_t bucket, FlowState, uint32_t) {
+    EXPECT_EQ(bucket, BucketUnder(k, k.rule_index == 1 ? Affinity::kSingle : Affinity::kNone));
+  });
 }
 
 }  // namespace
