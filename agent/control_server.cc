@@ -130,6 +130,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Open(asio::io_context& io,
     return Status::Error(ErrorCode::kUnavailable, "control socket " + path + ": " + ec.message());
   }
   chmod(path.c_str(), 0600);
+  struct stat created {};
+  if (stat(path.c_str(), &created) == 0) server->created_ = SocketFile{created.st_dev, created.st_ino};
   server->AcceptNext();
   return server;
 }
@@ -137,8 +139,14 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Open(asio::io_context& io,
 ControlServer::~ControlServer() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  std::error_code fs_ec;
-  std::filesystem::remove(path_, fs_ec);
+  // Only the file this server bound: a server refused because another agent answers on the path
+  // (say a second nlbd in another network namespace sharing /run) must leave that agent's socket,
+  // and one whose file was replaced since must leave the replacement.
+  struct stat now {};
+  if (created_ && stat(path_.c_str(), &now) == 0 && now.st_dev == created_->device &&
+      now.st_ino == created_->inode) {
+    unlink(path_.c_str());
+  }
 }
 
 void ControlServer::AcceptNext() {

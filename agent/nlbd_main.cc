@@ -6,6 +6,7 @@
 
 #include "agent/command_line.h"
 #include "agent/config_check.h"
+#include "agent/log.h"
 #include "agent/run_agent.h"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     case nlb::CommandLine::Action::kCheckConfig:
       return nlb::RunConfigCheck(command->config_path, std::cout, std::cerr);
     case nlb::CommandLine::Action::kRun:
+      if (command->log_level) nlb::agent::SetLogLevel(*command->log_level);
       return nlb::agent::RunAgent(command->config_path);
   }
   return nlb::kExitUsage;
