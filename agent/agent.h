@@ -1,5 +1,9 @@
 // Agent: one running nlbd. Ties the configuration, the heartbeat channel, the convergence state
-// machine, the data path and the control socket together.
+// machine, the data path and the control socket together. Its parts live in files by reason to
+// change: agent.cc (start, ticks, heartbeats, publishing maps), agent_operator.cc (what operator
+// commands and reloads do; the routing is agent/control_dispatcher.h, the reload rules
+// agent/reload_planner.h), agent_views.cc (query, params and report replies) and
+// agent_fast_path.cc (the kernel fast path's hand-over).
 //
 // Everything but the data path runs on one Boost.Asio io_context thread: heartbeats in and out,
 // convergence ticks, control requests, signals. The data path has its own thread and reads the
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "agent/cluster_mac.h"
+#include "agent/control_dispatcher.h"
 #include "agent/control_server.h"
 #include "agent/data_path.h"
 #include "agent/heartbeat_channel.h"
@@ -26,6 +31,7 @@
 #include "agent/instance_lock.h"
 #include "agent/neighbour_responder.h"
 #include "agent/packet_capture.h"
+#include "agent/reload_planner.h"
 #include "agent/remote_control_server.h"
 #include "agent/tun_device.h"
 #include "common/control_origin.h"
@@ -37,10 +43,7 @@
 
 namespace nlb::agent {
 
-// Per-rule state an operator set on this host with enable/disable/drain.
-enum class RuleControl : uint8_t { kEnabled = 0, kDisabled, kDraining };
-
-class Agent {
+class Agent final : public ControlTarget {
  public:
   // Checks and sets up everything (refusing with a clear Status when the key file is missing or
   // readable by others, the interface is missing, or another nlbd runs this cluster here), then
@@ -51,7 +54,21 @@ class Agent {
   Agent& operator=(const Agent&) = delete;
 
   // Answers one control request (docs/control.md), from the local socket or over TLS.
-  std::string HandleControl(const std::vector<std::string>& words, const RequestOrigin& origin);
+  std::string HandleControl(const std::vector<std::string>& words, const RequestOrigin& origin) {
+    return dispatcher_.Handle(words, origin);
+  }
+
+  // ControlTarget (agent_operator.cc, agent_views.cc).
+  uint16_t host_id() const override { return config_.host.id; }
+  bool suspended() const override { return suspended_; }
+  void NoteRefusedRemote(const std::string& command, const RequestOrigin& origin) override;
+  std::string Query() const override;
+  std::string Params() const override;
+  std::string Report() const override;
+  std::string Command(HostCommand command) override;
+  std::string SetRuleControl(const RuleSelector& selector, RuleControl control) override;
+  std::string ReloadCheck() override;
+  std::string ReloadNow(const RequestOrigin& origin) override;
 
  private:
   Agent(boost::asio::io_context& io, NodeConfig config);
@@ -74,18 +91,14 @@ class Agent {
   void NoteEvent(std::string event);
   std::vector<HostRuleParams> EffectiveRuleParams() const;
   // Loads the configuration file and checks that it can replace the running one at run time.
-  Result<NodeConfig> PrepareReload();
+  Result<ReloadPlan> PrepareReload();
   Status Reload();
-
-  std::string Query() const;
-  std::string Params() const;
-  std::string Report() const;
   std::string SetRole(HostRole role, const char* verb);
-  std::string SetRuleControl(const RuleSelector& selector, RuleControl control);
 
   boost::asio::io_context& io_;
   NodeConfig config_;
   std::vector<uint8_t> key_;
+  ControlDispatcher dispatcher_{*this};
   std::optional<InstanceLock> lock_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer timer_;

@@ -1,0 +1,190 @@
+// What operator commands and reloads do to the agent (the routing is ControlDispatcher's).
+#include <chrono>
+
+#include "agent/agent.h"
+#include "agent/log.h"
+#include "common/control_reply.h"
+#include "common/json_writer.h"
+#include "config/cluster_key.h"
+#include "config/config_digest.h"
+#include "config/config_loader.h"
+
+namespace nlb::agent {
+
+std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
+  std::vector<HostRuleParams> params = config_.host.rule_params;
+  // A rule this host disabled or drains is announced with weight 0: the others take it over.
+  for (size_t i = 0; i < params.size() && i < rule_control_.size(); ++i) {
+    if (rule_control_[i] != RuleControl::kEnabled) params[i].weight = 0;
+  }
+  return params;
+}
+
+void Agent::NoteRefusedRemote(const std::string& command, const RequestOrigin& origin) {
+  ++refused_remote_;
+  const std::string line =
+      "refused '" + command + "' from " + origin.peer.ToString() + ": this host is suspended";
+  LogWarning("control", line);
+  NoteEvent(line);
+}
+
+std::string Agent::Command(HostCommand command) {
+  const uint16_t host = config_.host.id;
+  switch (command) {
+    case HostCommand::kStart:
+      return SetRole(HostRole::kActive, "started");
+    case HostCommand::kStop:
+      return SetRole(HostRole::kStopped, "stopped");
+    case HostCommand::kDrainstop:
+      if (role_ == HostRole::kStopped) {
+        return ControlRefusal(host, "already",
+                              "host " + std::to_string(host) + " is already stopped");
+      }
+      // The host stops by itself once its last tracked connection ends (CompleteDrainstop).
+      return SetRole(HostRole::kDraining, "draining");
+    case HostCommand::kSuspend:
+      if (suspended_) return ControlRefusal(host, "already", "host is already suspended");
+      suspended_ = true;
+      return SetRole(HostRole::kSuspended, "suspended");
+    case HostCommand::kResume:
+      if (!suspended_) return ControlRefusal(host, "already", "host is not suspended");
+      suspended_ = false;
+      return SetRole(HostRole::kStopped, "resumed (stopped; start it to handle traffic)");
+  }
+  return ControlRefusal(host, "invalid", "unknown host command");
+}
+
+std::string Agent::SetRole(HostRole role, const char* verb) {
+  const uint16_t host = config_.host.id;
+  if (role == role_) {
+    return ControlRefusal(host, "already", "host " + std::to_string(host) + " is already " + verb);
+  }
+  if (suspended_ && role != HostRole::kSuspended && role_ == HostRole::kSuspended &&
+      role != HostRole::kStopped) {
+    return ControlRefusal(host, "refused", "host is suspended: resume it first");
+  }
+  role_ = role;
+  convergence_->SetRole(role, std::chrono::steady_clock::now());
+  PublishSnapshot();
+  const std::string line = std::string("host ") + verb + " by operator";
+  LogNotice("control", line);
+  NoteEvent(line);
+  Tick();
+  ScheduleTick();
+  return ControlDone(host, line);
+}
+
+std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl control) {
+  const uint16_t host = config_.host.id;
+  const bool all = selector.all();
+  const uint32_t port = selector.port.value_or(0);
+  const std::optional<IpAddress>& vip = selector.vip;
+  std::vector<size_t> matched;
+  for (size_t i = 0; i < config_.cluster.port_rules.size(); ++i) {
+    const PortRule& r = config_.cluster.port_rules[i];
+    if (all) {
+      matched.push_back(i);
+      continue;
+    }
+    if (port < r.first_port || port > r.last_port) continue;
+    if (vip && r.vip && *r.vip != *vip) continue;
+    if (vip && !r.vip) {
+      bool cluster_vip = false;
+      for (const IpAddress& v : config_.cluster.vips) cluster_vip |= v == *vip;
+      if (!cluster_vip) continue;
+    }
+    matched.push_back(i);
+  }
+  if (matched.empty()) {
+    return ControlRefusal(host, "not_found", "no port rule covers '" + selector.ToString() + "'");
+  }
+  bool changed = false;
+  for (size_t i : matched) {
+    changed |= rule_control_[i] != control;
+    rule_control_[i] = control;
+  }
+  const char* verb = RuleControlName(control);
+  if (!changed) {
+    return ControlRefusal(host, "already", "'" + selector.ToString() + "' is already " + verb);
+  }
+  convergence_->SetRuleParams(EffectiveRuleParams(), std::chrono::steady_clock::now());
+  PublishSnapshot();
+  std::string names;
+  for (size_t i : matched)
+    names += (names.empty() ? "" : ", ") + config_.cluster.port_rules[i].name;
+  const std::string line = "rule " + names + " " + verb + " by operator";
+  LogNotice("control", line);
+  NoteEvent(line);
+  Tick();
+  ScheduleTick();
+  return ControlDone(host, line);
+}
+
+Result<ReloadPlan> Agent::PrepareReload() {
+  auto loaded = LoadConfigFile(config_.source_path);
+  if (!loaded.ok()) {
+    return Status::Error(
+        loaded.status().code(),
+        "reload refused, the running configuration stays in force:\n" + loaded.status().message());
+  }
+  auto key = ReadClusterKey(loaded->cluster.heartbeat.key_file);
+  if (!key.ok()) {
+    return Status::Error(key.status().code(), "reload refused: " + key.status().message());
+  }
+  return PlanReload(config_, std::string(key_.begin(), key_.end()), std::move(loaded.value()),
+                    key.value());
+}
+
+Status Agent::Reload() {
+  ++reloads_;
+  auto prepared = PrepareReload();
+  if (!prepared.ok()) {
+    ++reload_failures_;
+    NoteEvent(prepared.status().message());
+    return prepared.status();
+  }
+  ReloadPlan& plan = prepared.value();
+  config_ = std::move(plan.next);
+  fast_path_failed_ = false;  // a reload tries the kernel fast path again
+  if (plan.rules_changed) {
+    rule_control_.assign(config_.cluster.port_rules.size(), RuleControl::kEnabled);
+  }
+  std::vector<std::string> names = RuleNamesOf(config_.cluster);
+  if (plan.numbering_changed) {
+    numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{numbering_->epoch + 1, names});
+  }
+  convergence_->SetRules(ClusterDigest(config_.cluster), RuleModesOf(config_.cluster),
+                         std::move(names), EffectiveRuleParams(), std::chrono::steady_clock::now());
+  PublishSnapshot();
+  const std::string line = "reloaded " + config_.source_path + " (config digest " +
+                           DigestHex(ClusterDigest(config_.cluster)).substr(0, 12) + ")";
+  LogNotice("reload", line);
+  NoteEvent(line);
+  if (!plan.renumbered.empty()) {
+    LogInfo("reload", "reload renumbered rules (" + DescribeRenumbering(plan.renumbered) +
+                          "): their buckets and connections follow them by name");
+  }
+  Tick();
+  ScheduleTick();
+  return Status::Ok();
+}
+
+std::string Agent::ReloadCheck() {
+  const uint16_t host = config_.host.id;
+  auto prepared = PrepareReload();
+  if (!prepared.ok()) return ControlRefusal(host, "invalid", prepared.status().message());
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(host);
+  w.Key("config_file").String(config_.source_path);
+  w.Key("digest").String(DigestHex(ClusterDigest(prepared->next.cluster)));
+  w.Key("running_digest").String(DigestHex(ClusterDigest(config_.cluster)));
+  w.EndObject();
+  return w.str();
+}
+
+std::string Agent::ReloadNow(const RequestOrigin& /*origin*/) {
+  if (Status s = Reload(); !s.ok()) return ControlRefusal(config_.host.id, "invalid", s.message());
+  return ControlDone(config_.host.id, "reloaded " + config_.source_path);
+}
+
+}  // namespace nlb::agent

@@ -1,0 +1,211 @@
+#include <chrono>
+
+#include "agent/agent.h"
+#include "common/json_writer.h"
+#include "config/config_digest.h"
+
+namespace nlb::agent {
+
+std::string Agent::Query() const {
+  const ConvergenceReport r = convergence_->Report();
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
+  w.Key("cluster").String(config_.cluster.name);
+  std::string state;
+  if (r.local_kept_out)
+    state = "kept out (" + std::string(KeptOutReasonName(*r.local_kept_out)) + ")";
+  else if (suspended_)
+    state = "suspended";
+  else if (role_ == HostRole::kStopped)
+    state = "stopped";
+  else if (role_ == HostRole::kDraining)
+    state = "draining";
+  else if (!r.converged)
+    state = "converging";
+  else {
+    const ConvergedMap* map = convergence_->CurrentMap();
+    state = map != nullptr && map->default_host_id == config_.host.id ? "converged as default host"
+                                                                      : "converged";
+  }
+  w.Key("state").String(state);
+  // What the data path does, not just what convergence allows: a stopped host serves nothing.
+  w.Key("converged").Bool(r.converged).Key("serving").Bool(snapshots_.Load()->serving);
+  const ConvergedMap* map = convergence_->CurrentMap();
+  w.Key("default_host").Uint(map != nullptr ? map->default_host_id : 0);
+  w.Key("generation").Uint(r.generation);
+  w.Key("members").BeginArray();
+  for (const MemberReport& m : r.members) {
+    w.BeginObject().Key("id").Uint(m.host_id).Key("address").String(m.dedicated_address.ToString());
+    w.Key("state").String(HostStateName(m.state)).EndObject();
+  }
+  w.EndArray();
+  w.Key("kept_out").BeginArray();
+  for (const KeptOutHost& k : r.kept_out) {
+    w.BeginObject().Key("id").Uint(k.host_id).Key("address").String(k.dedicated_address.ToString());
+    w.Key("reason").String(KeptOutReasonName(k.reason)).EndObject();
+  }
+  w.EndArray();
+  w.Key("last_convergence").BeginObject().Key("cause").String(r.last_cause);
+  w.Key("duration_ms")
+      .Int(std::chrono::duration_cast<std::chrono::milliseconds>(r.last_duration).count());
+  w.EndObject();
+  w.EndObject();
+  return w.str();
+}
+
+std::string Agent::Params() const {
+  const ClusterConfig& c = config_.cluster;
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
+  w.Key("config_file").String(config_.source_path);
+  w.Key("cluster").BeginObject();
+  w.Key("name").String(c.name).Key("digest").String(DigestHex(ClusterDigest(c)));
+  w.Key("vips").BeginArray();
+  for (const IpAddress& v : c.vips) w.String(v.ToString());
+  w.EndArray();
+  w.Key("mac_mode").String(MacModeName(c.mac_mode));
+  w.Key("heartbeat").BeginObject().Key("period_ms").Uint(c.heartbeat.period_ms);
+  w.Key("tolerance").Uint(c.heartbeat.tolerance).Key("port").Uint(c.heartbeat.port).EndObject();
+  w.Key("control").BeginObject().Key("remote").Bool(c.control.remote);
+  w.Key("port").Uint(c.control.port).EndObject();
+  w.Key("port_rules").BeginArray();
+  for (size_t i = 0; i < c.port_rules.size(); ++i) {
+    const PortRule& r = c.port_rules[i];
+    const HostRuleParams& p = config_.host.rule_params[i];
+    static const char* const kControl[] = {"enabled", "disabled", "draining"};
+    w.BeginObject().Key("name").String(r.name).Key("covers").String(r.Describe());
+    w.Key("mode")
+        .String(FilteringModeName(r.mode))
+        .Key("affinity")
+        .String(AffinityName(r.affinity));
+    w.Key("weight").Uint(p.weight).Key("priority").Uint(p.priority);
+    w.Key("state").String(kControl[static_cast<int>(rule_control_[i])]).EndObject();
+  }
+  w.EndArray().EndObject();
+  w.Key("host_config").BeginObject().Key("id").Uint(config_.host.id);
+  w.Key("interface").String(config_.host.interface);
+  w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
+  w.Key("kernel_fast_path").Bool(config_.host.kernel_fast_path);
+  w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
+  w.Key("events").BeginArray();
+  for (const std::string& e : events_) w.String(e);
+  w.EndArray();
+  w.EndObject();
+  return w.str();
+}
+
+std::string Agent::Report() const {
+  JsonWriter w;
+  w.BeginObject().Key("ok").Bool(true).Key("host").Uint(config_.host.id);
+  const auto snapshot = snapshots_.Load();
+  w.Key("rules").BeginArray();
+  for (const RuleMap& rule : snapshot->rules) {
+    uint32_t owned = 0;
+    for (uint16_t owner : rule.bucket_owner) owned += owner == config_.host.id ? 1 : 0;
+    w.BeginObject().Key("name").String(rule.rule.name).Key("buckets_owned").Uint(owned);
+    w.Key("buckets").Uint(rule.bucket_owner.empty() ? 0 : kBucketCount);
+    w.Key("single_owner").Uint(rule.single_owner).Key("enabled").Bool(rule.enabled).EndObject();
+  }
+  w.EndArray();
+  w.Key("packets").BeginObject();
+  const DecisionCounters& d = data_path_->decisions();
+  uint64_t accepted = 0, dropped = 0, accepted_bytes = 0, dropped_bytes = 0;
+  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
+    const auto reason = static_cast<DecisionReason>(i);
+    const bool accept =
+        reason == DecisionReason::kOwnedBucket || reason == DecisionReason::kSingleHostOwner ||
+        reason == DecisionReason::kDefaultHost || reason == DecisionReason::kTrackedConnection;
+    (accept ? accepted : dropped) += d.ReadPackets(reason);
+    (accept ? accepted_bytes : dropped_bytes) += d.ReadBytes(reason);
+  }
+  w.Key("accepted").Uint(accepted).Key("accepted_bytes").Uint(accepted_bytes);
+  w.Key("dropped").Uint(dropped).Key("dropped_bytes").Uint(dropped_bytes);
+  w.Key("by_reason").BeginObject();
+  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
+    const auto reason = static_cast<DecisionReason>(i);
+    w.Key(DecisionReasonName(reason)).BeginObject().Key("packets").Uint(d.ReadPackets(reason));
+    w.Key("bytes").Uint(d.ReadBytes(reason)).EndObject();
+  }
+  w.EndObject();
+  w.Key("malformed").BeginObject();
+  for (size_t i = 1; i < static_cast<size_t>(ParseVerdict::kCount); ++i) {
+    const auto v = static_cast<ParseVerdict>(i);
+    w.Key(ParseVerdictName(v)).Uint(d.ReadMalformed(v));
+  }
+  w.EndObject().EndObject();
+  const DataPathCounters& p = data_path_->counters();
+  const HeartbeatCounters& h = convergence_->counters();
+  w.Key("errors").BeginObject();
+  w.Key("delivery_errors").Uint(p.delivery_errors.load());
+  w.Key("truncated").Uint(p.truncated.load());
+  w.Key("capture_errors").Uint(p.capture_errors.load());
+  w.Key("capture_dropped").Uint(p.capture_dropped.load());
+  w.Key("neighbour_send_errors").Uint(responder_->send_errors());
+  w.Key("heartbeat_malformed").Uint(h.malformed);
+  w.Key("heartbeat_bad_hmac").Uint(h.bad_hmac);
+  w.Key("heartbeat_wrong_cluster").Uint(h.wrong_cluster);
+  w.Key("heartbeat_replayed").Uint(h.replayed);
+  w.Key("heartbeat_duplicate_id").Uint(h.duplicate_id);
+  w.Key("heartbeat_send_errors").Uint(heartbeats_->send_errors());
+  w.Key("heartbeat_receive_errors").Uint(heartbeats_->receive_errors());
+  w.Key("control_malformed").Uint(control_->malformed_requests());
+  w.Key("control_refused_remote").Uint(refused_remote_);
+  if (remote_control_) {
+    const RemoteControlCounters& rc = remote_control_->counters();
+    w.Key("remote_handshakes_refused").Uint(rc.handshakes_refused);
+    w.Key("remote_handshakes_throttled").Uint(rc.handshakes_throttled);
+    w.Key("remote_deadlines_expired").Uint(rc.deadlines_expired);
+    w.Key("remote_malformed_requests").Uint(rc.malformed_requests);
+  }
+  w.Key("reload_failures").Uint(reload_failures_);
+  w.EndObject();
+  w.Key("heartbeats").BeginObject().Key("sent").Uint(h.sent).Key("accepted").Uint(h.accepted);
+  w.Key("looped_back").Uint(h.looped_back).EndObject();
+  w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
+  w.Key("announcements").Uint(responder_->announcements()).EndObject();
+  w.Key("delivered").Uint(p.delivered.load());
+  // The kernel fast path: packets the data path decided the kernel delivers, and the kernel's
+  // own count of those it did (equal while the map is steady and the capture lost nothing).
+  w.Key("fast_path").BeginObject();
+  w.Key("enabled").Bool(config_.host.kernel_fast_path && !fast_path_failed_);
+  w.Key("decided").Uint(p.kernel_delivered.load());
+  if (auto kernel = diversion_->FastPathPackets(); kernel.ok()) {
+    w.Key("kernel_packets").Uint(kernel.value());
+  } else {
+    w.Key("kernel_packets").Null();
+  }
+  uint64_t buckets = 0;
+  for (const FastPathRule& f : fast_installed_) buckets += f.buckets.Count();
+  w.Key("kernel_buckets").Uint(buckets).Key("errors").Uint(fast_path_errors_);
+  // The kernel has yet to take buckets this host gained (or to drop a cut's lines).
+  w.Key("settling").Bool(fast_path_grow_scheduled_ || fast_chain_has_cuts_);
+  w.Key("last_switch_ms").Uint(static_cast<uint64_t>(fast_path_last_switch_.count())).EndObject();
+  // Connection tracking: this host's tracked connections and its moving buckets per rule.
+  const DescriptorTableCounters& t = table_->counters();
+  w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());
+  w.Key("capacity").Uint(table_->capacity()).Key("memory_bytes").Uint(table_->memory_bytes());
+  w.Key("added").Uint(t.added.load()).Key("closed").Uint(t.closed.load());
+  w.Key("removed_closed")
+      .Uint(t.removed_closed.load())
+      .Key("removed_idle")
+      .Uint(t.removed_idle.load());
+  w.Key("removed_moved")
+      .Uint(t.removed_moved.load())
+      .Key("removed_other")
+      .Uint(t.removed_other.load());
+  w.Key("evicted").Uint(t.evicted.load()).Key("table_full").Uint(t.table_full.load());
+  w.Key("rules").BeginArray();
+  for (size_t i = 0; i < config_.cluster.port_rules.size() && i < kMaxTrackedRules; ++i) {
+    w.BeginObject().Key("name").String(config_.cluster.port_rules[i].name);
+    w.Key("tracked").Uint(table_->RuleConnections(static_cast<uint32_t>(i)));
+    w.Key("moving_away_buckets").Uint(convergence_->HoldingBuckets(i));
+    w.Key("moving_in_buckets").Uint(convergence_->ContestedBuckets(i)).EndObject();
+  }
+  w.EndArray().EndObject();
+  w.Key("moving_reports").BeginObject().Key("sent").Uint(h.reports_sent);
+  w.Key("accepted").Uint(h.reports_accepted).Key("dropped").Uint(h.reports_dropped).EndObject();
+  w.EndObject();
+  return w.str();
+}
+
+}  // namespace nlb::agent

@@ -1,0 +1,50 @@
+#include "agent/control_dispatcher.h"
+
+#include "common/control_command.h"
+#include "common/control_reply.h"
+
+namespace nlb::agent {
+
+const char* RuleControlName(RuleControl control) {
+  static const char* const kNames[] = {"enabled", "disabled", "draining"};
+  return kNames[static_cast<int>(control)];
+}
+
+std::string ControlDispatcher::Handle(const std::vector<std::string>& words,
+                                      const RequestOrigin& origin) {
+  const uint16_t host = target_.host_id();
+  if (Status s = ValidateControlRequest(words); !s.ok()) {
+    return ControlRefusal(host, "invalid", s.message());
+  }
+  const std::string& command = words.front();
+  const bool reads_only =
+      command == "query" || command == "params" || command == "display" || command == "report";
+  if (origin.remote() && target_.suspended() && !reads_only && command != "resume") {
+    target_.NoteRefusedRemote(command, origin);
+    return ControlRefusal(host, "refused",
+                          "host " + std::to_string(host) +
+                              " is suspended: remotely it answers only query, params, report and "
+                              "resume");
+  }
+  if (command == "query") return target_.Query();
+  if (command == "params" || command == "display") return target_.Params();
+  if (command == "report") return target_.Report();
+  if (command == "start") return target_.Command(HostCommand::kStart);
+  if (command == "stop") return target_.Command(HostCommand::kStop);
+  if (command == "drainstop") return target_.Command(HostCommand::kDrainstop);
+  if (command == "suspend") return target_.Command(HostCommand::kSuspend);
+  if (command == "resume") return target_.Command(HostCommand::kResume);
+  if (command == "enable" || command == "disable" || command == "drain") {
+    auto selector = ParseRuleSelector(words[1]);
+    if (!selector.ok()) return ControlRefusal(host, "invalid", selector.status().message());
+    const RuleControl control = command == "enable"    ? RuleControl::kEnabled
+                                : command == "disable" ? RuleControl::kDisabled
+                                                       : RuleControl::kDraining;
+    return target_.SetRuleControl(selector.value(), control);
+  }
+  if (command == "reload-check") return target_.ReloadCheck();
+  if (command == "reload") return target_.ReloadNow(origin);
+  return ControlRefusal(host, "invalid", "'" + command + "' is not a command an agent answers");
+}
+
+}  // namespace nlb::agent
