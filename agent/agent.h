@@ -93,7 +93,8 @@ class Agent final : public ControlTarget {
   // Loads the configuration file and checks that it can replace the running one at run time.
   Result<ReloadPlan> PrepareReload();
   Status Reload();
-  std::string SetRole(HostRole role, const char* verb);
+  // by_operator false: the caller logged why (a finished drainstop), no "by operator" line.
+  std::string SetRole(HostRole role, const char* verb, bool by_operator = true);
 
   boost::asio::io_context& io_;
   NodeConfig config_;

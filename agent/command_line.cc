@@ -53,9 +53,9 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> all_args)
     i += taken.value() - 1;
     log_level = agent::ParseLogLevel(word);
     if (!log_level) {
-      return Status::Error(ErrorCode::kInvalidArgument,
-                           "--log-level '" + word + "' is not a level; use " +
-                               std::string(agent::kLogLevelWords));
+      return Status::Error(
+          ErrorCode::kInvalidArgument,
+          "--log-level '" + word + "' is not a level; use " + std::string(agent::kLogLevelWords));
     }
   }
   const std::span<const std::string_view> args(rest);
@@ -93,10 +93,9 @@ Result<CommandLine> ParseCommandLine(std::span<const std::string_view> all_args)
 
 std::string UsageText(std::string_view program) {
   const std::string p(program);
-  return "usage: " + p + " --config FILE [--log-level LEVEL]\n" +
-         "       " + p + " --check-config FILE\n" +
-         "       " + p + " --version\n" +
-         "       " + p + " --help\n"
+  return "usage: " + p + " --config FILE [--log-level LEVEL]\n" + "       " + p +
+         " --check-config FILE\n" + "       " + p + " --version\n" + "       " + p +
+         " --help\n"
          "\n"
          "nlbd is the nlb cluster agent (a network load balancer in the style of Windows NLB).\n"
          "\n"

@@ -25,9 +25,9 @@ class ControlServer {
   using Handler = std::function<std::string(const std::vector<std::string>& words)>;
 
   // Creates the socket at path (mode 0600, parent directory created 0700 when missing). A stale
-  // socket file left by a crashed agent is replaced; a live one means another agent: kAlreadyExists,
-  // and that agent's socket stays. The destructor removes the socket file only if it is still the
-  // one Open created.
+  // socket file left by a crashed agent is replaced; a live one means another agent:
+  // kAlreadyExists, and that agent's socket stays. The destructor removes the socket file only if
+  // it is still the one Open created.
   static Result<std::unique_ptr<ControlServer>> Open(boost::asio::io_context& io,
                                                      const std::string& path, Handler handler);
   ~ControlServer();

@@ -1,6 +1,6 @@
 // IngressDiversion: keeps the kernel from taking raw VIP traffic itself. An nftables netdev table
 // with an ingress chain on the cluster interface drops IPv4/IPv6 packets to a VIP and ARP
-// requests for a VIP. Packet taps see a frame before the netdev ingress hook (DESIGN.md "Linux
+// requests for a VIP. Packet taps see a frame before the netdev ingress hook (docs/design.md "Linux
 // facts"), so the capture still gets every one of them; the owned ones re-enter the stack through
 // the TUN device.
 //

@@ -38,11 +38,16 @@ Sink DetectSink() {
 
 std::string_view LevelWord(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "ERROR ";
-    case LogLevel::kWarning: return "WARN  ";
-    case LogLevel::kNotice: return "NOTICE";
-    case LogLevel::kInfo: return "INFO  ";
-    case LogLevel::kDebug: return "DEBUG ";
+    case LogLevel::kError:
+      return "ERROR ";
+    case LogLevel::kWarning:
+      return "WARN  ";
+    case LogLevel::kNotice:
+      return "NOTICE";
+    case LogLevel::kInfo:
+      return "INFO  ";
+    case LogLevel::kDebug:
+      return "DEBUG ";
   }
   return "?     ";
 }
@@ -50,8 +55,8 @@ std::string_view LevelWord(LogLevel level) {
 void AppendTimestamp(std::string* line) {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          now.time_since_epoch()).count() % 1000;
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char stamp[40];
@@ -75,11 +80,16 @@ std::optional<LogLevel> ParseLogLevel(std::string_view word) {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kNotice:
+      return "notice";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
   }
   return "info";
 }

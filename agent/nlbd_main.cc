@@ -15,8 +15,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   nlb::Result<nlb::CommandLine> command = nlb::ParseCommandLine(args);
   if (!command.ok()) {
-    std::cerr << program << ": " << command.status().message() << "\n\n"
-              << nlb::UsageText(program);
+    std::cerr << program << ": " << command.status().message() << "\n\n" << nlb::UsageText(program);
     return nlb::kExitUsage;
   }
   switch (command->action) {

@@ -1,5 +1,5 @@
 // ClusterMac: the one MAC address a cluster answers with, and what derives from it, per mode
-// (DESIGN.md "Cluster MAC modes"). Part of the cluster protocol: every host must compute the same
+// (docs/design.md "Cluster MAC modes"). Part of the cluster protocol: every host must compute the same
 // address from the same VIP list, and a replacement back end must too. Pure; safe from any thread.
 //
 // One cluster MAC per cluster, as Windows NLB has one per cluster IP: it is computed from the

@@ -13,7 +13,7 @@
 namespace nlb {
 
 struct ControlCommand {
-  enum class Argument : uint8_t { kNone = 0, kRule, kVip, kFile };
+  enum class Argument : uint8_t { kNone = 0, kRule, kVip, kFile, kLevel };
   std::string_view name;
   Argument argument = Argument::kNone;
   // False for nlbctl's own commands (ip2mac, keygen), which never reach an agent.
@@ -24,18 +24,24 @@ struct ControlCommand {
   std::string_view details;  // a paragraph, for `nlbctl help COMMAND`
 };
 
+// The agent's log levels, most to least severe, as log-level and nlbd --log-level take them.
+inline constexpr std::string_view kControlLogLevels[] = {"error", "warning", "notice", "info",
+                                                         "debug"};
+
+bool IsControlLogLevel(std::string_view word);
+
 // Every command, in the order help lists them.
 std::span<const ControlCommand> ControlCommands();
 
 // nullptr when name is not a command.
 const ControlCommand* FindControlCommand(std::string_view name);
 
-// "RULE", "VIP", "FILE" or "" for the argument's placeholder in usage lines.
+// "RULE", "VIP", "FILE", "LEVEL" or "" for the argument's placeholder in usage lines.
 std::string_view ArgumentPlaceholder(ControlCommand::Argument argument);
 
 // Checks words (command first) against the table: a known command that goes to an agent, the
-// right number of arguments, a RULE that parses. kInvalidArgument with a sentence saying what is
-// wrong and what would be right.
+// right number of arguments, a RULE that parses, a LEVEL that is one of kLogLevelWords.
+// kInvalidArgument with a sentence saying what is wrong and what would be right.
 Status ValidateControlRequest(std::span<const std::string> words);
 
 }  // namespace nlb

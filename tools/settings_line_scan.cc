@@ -13,7 +13,8 @@ constexpr size_t kMaxClusterName = 32;
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -72,9 +73,9 @@ std::optional<ScannedSettings> ScanSettingsLines(std::string_view text) {
   ScannedSettings found;
   std::optional<std::string> name;
   std::optional<unsigned> id;
-  std::string section;       // the top-level key whose block we are in
-  size_t child_indent = 0;   // indentation of that block's direct children; 0: not known yet
-  std::string child;         // the direct child whose block we are in
+  std::string section;      // the top-level key whose block we are in
+  size_t child_indent = 0;  // indentation of that block's direct children; 0: not known yet
+  std::string child;        // the direct child whose block we are in
   while (!text.empty()) {
     const size_t end = text.find('\n');
     std::string_view line = text.substr(0, end);

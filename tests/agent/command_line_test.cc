@@ -1,11 +1,11 @@
 // ParseCommandLine: each accepted form gives its action; everything else is refused by name.
+#include "agent/command_line.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "agent/command_line.h"
 
 namespace nlb {
 namespace {
@@ -21,7 +21,8 @@ TEST(CommandLine, AcceptsEachForm) {
       {{"--help"}, CommandLine::Action::kHelp, ""},
       {{"-h"}, CommandLine::Action::kHelp, ""},
       {{"--version"}, CommandLine::Action::kVersion, ""},
-      {{"--check-config", "/etc/nlb/nlb.yaml"}, CommandLine::Action::kCheckConfig,
+      {{"--check-config", "/etc/nlb/nlb.yaml"},
+       CommandLine::Action::kCheckConfig,
        "/etc/nlb/nlb.yaml"},
       {{"--check-config=nlb.yaml"}, CommandLine::Action::kCheckConfig, "nlb.yaml"},
   };

@@ -1,5 +1,5 @@
 // Pins the bucket assignment (hash/assignment version 2, docs/hashing.md) with golden vectors and
-// measures the properties DESIGN.md promises: weighted balance, order independence, and movement
+// measures the properties docs/design.md and docs/hashing.md promise: weighted balance, order independence, and movement
 // close to minimal when one host leaves or joins.
 #include "common/bucket_assignment.h"
 

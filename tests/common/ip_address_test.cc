@@ -24,7 +24,9 @@ TEST(IpAddressTest, ParseTakesExactlyAnAddress) {
       {"", std::nullopt},
       {"198.18.0.100\0garbage"s, std::nullopt},
       {"198.18.0.100\0"s, std::nullopt},
-      {"\0"s "198.18.0.100", std::nullopt},
+      {"\0"s
+       "198.18.0.100",
+       std::nullopt},
       {"2001:2::100\0:80"s, std::nullopt},
       {"198.18.0.100 ", std::nullopt},
       {" 198.18.0.100", std::nullopt},

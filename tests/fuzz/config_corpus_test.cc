@@ -35,7 +35,8 @@ const HostileCase kCases[] = {
      "t.yaml:3:1: YAML syntax error: unexpected ','"},
     {"a comma after a real document", "cluster: {}\n---\n,", "more than one YAML document"},
     {"commas only", std::string(100000, ','), "t.yaml:1:1: YAML syntax error: unexpected ','"},
-    {"many documents", [] {
+    {"many documents",
+     [] {
        std::string s;
        for (int i = 0; i < 50000; ++i) s += "---\na: 1\n";
        return s;
@@ -48,7 +49,11 @@ const HostileCase kCases[] = {
     {"a self-referencing alias", "cluster: &c\n  name: *c\n", "t.yaml:"},
     {"an undefined alias", "cluster: *nothing\n", "YAML syntax error"},
     {"just over the size limit", std::string((1 << 20) + 1, '#'), "too large"},
-    {"binary", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10), "t.yaml:"},
+    {"binary",
+     std::string("\x7f"
+                 "ELF\x02\x01\x01\0\0\0",
+                 10),
+     "t.yaml:"},
 };
 
 class HostileInputTest : public testing::TestWithParam<HostileCase> {};
