@@ -36,6 +36,11 @@ TEST(ControlCommandTest, ValidatesRequests) {
       {{"enable"}, "enable takes one argument, RULE"},
       {{"drain", "80", "81"}, "drain takes one argument, RULE"},
       {{"disable", "http"}, "bad RULE 'http'"},
+      {{"log-level", "debug"}, ""},
+      {{"log-level", "error"}, ""},
+      {{"log-level"}, "log-level takes one argument, LEVEL"},
+      {{"log-level", "loud"}, "'loud' is not a log level"},
+      {{"log-level", "Debug"}, "'Debug' is not a log level"},
   };
   for (const Case& c : cases) {
     const Status s = ValidateControlRequest(c.words);

@@ -46,7 +46,15 @@ grep -qE "control: remote request 'stop' from 198\.18\.2\.[0-9]+" "$log1" ||
   fail "the remote stop is not logged with its source: $(tail -n 5 "$log1")"
 rctl 1 --host 198.18.1.1 start
 expect_rc 0 "remote start of host 1"
-note "remote commands logged with the client's address"
+(umask 077; head -c 32 /dev/urandom | base64 >"$STATE/wrong.key")
+RC=0
+OUT=$(in_client 1 "$NLBCTL" --host 198.18.1.1 --key "$STATE/wrong.key" query 2>"$STATE/ctl.err") || RC=$?
+ERR=$(cat "$STATE/ctl.err")
+expect_rc 5 "a wrong key"
+note "a wrong key says: $ERR"
+wait_until 10 "the refused handshake is logged with its source" \
+  grep -qE "refused remote control handshake from 198\.18\.2\.[0-9]+" "$log1"
+note "remote commands and refused handshakes logged with the client's address"
 
 # A reload refused through nlbctl is an error line, like a refused SIGHUP.
 cp "$STATE/h1.yaml" "$STATE/h1.good.yaml"
