@@ -26,8 +26,9 @@ SourceLocation MarkLocation(const YAML::Mark& mark) {
 void ReadDocument(const YAML::Node& root, NodeConfig* config, ConfigErrors* errors) {
   const SourceLocation start{1, 1};
   if (!root.IsDefined() || root.IsNull()) {
-    errors->Add(start, "", "the configuration is empty; expected a mapping with 'cluster:' and "
-                           "'host:' sections");
+    errors->Add(start, "",
+                "the configuration is empty; expected a mapping with 'cluster:' and "
+                "'host:' sections");
     return;
   }
   MappingReader top(FieldRef{root, "", start}, {"cluster", "host"}, errors);

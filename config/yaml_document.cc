@@ -75,9 +75,9 @@ bool CheckOneDocument(std::string_view text, ConfigErrors* errors) {
 
 YAML::Node LoadSingleDocument(std::string_view text, ConfigErrors* errors) {
   if (text.size() > kMaxConfigBytes) {
-    errors->Add({}, "",
-                std::to_string(text.size()) +
-                    " bytes is too large for a configuration (limit 1 MiB)");
+    errors->Add(
+        {}, "",
+        std::to_string(text.size()) + " bytes is too large for a configuration (limit 1 MiB)");
     return YAML::Node();
   }
   try {

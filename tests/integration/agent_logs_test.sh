@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nlbctl_lib.sh"
 
 lab_start 2
-host_config 1 --period-ms 200 --tolerance 3
-host_config 2 --period-ms 200 --tolerance 3
+host_config 1 --period-ms 250 --tolerance 12
+host_config 2 --period-ms 250 --tolerance 12
 start_agent 1
 # Host 2 by hand, to give it --log-level; its PID file lets the lab's teardown stop it.
 log2=$STATE/logs/nlbd-h2.log
