@@ -42,8 +42,9 @@ std::string KeyPath(const std::string& config_path, const std::string& key_file)
   return key_path.string();
 }
 
-// The lenient reading: nullopt unless cluster.name and host.id are there and readable.
-std::optional<ControlSettings> ReadLeniently(const std::string& path) {
+// The lenient reading (*not_yaml set when the file does not parse as YAML): nullopt unless
+// cluster.name and host.id are there and readable.
+std::optional<ControlSettings> ReadLeniently(const std::string& path, bool* not_yaml) {
   try {
     std::error_code ec;
     if (std::filesystem::file_size(path, ec) > kMaxConfigBytes || ec) return std::nullopt;
@@ -62,6 +63,7 @@ std::optional<ControlSettings> ReadLeniently(const std::string& path) {
     }
     return s;
   } catch (const YAML::Exception&) {
+    *not_yaml = true;
     return std::nullopt;
   }
 }
@@ -90,8 +92,13 @@ Result<ControlSettings> ReadControlSettings(const std::string& path) {
                            c.cluster.control.port};
   }
   if (loaded.status().code() == ErrorCode::kNotFound) return loaded.status();
-  if (std::optional<ControlSettings> lenient = ReadLeniently(path)) return *lenient;
-  if (std::optional<ControlSettings> scanned = ReadLineByLine(path)) return *scanned;
+  bool not_yaml = false;
+  if (std::optional<ControlSettings> lenient = ReadLeniently(path, &not_yaml)) return *lenient;
+  // Only a file YAML cannot parse is read line by line: one that parses but holds a bad value
+  // for these fields (say control.port: 0) gets the full error, not a default.
+  if (not_yaml) {
+    if (std::optional<ControlSettings> scanned = ReadLineByLine(path)) return *scanned;
+  }
   return loaded.status();
 }
 
