@@ -7,10 +7,11 @@
 // In every mode the solicited-node group MAC of each IPv6 VIP joins the filter as well: the kernel
 // joins those groups only for addresses on the interface itself, and the VIPs live on the TUN.
 //
-// Memberships are held by sockets this object keeps open (PACKET_ADD_MEMBERSHIP, IP_ADD_MEMBERSHIP),
-// so the kernel drops them itself when the process dies. The unicast MAC change survives a crash,
-// so the old MAC is also written to a state file under /run/nlb, named by network namespace and
-// interface; Bind restores a MAC found there before anything else. Control thread only.
+// Memberships are held by sockets this object keeps open (PACKET_ADD_MEMBERSHIP,
+// IP_ADD_MEMBERSHIP), so the kernel drops them itself when the process dies. The unicast MAC change
+// survives a crash, so the old MAC is also written to a state file under /run/nlb, named by network
+// namespace and interface; Bind restores a MAC found there before anything else. Control thread
+// only.
 #pragma once
 
 #include <cstdint>
