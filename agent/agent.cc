@@ -238,7 +238,7 @@ void Agent::WaitForSignal() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
-      if (Status s = Reload(); !s.ok()) LogError("reload", s.message());
+      if (Status s = Reload(); !s.ok()) LogError("reload", "SIGHUP: " + s.message());
       WaitForSignal();
       return;
     }
@@ -348,7 +348,7 @@ void Agent::CompleteDrainstop() {
   const std::string line = "drainstop complete: the last connection closed, host stopped";
   LogNotice("control", line);
   NoteEvent(line);
-  (void)SetRole(HostRole::kStopped, "stopped");
+  (void)SetRole(HostRole::kStopped, "stopped", /*by_operator=*/false);
 }
 
 void Agent::OnDatagrams(std::span<const ReceivedDatagram> batch) {

@@ -143,7 +143,8 @@ class Agent final : public ControlTarget, public StatusSource {
   Status OpenHttp();  // the metrics and status page listener, when host.http enables it
   std::string StateText(const ConvergenceReport& r) const;  // as query prints it
   std::vector<ErrorCount> ErrorCounts() const;
-  std::string SetRole(HostRole role, const char* verb);
+  // by_operator false: the caller logged why (a finished drainstop), no "by operator" line.
+  std::string SetRole(HostRole role, const char* verb, bool by_operator = true);
 
   boost::asio::io_context& io_;
   NodeConfig config_;

@@ -71,7 +71,7 @@ std::string Agent::Command(HostCommand command) {
   return ControlRefusal(host, "invalid", "unknown host command");
 }
 
-std::string Agent::SetRole(HostRole role, const char* verb) {
+std::string Agent::SetRole(HostRole role, const char* verb, bool by_operator) {
   const uint16_t host = config_.host.id;
   if (role == role_) {
     return ControlRefusal(host, "already", "host " + std::to_string(host) + " is already " + verb);
@@ -85,8 +85,10 @@ std::string Agent::SetRole(HostRole role, const char* verb) {
   convergence_->SetRole(AnnouncedRole(), std::chrono::steady_clock::now());
   PublishSnapshot();
   const std::string line = std::string("host ") + verb + " by operator";
-  LogNotice("control", line);
-  NoteEvent(line);
+  if (by_operator) {
+    LogNotice("control", line);
+    NoteEvent(line);
+  }
   Tick();
   ScheduleTick();
   return ControlDone(host, line);
@@ -220,8 +222,14 @@ std::string Agent::ReloadCheck() {
   return w.str();
 }
 
-std::string Agent::ReloadNow(const RequestOrigin& /*origin*/) {
-  if (Status s = Reload(); !s.ok()) return ControlRefusal(config_.host.id, "invalid", s.message());
+std::string Agent::ReloadNow(const RequestOrigin& origin) {
+  if (Status s = Reload(); !s.ok()) {
+    // As a refused SIGHUP is logged, with who asked.
+    LogError("reload", "nlbctl reload" +
+                           (origin.remote() ? " from " + origin.peer.ToString() : std::string()) +
+                           ": " + s.message());
+    return ControlRefusal(config_.host.id, "invalid", s.message());
+  }
   return ControlDone(config_.host.id, "reloaded " + config_.source_path);
 }
 

@@ -1,5 +1,5 @@
 // ClusterMacBinding: makes the cluster interface receive frames sent to the cluster MAC, per mode
-// (common/cluster_mac.h has the addresses, DESIGN.md "Cluster MAC modes" the why):
+// (common/cluster_mac.h has the addresses, docs/design.md "Cluster MAC modes" the why):
 //   multicast  the cluster MAC joins the interface's multicast filter;
 //   igmp       as multicast, and the host joins 239.255.c.d there, so the kernel sends IGMP
 //              reports and snooping switches forward the cluster's frames to this port;

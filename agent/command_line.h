@@ -2,10 +2,12 @@
 // the result. Pure functions; any thread.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "agent/log.h"
 #include "common/status.h"
 
 namespace nlb {
@@ -26,6 +28,8 @@ struct CommandLine {
   };
   Action action = Action::kHelp;
   std::string config_path;  // kCheckConfig, kRun, kCleanup
+  // kRun only: --log-level LEVEL, one of the words of agent/log.h (error ... debug).
+  std::optional<agent::LogLevel> log_level;
 };
 
 // args: the arguments after the program name. kInvalidArgument naming the offending argument

@@ -1,5 +1,6 @@
 #include "agent/control_dispatcher.h"
 
+#include "agent/log.h"
 #include "common/control_command.h"
 #include "common/control_reply.h"
 
@@ -17,6 +18,16 @@ std::string ControlDispatcher::Handle(const std::vector<std::string>& words,
     return ControlRefusal(host, "invalid", s.message());
   }
   const std::string& command = words.front();
+  const bool reads = command == "query" || command == "params" || command == "display" ||
+                     command == "report" || command == "reload-check" ||
+                     command == "owner";
+  if (origin.remote()) {
+    // Who asked, before what the command does is logged (or refused) by the target.
+    std::string request;
+    for (const std::string& w : words) request += (request.empty() ? "" : " ") + w;
+    Log(reads ? LogLevel::kDebug : LogLevel::kNotice, "control",
+        "remote request '" + request + "' from " + origin.peer.ToString());
+  }
   const bool reads_only = command == "query" || command == "params" || command == "display" ||
                           command == "report" || command == "owner";
   if (origin.remote() && target_.suspended() && !reads_only && command != "resume") {
@@ -50,6 +61,18 @@ std::string ControlDispatcher::Handle(const std::vector<std::string>& words,
   }
   if (command == "reload-check") return target_.ReloadCheck();
   if (command == "reload") return target_.ReloadNow(origin);
+  if (command == "log-level") {
+    // The level is the process's, not the agent's state: set here, no target method needed.
+    const LogLevel was = CurrentLogLevel();
+    const LogLevel level = ParseLogLevel(words[1]).value_or(was);
+    const std::string line = "log level " + std::string(LogLevelName(level)) + " (was " +
+                             std::string(LogLevelName(was)) + ") by operator";
+    // Written under the more verbose of the two levels, so that the change itself is seen.
+    if (level < was) LogNotice("control", line);
+    SetLogLevel(level);
+    if (level >= was) LogNotice("control", line);
+    return ControlDone(host, line);
+  }
   return ControlRefusal(host, "invalid", "'" + command + "' is not a command an agent answers");
 }
 

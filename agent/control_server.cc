@@ -35,7 +35,10 @@ std::string ErrorReply(std::string_view message) {
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(ControlServer& server, stream_protocol::socket socket)
-      : server_(server), socket_(std::move(socket)), timer_(server.io_), buffer_(kMaxRequestBytes) {}
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(server.io_),
+        buffer_(kMaxRequestBytes) {}
 
   void Start() {
     auto self = shared_from_this();
@@ -46,10 +49,9 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
         self->socket_.close(ignored);
       }
     });
-    asio::async_read_until(socket_, buffer_, '\n',
-                           [self](const boost::system::error_code& ec, size_t) {
-                             self->OnRequest(ec);
-                           });
+    asio::async_read_until(
+        socket_, buffer_, '\n',
+        [self](const boost::system::error_code& ec, size_t) { self->OnRequest(ec); });
   }
 
  private:
@@ -96,8 +98,8 @@ ControlServer::ControlServer(asio::io_context& io, std::string path, Handler han
     : io_(io), acceptor_(io), path_(std::move(path)), handler_(std::move(handler)) {}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Open(asio::io_context& io,
-                                                          const std::string& path,
-                                                          Handler handler) {
+                                                           const std::string& path,
+                                                           Handler handler) {
   std::unique_ptr<ControlServer> server(new ControlServer(io, path, std::move(handler)));
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code fs_ec;
@@ -130,6 +132,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Open(asio::io_context& io,
     return Status::Error(ErrorCode::kUnavailable, "control socket " + path + ": " + ec.message());
   }
   chmod(path.c_str(), 0600);
+  struct stat created {};
+  if (stat(path.c_str(), &created) == 0)
+    server->created_ = SocketFile{created.st_dev, created.st_ino};
   server->AcceptNext();
   return server;
 }
@@ -137,17 +142,23 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Open(asio::io_context& io,
 ControlServer::~ControlServer() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  std::error_code fs_ec;
-  std::filesystem::remove(path_, fs_ec);
+  // Only the file this server bound: a server refused because another agent answers on the path
+  // (say a second nlbd in another network namespace sharing /run) must leave that agent's socket,
+  // and one whose file was replaced since must leave the replacement.
+  struct stat now {};
+  if (created_ && stat(path_.c_str(), &now) == 0 && now.st_dev == created_->device &&
+      now.st_ino == created_->inode) {
+    unlink(path_.c_str());
+  }
 }
 
 void ControlServer::AcceptNext() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec,
-                                stream_protocol::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<ControlSession>(*this, std::move(socket))->Start();
-    AcceptNext();
-  });
+  acceptor_.async_accept(
+      [this](const boost::system::error_code& ec, stream_protocol::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) std::make_shared<ControlSession>(*this, std::move(socket))->Start();
+        AcceptNext();
+      });
 }
 
 }  // namespace nlb::agent

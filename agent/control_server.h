@@ -5,10 +5,13 @@
 // the deadline is dropped. Runs on the agent's io_context thread; the handler is called there too.
 #pragma once
 
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +25,9 @@ class ControlServer {
   using Handler = std::function<std::string(const std::vector<std::string>& words)>;
 
   // Creates the socket at path (mode 0600, parent directory created 0700 when missing). A stale
-  // socket file left by a crashed agent is replaced; a live one means another agent: kAlreadyExists.
+  // socket file left by a crashed agent is replaced; a live one means another agent:
+  // kAlreadyExists, and that agent's socket stays. The destructor removes the socket file only if
+  // it is still the one Open created.
   static Result<std::unique_ptr<ControlServer>> Open(boost::asio::io_context& io,
                                                      const std::string& path, Handler handler);
   ~ControlServer();
@@ -38,6 +43,11 @@ class ControlServer {
   std::string path_;
   Handler handler_;
   uint64_t malformed_requests_ = 0;
+  struct SocketFile {
+    dev_t device;
+    ino_t inode;
+  };
+  std::optional<SocketFile> created_;  // the file bound by Open, the only one removed at the end
   friend class ControlSession;
 };
 

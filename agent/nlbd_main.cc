@@ -7,6 +7,7 @@
 #include "agent/command_line.h"
 #include "agent/config_check.h"
 #include "agent/crash_cleanup.h"
+#include "agent/log.h"
 #include "agent/run_agent.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     case nlb::CommandLine::Action::kCleanup:
       return nlb::agent::RunCrashCleanup(command->config_path, std::cout, std::cerr);
     case nlb::CommandLine::Action::kRun:
+      if (command->log_level) nlb::agent::SetLogLevel(*command->log_level);
       return nlb::agent::RunAgent(command->config_path);
   }
   return nlb::kExitUsage;

@@ -1,7 +1,8 @@
 // TunDevice: the door into the local IP stack for owned packets. A TUN device (no packet
 // information header) that holds the VIPs (/32 and /128, no duplicate address detection), so that
 // an IP packet written to it is received by the local stack as addressed to this host, and the
-// replies leave through the ordinary route with the VIP as their source (DESIGN.md "Linux facts").
+// replies leave through the ordinary route with the VIP as their source (docs/design.md "Linux
+// facts").
 //
 // Set-up also makes the kernel leave the VIPs to the agent on the cluster interface:
 //   net/ipv4/conf/<tun>/rp_filter = 0      packets from clients arrive here but are routed back
@@ -52,8 +53,8 @@ class TunDevice {
   uint32_t index() const { return index_; }
 
  private:
-  TunDevice(int fd, std::string name, uint32_t index) : fd_(fd), name_(std::move(name)),
-                                                        index_(index) {}
+  TunDevice(int fd, std::string name, uint32_t index)
+      : fd_(fd), name_(std::move(name)), index_(index) {}
   int fd_;
   std::string name_;
   uint32_t index_;

@@ -1,6 +1,7 @@
 // ClusterMac: the one MAC address a cluster answers with, and what derives from it, per mode
-// (DESIGN.md "Cluster MAC modes"). Part of the cluster protocol: every host must compute the same
-// address from the same VIP list, and a replacement back end must too. Pure; safe from any thread.
+// (docs/design.md "Cluster MAC modes"). Part of the cluster protocol: every host must compute the
+// same address from the same VIP list, and a replacement back end must too. Pure; safe from any
+// thread.
 //
 // One cluster MAC per cluster, as Windows NLB has one per cluster IP: it is computed from the
 // cluster's FIRST IPv4 VIP (a.b.c.d), whatever other VIPs (IPv4 or IPv6) the cluster has. A

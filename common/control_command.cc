@@ -58,6 +58,10 @@ constexpr std::array kCommands = {
                    "check the configuration file as reload would, without applying it",
                    "Replies with the new file's cluster digest, or why reload would refuse it; "
                    "nlbctl reload --cluster runs it on every host before any host switches."},
+    ControlCommand{"log-level", Arg::kLevel, true, false,
+                   "set the agent's log level until it restarts",
+                   "LEVEL is error, warning, notice, info or debug (most to least severe); lines "
+                   "below it are not written. nlbd --log-level sets it at start (default info)."},
     ControlCommand{"ip2mac", Arg::kVip, false, false,
                    "print the cluster MAC of a VIP in every mode (no agent needed)",
                    "Computed locally: multicast 03:bf:a:b:c:d, unicast 02:bf:a:b:c:d, "
@@ -70,6 +74,13 @@ constexpr std::array kCommands = {
 };
 
 }  // namespace
+
+bool IsControlLogLevel(std::string_view word) {
+  for (std::string_view level : kControlLogLevels) {
+    if (word == level) return true;
+  }
+  return false;
+}
 
 std::span<const ControlCommand> ControlCommands() { return kCommands; }
 
@@ -92,6 +103,8 @@ std::string_view ArgumentPlaceholder(ControlCommand::Argument argument) {
       return "FILE";
     case Arg::kFlow:
       return "CLIENT[:PORT] [VIP:PORT]";
+    case Arg::kLevel:
+      return "LEVEL";
   }
   return "";
 }
@@ -120,6 +133,12 @@ Status ValidateControlRequest(std::span<const std::string> words) {
   if (command->argument == Arg::kRule) {
     const Result<RuleSelector> rule = ParseRuleSelector(words[1]);
     if (!rule.ok()) return rule.status();
+  }
+  if (command->argument == Arg::kLevel && !IsControlLogLevel(words[1])) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "'" + words[1] +
+                             "' is not a log level; use error, warning, notice, info "
+                             "or debug");
   }
   return Status::Ok();
 }

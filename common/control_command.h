@@ -14,7 +14,7 @@ namespace nlb {
 
 struct ControlCommand {
   // kFlow: CLIENT[:PORT] [VIP:PORT] [tcp|udp], one to three words (common/flow_owner.h).
-  enum class Argument : uint8_t { kNone = 0, kRule, kVip, kFile, kFlow };
+  enum class Argument : uint8_t { kNone = 0, kRule, kVip, kFile, kFlow, kLevel };
   std::string_view name;
   Argument argument = Argument::kNone;
   // False for nlbctl's own commands (ip2mac, keygen), which never reach an agent.
@@ -25,18 +25,24 @@ struct ControlCommand {
   std::string_view details;  // a paragraph, for `nlbctl help COMMAND`
 };
 
+// The agent's log levels, most to least severe, as log-level and nlbd --log-level take them.
+inline constexpr std::string_view kControlLogLevels[] = {"error", "warning", "notice", "info",
+                                                         "debug"};
+
+bool IsControlLogLevel(std::string_view word);
+
 // Every command, in the order help lists them.
 std::span<const ControlCommand> ControlCommands();
 
 // nullptr when name is not a command.
 const ControlCommand* FindControlCommand(std::string_view name);
 
-// "RULE", "VIP", "FILE", "CLIENT[:PORT] [VIP:PORT]" or "" for the argument's placeholder.
+// "RULE", "VIP", "FILE", "CLIENT[:PORT] [VIP:PORT]", "LEVEL" or "" for the argument's placeholder.
 std::string_view ArgumentPlaceholder(ControlCommand::Argument argument);
 
 // Checks words (command first) against the table: a known command that goes to an agent, the
-// right number of arguments, a RULE that parses. kInvalidArgument with a sentence saying what is
-// wrong and what would be right.
+// right number of arguments, a RULE that parses, a LEVEL that is one of kLogLevelWords.
+// kInvalidArgument with a sentence saying what is wrong and what would be right.
 Status ValidateControlRequest(std::span<const std::string> words);
 
 }  // namespace nlb

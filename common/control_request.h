@@ -14,7 +14,8 @@ namespace nlb {
 
 inline constexpr size_t kMaxControlRequestBytes = 4096;
 
-// The words of one request line (without its newline). kInvalidArgument when it holds none.
+// The words of one request line (without its newline). kInvalidArgument when it holds none or
+// holds a NUL byte.
 Result<std::vector<std::string>> SplitControlRequest(std::string_view line);
 
 }  // namespace nlb

@@ -106,6 +106,9 @@ namespace {
 
 Result<RuleSelector> ParseForms(std::string_view text) {
   if (text.empty()) return Invalid(text, "empty");
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Invalid(std::string(text.substr(0, nul)) + "\\0...", "holds a NUL character");
+  }
   if (text == "all") return RuleSelector{};
   RuleSelector selector;
   std::string_view port_text = text;

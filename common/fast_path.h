@@ -9,7 +9,7 @@
 //     (jhash of source address), for buckets this host owns that are neither moving nor pending
 //     (those need the connection table, which only the data path has);
 //   * single-host rules whose owner is this host;
-// and only unfragmented TCP/UDP packets (fragments are keyed on addresses only, DESIGN.md).
+// and only unfragmented TCP/UDP packets (fragments are keyed on addresses only, docs/design.md).
 // Affinity network (the hash of a masked address, which nftables 1.0 cannot express inside
 // jhash), disabled rules, fragments, ICMP, traffic outside every rule and neighbour requests stay
 // with the capture. Pure functions; thread-compatible values.

@@ -24,6 +24,8 @@ std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   // inet_pton needs a NUL-terminated string; addresses are short, so a stack buffer suffices.
   char buf[64];
   if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
+  // inet_pton would stop at an embedded NUL and accept "198.18.0.100\0garbage" as its prefix.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   uint8_t raw[16];

@@ -21,7 +21,8 @@ struct IpAddress {
 
   static IpAddress V4(const uint8_t* network_order_4_bytes);
   static IpAddress V6(const uint8_t* network_order_16_bytes);
-  // Accepts dotted quad or RFC 4291 text ("2001:2::1"); nullopt on anything else.
+  // Accepts dotted quad or RFC 4291 text ("2001:2::1"); nullopt on anything else, including text
+  // with an embedded NUL (which inet_pton would have cut short).
   static std::optional<IpAddress> Parse(std::string_view text);
 
   bool is_v4() const { return family == Family::kV4; }

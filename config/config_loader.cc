@@ -15,12 +15,10 @@
 #include "config/host_section.h"
 #include "config/mapping_reader.h"
 #include "config/rule_order.h"
+#include "config/yaml_document.h"
 
 namespace nlb {
 namespace {
-
-// Far above any real configuration; keeps a wrong path (a log, a disk image) from being slurped.
-constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
 
 SourceLocation MarkLocation(const YAML::Mark& mark) {
   return mark.is_null() ? SourceLocation{} : SourceLocation{mark.line + 1, mark.column + 1};
@@ -29,8 +27,9 @@ SourceLocation MarkLocation(const YAML::Mark& mark) {
 void ReadDocument(const YAML::Node& root, NodeConfig* config, ConfigErrors* errors) {
   const SourceLocation start{1, 1};
   if (!root.IsDefined() || root.IsNull()) {
-    errors->Add(start, "", "the configuration is empty; expected a mapping with 'cluster:' and "
-                           "'host:' sections");
+    errors->Add(start, "",
+                "the configuration is empty; expected a mapping with 'cluster:' and "
+                "'host:' sections");
     return;
   }
   MappingReader top(FieldRef{root, "", start}, {"cluster", "host"}, errors);
@@ -58,21 +57,15 @@ Result<NodeConfig> ParseConfig(std::string_view yaml_text, std::string_view sour
   NodeConfig config;
   config.source_path = std::string(source_name);
   ConfigErrors errors{std::string(source_name)};
-  try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml_text));
-    if (documents.size() > 1) {
-      errors.Add(LocationOf(documents[1], {1, 1}), "",
-                 "found " + std::to_string(documents.size()) +
-                     " YAML documents ('---'); expected one");
-    } else {
-      ReadDocument(documents.empty() ? YAML::Node() : documents[0], &config, &errors);
+  const YAML::Node root = LoadSingleDocument(yaml_text, &errors);
+  if (errors.empty()) {
+    try {
+      ReadDocument(root, &config, &errors);
+    } catch (const YAML::Exception& e) {
+      // Not the text's fault as far as we can tell (e.g. a misuse of yaml-cpp by this module),
+      // but still a refusal to load rather than a crash.
+      errors.Add(MarkLocation(e.mark), "", "cannot read the YAML: " + e.msg);
     }
-  } catch (const YAML::ParserException& e) {
-    errors.Add(MarkLocation(e.mark), "", "YAML syntax error: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    // Not the text's fault as far as we can tell (e.g. a misuse of yaml-cpp by this module), but
-    // still a refusal to load rather than a crash.
-    errors.Add(MarkLocation(e.mark), "", "cannot read the YAML: " + e.msg);
   }
   if (!errors.empty()) return errors.ToStatus();
   return config;

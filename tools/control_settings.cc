@@ -4,10 +4,13 @@
 
 #include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "common/host_set.h"
 #include "config/config_loader.h"
+#include "config/yaml_document.h"
+#include "tools/settings_line_scan.h"
 
 namespace nlb {
 namespace {
@@ -30,9 +33,21 @@ std::optional<unsigned> Number(const std::optional<std::string>& text, unsigned 
   return value;
 }
 
-// The lenient reading: nullopt unless cluster.name and host.id are there and readable.
-std::optional<ControlSettings> ReadLeniently(const std::string& path) {
+// A key file named in the file at config_path, relative to that file's directory.
+std::string KeyPath(const std::string& config_path, const std::string& key_file) {
+  std::filesystem::path key_path = key_file;
+  if (key_path.is_relative()) {
+    key_path = (std::filesystem::path(config_path).parent_path() / key_path).lexically_normal();
+  }
+  return key_path.string();
+}
+
+// The lenient reading (*not_yaml set when the file does not parse as YAML): nullopt unless
+// cluster.name and host.id are there and readable.
+std::optional<ControlSettings> ReadLeniently(const std::string& path, bool* not_yaml) {
   try {
+    std::error_code ec;
+    if (std::filesystem::file_size(path, ec) > kMaxConfigBytes || ec) return std::nullopt;
     const YAML::Node root = YAML::LoadFile(path);
     const std::optional<std::string> name = Scalar(root, "cluster", "name");
     const std::optional<unsigned> id = Number(Scalar(root, "host", "id"), 1, kMaxHostId);
@@ -40,13 +55,7 @@ std::optional<ControlSettings> ReadLeniently(const std::string& path) {
     ControlSettings s{*name, static_cast<uint16_t>(*id), ClusterConfig{}.heartbeat.key_file,
                       ClusterConfig{}.control.port};
     const YAML::Node cluster = root["cluster"];
-    if (const auto key = Scalar(cluster, "heartbeat", "key_file")) {
-      std::filesystem::path key_path = *key;
-      if (key_path.is_relative()) {
-        key_path = (std::filesystem::path(path).parent_path() / key_path).lexically_normal();
-      }
-      s.key_file = key_path.string();
-    }
+    if (const auto key = Scalar(cluster, "heartbeat", "key_file")) s.key_file = KeyPath(path, *key);
     if (cluster["control"]) {
       const std::optional<unsigned> port = Number(Scalar(cluster, "control", "port"), 1, 65535);
       if (!port && Scalar(cluster, "control", "port")) return std::nullopt;
@@ -54,8 +63,23 @@ std::optional<ControlSettings> ReadLeniently(const std::string& path) {
     }
     return s;
   } catch (const YAML::Exception&) {
+    *not_yaml = true;
     return std::nullopt;
   }
+}
+
+// The last resort for a file YAML cannot parse at all (a syntax error): the lines themselves.
+std::optional<ControlSettings> ReadLineByLine(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text(kMaxConfigBytes, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  const std::optional<ScannedSettings> scanned = ScanSettingsLines(text);
+  if (!scanned) return std::nullopt;
+  ControlSettings s{scanned->cluster_name, scanned->host_id,
+                    KeyPath(path, scanned->key_file.value_or(ClusterConfig{}.heartbeat.key_file)),
+                    scanned->control_port.value_or(ClusterConfig{}.control.port)};
+  return s;
 }
 
 }  // namespace
@@ -67,7 +91,14 @@ Result<ControlSettings> ReadControlSettings(const std::string& path) {
     return ControlSettings{c.cluster.name, c.host.id, c.cluster.heartbeat.key_file,
                            c.cluster.control.port};
   }
-  if (std::optional<ControlSettings> lenient = ReadLeniently(path)) return *lenient;
+  if (loaded.status().code() == ErrorCode::kNotFound) return loaded.status();
+  bool not_yaml = false;
+  if (std::optional<ControlSettings> lenient = ReadLeniently(path, &not_yaml)) return *lenient;
+  // Only a file YAML cannot parse is read line by line: one that parses but holds a bad value
+  // for these fields (say control.port: 0) gets the full error, not a default.
+  if (not_yaml) {
+    if (std::optional<ControlSettings> scanned = ReadLineByLine(path)) return *scanned;
+  }
   return loaded.status();
 }
 

@@ -114,6 +114,10 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
     const Result<RuleSelector> rule = ParseRuleSelector(line->words[1]);
     if (!rule.ok()) return rule.status();
   }
+  if (command->argument == ControlCommand::Argument::kLevel && !IsControlLogLevel(line->words[1])) {
+    return Invalid(name + ": '" + line->words[1] +
+                   "' is not a log level; use error, warning, notice, info or debug");
+  }
   if (command->argument == ControlCommand::Argument::kVip && !IpAddress::Parse(line->words[1])) {
     return Invalid(name + ": '" + line->words[1] + "' is not an IP address");
   }

@@ -57,6 +57,12 @@ TEST(CommandLine, RefusesWithTheReason) {
       {{"--cleanup", "nlb.yaml"}, "--cleanup needs --config FILE"},
       {{"--cleanup", "--config"}, "--config needs a FILE"},
       {{"--cleanup", "--config", "a.yaml", "b"}, "unexpected argument 'b'"},
+      {{"--config", "a.yaml", "--log-level"}, "--log-level needs a LEVEL"},
+      {{"--config", "a.yaml", "--log-level="}, "--log-level needs a LEVEL"},
+      {{"--config", "a.yaml", "--log-level", "verbose"}, "'verbose' is not a level"},
+      {{"--config", "a.yaml", "--log-level", "INFO"}, "'INFO' is not a level"},
+      {{"--check-config", "a.yaml", "--log-level", "debug"}, "--log-level goes with --config"},
+      {{"--log-level", "debug"}, "no action given"},
   };
   for (const RefuseCase& c : cases) {
     Result<CommandLine> command = ParseCommandLine(c.args);
@@ -64,6 +70,28 @@ TEST(CommandLine, RefusesWithTheReason) {
     EXPECT_EQ(command.status().code(), ErrorCode::kInvalidArgument);
     EXPECT_NE(command.status().message().find(c.expected), std::string::npos)
         << command.status().message();
+  }
+}
+
+TEST(CommandLine, TakesALogLevelWithConfigInEitherOrder) {
+  using agent::LogLevel;
+  const struct {
+    std::vector<std::string_view> args;
+    std::optional<LogLevel> level;
+  } cases[] = {
+      {{"--config", "a.yaml"}, std::nullopt},
+      {{"--config", "a.yaml", "--log-level", "debug"}, LogLevel::kDebug},
+      {{"--log-level=warning", "--config=a.yaml"}, LogLevel::kWarning},
+      {{"--log-level", "error", "--config", "a.yaml"}, LogLevel::kError},
+      {{"--config", "a.yaml", "--log-level=notice"}, LogLevel::kNotice},
+      {{"--config", "a.yaml", "--log-level", "info"}, LogLevel::kInfo},
+  };
+  for (const auto& c : cases) {
+    Result<CommandLine> got = ParseCommandLine(c.args);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ(got->action, CommandLine::Action::kRun);
+    EXPECT_EQ(got->config_path, "a.yaml");
+    EXPECT_EQ(got->log_level, c.level);
   }
 }
 

@@ -1,6 +1,6 @@
 // Pins the bucket assignment (hash/assignment version 2, docs/hashing.md) with golden vectors and
-// measures the properties DESIGN.md promises: weighted balance, order independence, and movement
-// close to minimal when one host leaves or joins.
+// measures the properties docs/design.md and docs/hashing.md promise: weighted balance, order
+// independence, and movement close to minimal when one host leaves or joins.
 #include "common/bucket_assignment.h"
 
 #include <gtest/gtest.h>
@@ -170,8 +170,13 @@ TEST(BucketAssignmentTest, GoldenAssignments) {
        30},
       {"64 equal", sixty_four, 7, 0x88bd8a0b52cec74dull, 7, 16, 1},
       // Version 2: a rule named "web" is assigned with RuleSeed("web").
-      {"three equal, rule web", {{1, 50}, {2, 50}, {3, 50}}, RuleSeed("web"),
-       0xe8b7d05f4b77828cull, 2, 2, 3},
+      {"three equal, rule web",
+       {{1, 50}, {2, 50}, {3, 50}},
+       RuleSeed("web"),
+       0xe8b7d05f4b77828cull,
+       2,
+       2,
+       3},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.description);
@@ -315,8 +320,8 @@ void MeasureMovement(const MovementCase& c, uint32_t rounds, MovementStats* leav
     auto more = members;
     more.push_back(joiner);
     const std::vector<uint16_t> after = AssignBuckets(more, seed);
-    const auto share = static_cast<uint32_t>(std::count(after.begin(), after.end(),
-                                                        joiner.host_id));
+    const auto share =
+        static_cast<uint32_t>(std::count(after.begin(), after.end(), joiner.host_id));
     join->Add(Moved(before, after), share);
   }
 }
@@ -346,11 +351,11 @@ TEST(BucketAssignmentTest, MovementIsCloseToMinimal) {
     MovementStats leave;
     MovementStats join;
     MeasureMovement(bound.c, 40, &leave, &join);
-    std::printf("movement %-26s leave: moved/minimal mean %.3f worst %.3f extra %.3f%% of "
-                "buckets | join: mean %.3f worst %.3f extra %.3f%%\n",
-                bound.c.description, leave.MeanRatio(), leave.worst_ratio,
-                100 * leave.MeanExtraFraction(), join.MeanRatio(), join.worst_ratio,
-                100 * join.MeanExtraFraction());
+    std::printf(
+        "movement %-26s leave: moved/minimal mean %.3f worst %.3f extra %.3f%% of "
+        "buckets | join: mean %.3f worst %.3f extra %.3f%%\n",
+        bound.c.description, leave.MeanRatio(), leave.worst_ratio, 100 * leave.MeanExtraFraction(),
+        join.MeanRatio(), join.worst_ratio, 100 * join.MeanExtraFraction());
     // The changed host's buckets always move, so below 1 would mean the measurement is broken.
     EXPECT_GE(leave.MeanRatio(), 1.0);
     EXPECT_GE(join.MeanRatio(), 1.0);

@@ -39,6 +39,11 @@ TEST(ControlCommandTest, ValidatesRequests) {
       {{"drain", "80", "81"}, "drain takes one argument, RULE"},
       {{"disable", "198.18.0.100:99999"}, "bad RULE '198.18.0.100:99999'"},
       {{"owner", "198.18.2"}, "is not CLIENT[:PORT]"},
+      {{"log-level", "debug"}, ""},
+      {{"log-level", "error"}, ""},
+      {{"log-level"}, "log-level takes one argument, LEVEL"},
+      {{"log-level", "loud"}, "'loud' is not a log level"},
+      {{"log-level", "Debug"}, "'Debug' is not a log level"},
   };
   for (const Case& c : cases) {
     const Status s = ValidateControlRequest(c.words);

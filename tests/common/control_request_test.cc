@@ -29,5 +29,16 @@ TEST(ControlRequestTest, SplitsWordsAndRefusesEmptyLines) {
   }
 }
 
+TEST(ControlRequestTest, RefusesEmbeddedNuls) {
+  using namespace std::string_literals;
+  const std::string lines[] = {"disable 198.18.0.100\0garbage:80"s, "\0"s, "query\0"s, "\0query"s,
+                               "enable all\0\0"s};
+  for (const std::string& line : lines) {
+    Result<std::vector<std::string>> got = SplitControlRequest(line);
+    ASSERT_FALSE(got.ok()) << testing::PrintToString(line);
+    EXPECT_NE(got.status().message().find("NUL byte"), std::string::npos) << got.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace nlb

@@ -56,6 +56,9 @@ TEST(ControlRuleTest, RefusesWithTheReason) {
       {"[2001:2::1]443", "[VIP]:PORT"},
       {"[2001:2::1]", "[VIP]:PORT"},
       {"[198.18.0.1]:80", "not an IPv6 address"},
+      {std::string("198.18.0.100\0garbage:80", 23), "'198.18.0.100\\0...': holds a NUL"},
+      {std::string("80\0", 3), "holds a NUL character"},
+      {std::string("[2001:2::1\0]:80", 16), "holds a NUL character"},
   };
   for (const Case& c : cases) {
     const Result<RuleSelector> rule = ParseRuleSelector(c.text);

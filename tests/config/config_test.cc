@@ -2,12 +2,11 @@
 // be valid; omitted fields take their documented defaults; rules come back in canonical order.
 #include <gtest/gtest.h>
 
-#include "config/config_digest.h"
-
 #include <algorithm>
 #include <ostream>
 #include <string>
 
+#include "config/config_digest.h"
 #include "config/config_loader.h"
 
 namespace nlb {
@@ -40,7 +39,8 @@ const ErrorCase kErrorCases[] = {
     {"syntax error: bad indentation", "cluster:\n  name: web\n   vips: x\n",
      "t.yaml:3:8: YAML syntax error: illegal map value"},
     {"top level is a list", "- cluster\n- host\n", "t.yaml:1:1: expected a mapping"},
-    {"two documents", "cluster: {}\n---\nhost: {}\n", "found 2 YAML documents"},
+    {"two documents", "cluster: {}\n---\nhost: {}\n",
+     "t.yaml:2:1: found more than one YAML document"},
     {"unknown top-level key with suggestion", "clustr:\n  name: web\n",
      "t.yaml:1:1: clustr: unknown field (did you mean 'cluster'?)"},
     {"unknown key without a near name", "cluster: {}\nhost: {}\nfrobnicate: 1\n",
@@ -100,7 +100,8 @@ const ErrorCase kErrorCases[] = {
      "cluster:\n  name: web\n  vips: [198.18.0.100]\n  heartbeat:\n    tolerance: 1\n",
      "t.yaml:5:16: cluster.heartbeat.tolerance: 1 is not a count of missed periods (2-100)"},
     {"huge number does not wrap",
-     "cluster:\n  name: web\n  vips: [198.18.0.100]\n  heartbeat:\n    port: 99999999999999999999\n",
+     "cluster:\n  name: web\n  vips: [198.18.0.100]\n  heartbeat:\n    port: "
+     "99999999999999999999\n",
      "cluster.heartbeat.port: 99999999999999999999 is not a port (1-65535)"},
     {"heartbeat port zero",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\n  heartbeat:\n    port: 0\n",
@@ -242,7 +243,8 @@ const ErrorCase kErrorCases[] = {
      "    - {name: smtp, ports: 25, mode: single}\n"
      "host:\n  id: 1\n  interface: eth0\n  dedicated_address: 198.18.1.1\n  rules:\n"
      "    - {rule: smtp, weight: 20}\n",
-     "host.rules[0].weight: weight applies only to multiple-host rules; rule 'smtp' is mode single"},
+     "host.rules[0].weight: weight applies only to multiple-host rules; rule 'smtp' is mode "
+     "single"},
     {"priority on a multiple-host rule",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\n  port_rules:\n    - {name: http, ports: 80}\n"
      "host:\n  id: 1\n  interface: eth0\n  dedicated_address: 198.18.1.1\n  rules:\n"
@@ -290,15 +292,15 @@ INSTANTIATE_TEST_SUITE_P(EveryErrorClass, ConfigErrorTest, testing::ValuesIn(kEr
 TEST(ConfigLoader, CollectsEveryErrorInFileOrder) {
   const char* yaml =
       "cluster:\n"
-      "  name: Web\n"                     // 2: bad name
+      "  name: Web\n"  // 2: bad name
       "  vips: [198.18.0.100]\n"
       "  port_rules:\n"
-      "    - {name: a, ports: 70000}\n"   // 5: bad port
-      "    - {name: b, protocol: sctp}\n" // 6: bad protocol
+      "    - {name: a, ports: 70000}\n"    // 5: bad port
+      "    - {name: b, protocol: sctp}\n"  // 6: bad protocol
       "host:\n"
-      "  id: 300\n"                       // 8: bad id
+      "  id: 300\n"  // 8: bad id
       "  interface: eth0\n"
-      "  dedicated_address: nowhere\n";   // 10: bad address
+      "  dedicated_address: nowhere\n";  // 10: bad address
   Result<NodeConfig> config = ParseConfig(yaml, "t.yaml");
   ASSERT_FALSE(config.ok());
   const std::string& m = config.status().message();
@@ -368,10 +370,12 @@ TEST(ConfigLoader, ConnectionTracking) {
   EXPECT_EQ(defaults->cluster.connection_tracking.capacity, 1048576u);
   EXPECT_EQ(CanonicalClusterText(defaults->cluster).find("connection_tracking"), std::string::npos);
 
-  Result<NodeConfig> set = ParseConfig(
-      head + "  connection_tracking:\n    capacity: 4096\n    idle_timeout_s: 60\n"
-             "    close_delay_s: 5\n    moving_timeout_s: 30\n" + host,
-      "t.yaml");
+  Result<NodeConfig> set =
+      ParseConfig(head +
+                      "  connection_tracking:\n    capacity: 4096\n    idle_timeout_s: 60\n"
+                      "    close_delay_s: 5\n    moving_timeout_s: 30\n" +
+                      host,
+                  "t.yaml");
   ASSERT_TRUE(set.ok()) << set.status().message();
   const ConnectionTrackingConfig& t = set->cluster.connection_tracking;
   EXPECT_EQ(t.capacity, 4096u);
@@ -431,8 +435,8 @@ TEST(ConfigLoader, SortsRulesCanonicallyAndAlignsHostParams) {
   std::vector<std::string> names;
   for (const PortRule& r : config->cluster.port_rules) names.push_back(r.name);
   // VIP-specific first (IPv4 before IPv6), then tcp < udp < both, then first port; "all" last.
-  const std::vector<std::string> expected = {"v4-web",  "v4-https", "v4-syslog", "v4-dns",
-                                             "v6-web",  "all-low",  "all-high"};
+  const std::vector<std::string> expected = {"v4-web", "v4-https", "v4-syslog", "v4-dns",
+                                             "v6-web", "all-low",  "all-high"};
   EXPECT_EQ(names, expected);
   ASSERT_EQ(config->host.rule_params.size(), expected.size());
   EXPECT_EQ(config->host.rule_params[1].weight, 10u);   // v4-https

@@ -68,5 +68,15 @@ TEST_F(ControlSettingsTest, UnreadableFieldsGiveTheFullError) {
   EXPECT_FALSE(ReadControlSettings(garbage).ok());
 }
 
+TEST_F(ControlSettingsTest, ASyntaxErrorStillGivesTheFieldsLineByLine) {
+  const std::string path = Write("    - { name: http, ports: [80, protocol: tcp }\n");
+  const Result<ControlSettings> s = ReadControlSettings(path);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->cluster_name, "web");
+  EXPECT_EQ(s->host_id, 7);
+  EXPECT_EQ(s->control_port, 2505);
+  EXPECT_EQ(s->key_file, (dir_ / "keys/cluster.key").string());
+}
+
 }  // namespace
 }  // namespace nlb

@@ -132,6 +132,8 @@ TEST(CtlCommandLineTest, RefusesBadCommandLinesWithExitStatus2) {
       {{"ip2mac"}, "ip2mac needs VIP"},
       {{"ip2mac", "web"}, "ip2mac: 'web' is not an IP address"},
       {{"keygen"}, "keygen needs FILE"},
+      {{"log-level"}, "log-level needs LEVEL"},
+      {{"log-level", "loud"}, "log-level: 'loud' is not a log level"},
       {{"--host"}, "--host needs a value"},
       {{"--host", "", "query"}, "--host needs a non-empty value"},
       {{"--host", "web1", "query"}, "--host: 'web1' is not an IP address"},
