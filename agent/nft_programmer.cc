@@ -22,8 +22,24 @@ Result<std::unique_ptr<NftProgrammer>> NftProgrammer::Create(DiversionOptions op
       new NftProgrammer(std::move(options), std::move(session.value())));
 }
 
+Result<std::string> NftProgrammer::ListChains() {
+  // One command per run: libnftables 1.0.6 fails the first of two `list chain` commands given in
+  // one buffer ("No such file or directory; did you mean chain 'egress'").
+  const std::string script = NftListChainsScript(options_);
+  std::string out;
+  size_t at = 0;
+  while (at < script.size()) {
+    const size_t end = script.find('\n', at);
+    auto listing = session_->Output(script.substr(at, end - at + 1));
+    if (!listing.ok()) return listing.status();
+    out += listing.value();
+    at = end == std::string::npos ? script.size() : end + 1;
+  }
+  return out;
+}
+
 Status NftProgrammer::Remember() {
-  auto listing = session_->Output(NftListChainsScript(options_));
+  auto listing = ListChains();
   if (!listing.ok()) return listing.status();
   listing_ = std::move(listing.value());
   return Status::Ok();
@@ -62,7 +78,7 @@ Status NftProgrammer::RenewLease(std::chrono::milliseconds remaining) {
 }
 
 Result<bool> NftProgrammer::Intact() {
-  auto listing = session_->Output(NftListChainsScript(options_));
+  auto listing = ListChains();
   // No table or chain any more: not intact (the listing's error says which).
   if (!listing.ok()) return false;
   return listing.value() == listing_;

@@ -40,6 +40,7 @@ class NftProgrammer final : public KernelProgrammer {
         session_(std::move(session)) {}
   // Takes the listing Intact() compares with.
   Status Remember();
+  Result<std::string> ListChains();
 
   DiversionOptions options_;
   std::string table_;

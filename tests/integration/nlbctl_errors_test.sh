@@ -149,8 +149,8 @@ r_is "'not terminated by a newline' in r['error']" || fail "a request without ne
   fail "control_malformed did not count 3 malformed requests"
 reply=$(raw_local 1 "b'frobnicate now\n'")
 r_is "\"unknown command 'frobnicate'\" in r['error']" || fail "an unknown command word: $reply"
-reply=$(raw_local 1 "b'enable http\n'")
-r_is "'http' in r['error']" || fail "a bad RULE: $reply"
+reply=$(raw_local 1 "b'enable 198.18.0.100:99999\n'")
+r_is "'198.18.0.100:99999' in r['error']" || fail "a bad RULE: $reply"
 note "malformed local requests: code invalid, counted; unknown word: invalid"
 
 # An unknown command or bad RULE on nlbctl's command line: exit 2 before any connection.
@@ -158,9 +158,9 @@ ctl 1 frobnicate
 expect_rc 2 "nlbctl frobnicate"
 expect_err "nlbctl: unknown command 'frobnicate'" "nlbctl frobnicate"
 expect_err "Usage: nlbctl" "nlbctl frobnicate"
-ctl 1 enable http
-expect_rc 2 "nlbctl enable http"
-expect_err "bad RULE 'http'" "nlbctl enable http"
+ctl 1 enable 198.18.0.100:99999
+expect_rc 2 "nlbctl enable 198.18.0.100:99999"
+expect_err "bad RULE '198.18.0.100:99999'" "nlbctl enable 198.18.0.100:99999"
 note "unknown command / bad RULE: exit 2 with a usage line"
 
 # Nobody at the address: exit 6 within the timeout, not later.
