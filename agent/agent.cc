@@ -390,7 +390,6 @@ void Agent::WarnIfAlone(const ConvergenceReport& report) {
   NoteEvent(line);
 }
 
-
 void Agent::Send(std::vector<uint8_t> datagram, bool heartbeat) {
   const auto now = std::chrono::steady_clock::now();
   if (now < silent_until_) return;  // see silent_until_

@@ -1,5 +1,5 @@
-// agent_lease.cc: the lease, and leaving the cluster while this host cannot serve (docs/protocol.md, "The
-// lease"; docs/data-path.md, "When the data path or the kernel fails").
+// agent_lease.cc: the lease, and leaving the cluster while this host cannot serve
+// (docs/protocol.md, "The lease"; docs/data-path.md, "When the data path or the kernel fails").
 #include <chrono>
 
 #include "agent/agent.h"

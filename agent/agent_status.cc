@@ -4,9 +4,9 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "agent/agent.h"
-#include "common/version.h"
 #include "agent/log.h"
 #include "common/bucket_assignment.h"
+#include "common/version.h"
 
 namespace nlb::agent {
 

@@ -1,7 +1,8 @@
 #include "agent/command_line.h"
 
-#include "common/version.h"
 #include <vector>
+
+#include "common/version.h"
 
 namespace nlb {
 namespace {

@@ -19,8 +19,7 @@ std::string ControlDispatcher::Handle(const std::vector<std::string>& words,
   }
   const std::string& command = words.front();
   const bool reads = command == "query" || command == "params" || command == "display" ||
-                     command == "report" || command == "reload-check" ||
-                     command == "owner";
+                     command == "report" || command == "reload-check" || command == "owner";
   if (origin.remote()) {
     // Who asked, before what the command does is logged (or refused) by the target.
     std::string request;

@@ -3,9 +3,9 @@
 #include "agent/capabilities.h"
 #include "agent/cluster_mac.h"
 #include "agent/command_line.h"
+#include "agent/instance_lock.h"
 #include "agent/nft_scripts.h"
 #include "agent/nft_session.h"
-#include "agent/instance_lock.h"
 #include "config/config_loader.h"
 
 namespace nlb::agent {

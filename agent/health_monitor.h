@@ -23,7 +23,6 @@
 #include "common/converged_map.h"
 #include "common/health_check.h"
 #include "common/host_status.h"
-#include "common/host_status.h"
 #include "common/json_writer.h"
 #include "common/port_rule.h"
 

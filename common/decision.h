@@ -19,19 +19,19 @@ namespace nlb {
 enum class Verdict : uint8_t { kAccept = 0, kDrop, kNeighbour };
 
 enum class DecisionReason : uint8_t {
-  kOwnedBucket = 0,      // accept: multiple-host rule, this host owns the bucket
-  kSingleHostOwner,      // accept: single-host rule, this host has the best priority
-  kDefaultHost,          // accept: no rule covers it and this host is the default host
-  kNeighbourRequest,     // neighbour: ARP request or IPv6 neighbour solicitation for a VIP
-  kOtherHostsBucket,     // drop: another host owns the bucket
-  kOtherSingleHost,      // drop: single-host rule owned by another host
-  kOtherDefaultHost,     // drop: uncovered traffic, another host is the default host
-  kRuleDisabled,         // drop: the rule is disabled
-  kNotServing,           // drop: this host is stopped or not converged
-  kNotForVip,            // drop: destination is not a VIP (or not IP at all)
-  kMalformed,            // drop: ParseFrame failed (see Decision::parse)
+  kOwnedBucket = 0,   // accept: multiple-host rule, this host owns the bucket
+  kSingleHostOwner,   // accept: single-host rule, this host has the best priority
+  kDefaultHost,       // accept: no rule covers it and this host is the default host
+  kNeighbourRequest,  // neighbour: ARP request or IPv6 neighbour solicitation for a VIP
+  kOtherHostsBucket,  // drop: another host owns the bucket
+  kOtherSingleHost,   // drop: single-host rule owned by another host
+  kOtherDefaultHost,  // drop: uncovered traffic, another host is the default host
+  kRuleDisabled,      // drop: the rule is disabled
+  kNotServing,        // drop: this host is stopped or not converged
+  kNotForVip,         // drop: destination is not a VIP (or not IP at all)
+  kMalformed,         // drop: ParseFrame failed (see Decision::parse)
   // Connection tracking (DecideTracked, docs/connection-tracking.md):
-  kTrackedConnection,    // accept: a moving bucket another host owns, a connection this host tracks
+  kTrackedConnection,  // accept: a moving bucket another host owns, a connection this host tracks
   kMovingOthersConnection,  // drop: a moving bucket this host owns, not a new or tracked connection
   kCount,
 };

@@ -94,7 +94,8 @@ void WriteMembership(const HostStatus& s, PrometheusText& p) {
 
 void WriteAgent(const HostStatus& s, PrometheusText& p) {
   if (s.loop_lag_seconds.has_value()) {
-    p.Family("nlb_loop_lag_seconds", M::kGauge, "How late the event loop ran its timers: the 99th percentile of the last 1024 ticks.");
+    p.Family("nlb_loop_lag_seconds", M::kGauge,
+             "How late the event loop ran its timers: the 99th percentile of the last 1024 ticks.");
     p.Sample({}, *s.loop_lag_seconds);
   }
   if (s.loop_lag_max_seconds.has_value()) {

@@ -39,8 +39,7 @@ std::string CanonicalClusterText(const ClusterConfig& cluster) {
            std::to_string(r.first_port) + "-" + std::to_string(r.last_port) + "|" +
            std::string(ProtocolName(r.protocol)) + "|" + std::string(FilteringModeName(r.mode)) +
            "|" + std::string(AffinityName(r.affinity)) + "|" +
-           (r.affinity == Affinity::kNetwork ? std::to_string(r.ipv6_network_prefix) : "-") +
-           "\n";
+           (r.affinity == Affinity::kNetwork ? std::to_string(r.ipv6_network_prefix) : "-") + "\n";
   }
   // Only when present, as above. Free text (path, body, command words) is length-prefixed, so no
   // character in it can forge a field boundary.

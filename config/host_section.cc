@@ -183,8 +183,8 @@ void ReadHttp(const FieldRef& field, HttpListenConfig* http, ConfigErrors* error
   }
   if (reader.Has("listen")) ReadListen(reader.Field("listen"), http, errors);
   if (reader.Has("max_connections")) {
-    if (auto v = ReadUnsigned(reader.Field("max_connections"), 1, 1024, "a connection limit",
-                              errors)) {
+    if (auto v =
+            ReadUnsigned(reader.Field("max_connections"), 1, 1024, "a connection limit", errors)) {
       http->max_connections = *v;
     }
   }
@@ -195,8 +195,8 @@ void ReadHttp(const FieldRef& field, HttpListenConfig* http, ConfigErrors* error
 void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, HostConfig* host,
                      ConfigErrors* errors) {
   MappingReader reader(section,
-                       {"id", "interface", "dedicated_address", "initial_state",
-                        "kernel_fast_path", "rules", "http", "state_file"},
+                       {"id", "interface", "dedicated_address", "initial_state", "kernel_fast_path",
+                        "rules", "http", "state_file"},
                        errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("id")) {

@@ -12,14 +12,14 @@
 namespace nlb {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Protocol>, 3> kProtocols{{
-    {"tcp", Protocol::kTcp}, {"udp", Protocol::kUdp}, {"both", Protocol::kBoth}}};
-constexpr std::array<std::pair<std::string_view, FilteringMode>, 3> kModes{{
-    {"multiple", FilteringMode::kMultipleHost},
-    {"single", FilteringMode::kSingleHost},
-    {"disabled", FilteringMode::kDisabled}}};
-constexpr std::array<std::pair<std::string_view, Affinity>, 3> kAffinities{{
-    {"none", Affinity::kNone}, {"single", Affinity::kSingle}, {"network", Affinity::kNetwork}}};
+constexpr std::array<std::pair<std::string_view, Protocol>, 3> kProtocols{
+    {{"tcp", Protocol::kTcp}, {"udp", Protocol::kUdp}, {"both", Protocol::kBoth}}};
+constexpr std::array<std::pair<std::string_view, FilteringMode>, 3> kModes{
+    {{"multiple", FilteringMode::kMultipleHost},
+     {"single", FilteringMode::kSingleHost},
+     {"disabled", FilteringMode::kDisabled}}};
+constexpr std::array<std::pair<std::string_view, Affinity>, 3> kAffinities{
+    {{"none", Affinity::kNone}, {"single", Affinity::kSingle}, {"network", Affinity::kNetwork}}};
 
 constexpr size_t kMaxRuleNameLength = 64;
 
@@ -65,17 +65,15 @@ bool ReadPorts(const FieldRef& field, PortRule* rule, ConfigErrors* errors) {
   const std::string_view last_text =
       dash == std::string::npos ? first_text : std::string_view(text).substr(dash + 1);
   for (std::string_view part : {first_text, last_text}) {
-    const bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    const bool numeric = !part.empty() && std::all_of(part.begin(), part.end(),
+                                                      [](char c) { return c >= '0' && c <= '9'; });
     if (!numeric) {
       errors->Add(LocationOf(field), field.path,
                   "'" + text + "' is not a port or port range (like 80 or \"8000-8100\")");
       return false;
     }
     if (!ParsePort(part).has_value()) {
-      errors->Add(LocationOf(field), field.path,
-                  std::string(part) + " is not a port (0-65535)");
+      errors->Add(LocationOf(field), field.path, std::string(part) + " is not a port (0-65535)");
       return false;
     }
   }
@@ -89,8 +87,8 @@ bool ReadPorts(const FieldRef& field, PortRule* rule, ConfigErrors* errors) {
   return true;
 }
 
-bool ReadRuleVip(const FieldRef& field, const std::vector<IpAddress>* cluster_vips,
-                 PortRule* rule, ConfigErrors* errors) {
+bool ReadRuleVip(const FieldRef& field, const std::vector<IpAddress>* cluster_vips, PortRule* rule,
+                 ConfigErrors* errors) {
   if (field.node.IsScalar() && field.node.Scalar() == "all") {
     rule->vip.reset();
     return true;
@@ -133,8 +131,8 @@ bool ReadRule(const FieldRef& entry, const std::vector<IpAddress>* cluster_vips,
     }
   }
   if (reader.Has("ipv6_prefix")) {
-    if (auto v = ReadUnsigned(reader.Field("ipv6_prefix"), 1, 128, "an IPv6 prefix length",
-                              errors)) {
+    if (auto v =
+            ReadUnsigned(reader.Field("ipv6_prefix"), 1, 128, "an IPv6 prefix length", errors)) {
       rule->ipv6_network_prefix = static_cast<uint8_t>(*v);
     }
   }
@@ -162,9 +160,9 @@ std::vector<WrittenRule> ReadPortRules(const FieldRef& field,
   }
   if (field.node.IsNull()) return rules;  // "port_rules:" with nothing: no rules, as with []
   if (!field.node.IsSequence()) {
-    errors->Add(LocationOf(field), field.path,
-                "expected a list of rules (lines starting with '- '), found " +
-                    DescribeValue(field.node));
+    errors->Add(
+        LocationOf(field), field.path,
+        "expected a list of rules (lines starting with '- '), found " + DescribeValue(field.node));
     return rules;
   }
   for (size_t i = 0; i < field.node.size(); ++i) {
