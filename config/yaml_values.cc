@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/edit_distance.h"
+
 namespace nlb {
 
 SourceLocation LocationOf(const YAML::Node& node, SourceLocation fallback) {
@@ -22,21 +24,6 @@ std::string DescribeValue(const YAML::Node& node) {
 
 namespace {
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // A scalar with a value; reports nothing/lists/mappings as the wrong kind.
 const std::string* ScalarOf(const FieldRef& field, std::string_view expected,
                             ConfigErrors* errors) {
@@ -51,8 +38,8 @@ const std::string* ScalarOf(const FieldRef& field, std::string_view expected,
   }
   // An escaped "\0" would cut the value short wherever it reaches a C API (inet_pton, open).
   if (field.node.Scalar().find('\0') != std::string::npos) {
-    errors->Add(LocationOf(field), field.path, "contains a NUL character; expected " +
-                                                   std::string(expected));
+    errors->Add(LocationOf(field), field.path,
+                "contains a NUL character; expected " + std::string(expected));
     return nullptr;
   }
   return &field.node.Scalar();
@@ -94,9 +81,9 @@ std::optional<uint32_t> ReadUnsigned(const FieldRef& field, uint32_t min, uint32
   const char* end = text->data() + text->size();
   auto [ptr, ec] = std::from_chars(text->data(), end, value);
   if (text->empty() || ec == std::errc::invalid_argument || ptr != end) {
-    errors->Add(LocationOf(field), field.path,
-                "'" + *text + "' is not a whole number; expected " + std::string(noun) + " " +
-                    range);
+    errors->Add(
+        LocationOf(field), field.path,
+        "'" + *text + "' is not a whole number; expected " + std::string(noun) + " " + range);
     return std::nullopt;
   }
   if (ec == std::errc::result_out_of_range || value < min || value > max) {
@@ -131,8 +118,9 @@ std::optional<IpAddress> ReadAddress(const FieldRef& field, ConfigErrors* errors
   if (text == nullptr) return std::nullopt;
   std::optional<IpAddress> address = IpAddress::Parse(*text);
   if (!address.has_value()) {
-    errors->Add(LocationOf(field), field.path,
-                "'" + *text + "' is not an IPv4 or IPv6 address (like 198.18.0.100 or 2001:2::100)");
+    errors->Add(
+        LocationOf(field), field.path,
+        "'" + *text + "' is not an IPv4 or IPv6 address (like 198.18.0.100 or 2001:2::100)");
     return std::nullopt;
   }
   // Addresses that can never be a host's or a VIP's: a VIP must be something clients can send
@@ -149,8 +137,9 @@ std::optional<IpAddress> ReadAddress(const FieldRef& field, ConfigErrors* errors
   }
   if (unusable) {
     errors->Add(LocationOf(field), field.path,
-                *text + " is not a unicast address (unspecified, loopback, multicast and "
-                        "broadcast addresses cannot be used)");
+                *text +
+                    " is not a unicast address (unspecified, loopback, multicast and "
+                    "broadcast addresses cannot be used)");
     return std::nullopt;
   }
   return address;
