@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libpcap-dev libboost-dev libyaml-cpp-dev libssl-dev libnftables-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 nftables ethtool curl nginx-light wrk procps psmisc iputils-ping

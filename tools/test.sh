@@ -9,8 +9,16 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 jobs=$(nproc)
 
+# ccache keeps compiled objects between runs on one machine. Paths are rewritten relative to the
+# checkout and the working directory is left out of the hash, so a fresh clone in another folder
+# hits the objects of the last run; a new machine simply starts cold.
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/nlb-ccache} CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
 echo "== build: RelWithDebInfo, -Werror"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNLB_WERROR=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNLB_WERROR=ON "${launcher[@]}" >/dev/null
 cmake --build build -j"$jobs"
 
 echo "== package: build the .deb from build/, lintian, install, check, purge (about a minute)"
@@ -18,7 +26,7 @@ bash tests/package/package_test.sh build || [ $? -eq 77 ]  # 77: not root, skipp
 
 echo "== build: Sanitize (ASan + UBSan), -Werror"
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DNLB_WERROR=ON \
-  -DNLB_BUILD_BENCHMARKS=OFF >/dev/null
+  -DNLB_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
 cmake --build build-sanitize -j"$jobs"
 
 echo "== unit tests under ASan + UBSan"
