@@ -608,6 +608,13 @@ void Convergence::SetRole(HostRole role, TimePoint now) {
   Recompute(now);
 }
 
+void Convergence::ForgetMap(TimePoint now) {
+  if (!map_) return;
+  map_.reset();
+  moving_.OnMapDropped();
+  NoteChange("the lease of this host expired", now);
+}
+
 void Convergence::SetRuleParams(std::vector<HostRuleParams> params, TimePoint now) {
   config_.rule_params = std::move(params);
   Recompute(now);
