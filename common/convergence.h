@@ -177,9 +177,12 @@ class Convergence {
   // next call of a non-const method.
   const ConvergedMap* CurrentMap() const { return map_ ? &*map_ : nullptr; }
   bool converged() const;
-  // True when converged() and every member has reported this host's view since `t` or earlier
-  // without a break: then no peer can have dropped this host since `t`.
-  bool AgreedSince(TimePoint t) const { return converged() && *all_agree_since_ <= t; }
+  // True when converged() and every member has reported this host's view, with a map of that
+  // view, in every heartbeat heard since `t` or earlier: then no peer dropped this host (or
+  // re-admitted it, if the heartbeats that showed the drop were lost) since `t`.
+  bool AgreedSince(TimePoint t) const {
+    return converged() && *all_agree_since_ <= t && unsettled_at_ < t;
+  }
   // True when this host should accept packets: it holds a map and is not kept out.
   bool serving() const { return map_.has_value() && !local_kept_out_.has_value(); }
   const Digest& view_digest() const { return view_digest_; }
@@ -266,6 +269,8 @@ class Convergence {
   // Agreement: how many other members report view_digest_, and since when all of them do.
   size_t agreeing_ = 0;
   std::optional<TimePoint> all_agree_since_;
+  // The latest arrival of a member's heartbeat showing another view or a map not of its view.
+  TimePoint unsettled_at_{};
 
   // Moving reports being assembled, per sender.
   struct PendingReport {
