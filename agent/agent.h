@@ -190,6 +190,8 @@ class Agent final : public ControlTarget, public StatusSource {
   std::chrono::milliseconds lease_length_{0};
   bool lease_granted_ = false;
   std::optional<std::chrono::steady_clock::time_point> lease_hold_until_;
+  std::chrono::steady_clock::time_point lease_ended_at_{};  // of the last expired lease
+  bool map_forgotten_ = false;  // this hold dropped the map (Convergence::ForgetMap)
   uint64_t lease_expiries_ = 0;
   uint8_t blocked_ = 0;  // BlockReason bits
   std::string blocked_why_;

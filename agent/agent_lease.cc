@@ -1,5 +1,6 @@
 // agent_lease.cc: the lease, and leaving the cluster while this host cannot serve
 // (docs/protocol.md, "The lease"; docs/data-path.md, "When the data path or the kernel fails").
+#include <boost/asio/post.hpp>
 #include <chrono>
 
 #include "agent/agent.h"
@@ -12,14 +13,32 @@ void Agent::GrantLease(std::chrono::steady_clock::time_point now) {
   if (blocked_ & kBlockKernel) return;  // see silent_until_: the kernel's lease must run out
   if (lease_hold_until_) {
     if (now < *lease_hold_until_) return;
+    if (!map_forgotten_ && !convergence_->AgreedSince(lease_ended_at_)) {
+      // A peer disagreed with this host's view after its lease ended: it may have dropped this
+      // host and taken its buckets. Serving by the old map would make two owners until the
+      // peers adopt their next one (Convergence::ForgetMap says why), so the map goes, and the
+      // next is taken as a joining host takes one. The snapshot without it is published on the
+      // loop's next turn (not from inside Send), within the extra period held here.
+      convergence_->ForgetMap(now);
+      map_forgotten_ = true;
+      lease_hold_until_ = now + period;
+      boost::asio::post(io_, [this] { PublishSnapshot(); });
+      const std::string line =
+          "a peer may have dropped this host during its stall: serving only by the next map";
+      LogNotice("lease", line);
+      NoteEvent(line);
+      return;
+    }
     lease_hold_until_.reset();
+    map_forgotten_ = false;
     LogNotice("lease", "serving again after the hold");
   } else if (lease_granted_ && now >= snapshots_.lease_until()) {
     // The loop stalled past the lease: the peers may have given this host's buckets away. It
     // serves again only after two periods of heartbeats, in which a peer that dropped it shows
-    // that in its view (and convergence then makes a new map).
+    // that in its view (and then it serves only by a new map, above).
     ++lease_expiries_;
     lease_hold_until_ = now + 2 * period;
+    lease_ended_at_ = snapshots_.lease_until();
     const auto late =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - snapshots_.lease_until());
     const std::string line = "the lease expired " + std::to_string(late.count()) +

@@ -254,7 +254,8 @@ std::string Agent::Report() const {
   w.Key("remaining_ms").Int(remaining_ms(snapshots_.lease_until()));
   w.Key("kernel_remaining_ms").Int(remaining_ms(snapshots_.kernel_lease_until()));
   w.Key("expiries").Uint(lease_expiries_).Key("holding").Bool(lease_hold_until_.has_value());
-  w.Key("expired_batches").Uint(p.lease_expired.load()).EndObject();
+  w.Key("expired_batches").Uint(p.lease_expired.load());
+  w.Key("expired_frames").Uint(p.lease_expired_frames.load()).EndObject();
   w.Key("loop").BeginObject().Key("ticks").Uint(loop_lag_.count());
   w.Key("lag_p50_us").Int(loop_lag_.Quantile(0.5).count());
   w.Key("lag_p99_us").Int(loop_lag_.Quantile(0.99).count());

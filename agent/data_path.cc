@@ -133,6 +133,14 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
         Bump(counters_.kernel_delivered);
         break;
       }
+      // The batch's lease check may be stale: a process stopped (SIGSTOP, a starved thread)
+      // inside a batch resumes it with the ring full of frames that arrived after its lease
+      // ended, whose SYNs the peers may have answered by now. One clock read per delivery,
+      // against a system call per delivery.
+      if (std::chrono::steady_clock::now() >= snapshots_.lease_until()) {
+        Bump(counters_.lease_expired_frames);
+        break;
+      }
       // The parser bounds l3_offset + l3_length by the captured bytes.
       if (tun_.Write(frame.subspan(packet.l3_offset, packet.l3_length))) {
         Bump(counters_.delivered);

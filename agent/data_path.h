@@ -41,6 +41,9 @@ struct DataPathCounters {
   std::atomic<uint64_t> capture_errors{0};
   std::atomic<uint64_t> capture_dropped{0};  // the kernel ring overflowed (from pcap_stats)
   std::atomic<uint64_t> lease_expired{0};    // batches decided as not serving: lease expired
+  // Frames a batch accepted that were not delivered because the lease had ended since the batch
+  // began (the process was stopped or starved inside the batch).
+  std::atomic<uint64_t> lease_expired_frames{0};
 };
 
 class DataPath {

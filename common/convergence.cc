@@ -161,6 +161,9 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint arrival
     const bool agreed_before = it->second.last.view_digest == view_digest_;
     it->second.last = std::move(hb);
     Hear(it->second, arrival);
+    if (member && (it->second.last.view_digest != view_digest_ || !it->second.last.map_current)) {
+      unsettled_at_ = now;
+    }
     if (!material && member) {
       const bool agrees = it->second.last.view_digest == view_digest_;
       if (agrees != agreed_before) agreeing_ += agrees ? 1 : -1;
@@ -606,6 +609,13 @@ void Convergence::SetRole(HostRole role, TimePoint now) {
   config_.role = role;
   moving_.SetServing(role == HostRole::kActive || role == HostRole::kDraining);
   Recompute(now);
+}
+
+void Convergence::ForgetMap(TimePoint now) {
+  if (!map_) return;
+  map_.reset();
+  moving_.OnMapDropped();
+  NoteChange("the lease of this host expired", now);
 }
 
 void Convergence::SetRuleParams(std::vector<HostRuleParams> params, TimePoint now) {

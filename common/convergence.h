@@ -151,6 +151,13 @@ class Convergence {
   // Operator changes (nlbctl start/stop/drainstop/suspend, weight changes, reload). Each is a
   // change that starts convergence.
   void SetRole(HostRole role, TimePoint now);
+  // This host stalled past its lease (docs/protocol.md, "The lease") and a peer disagreed with
+  // its view since (AgreedSince): the peers may have dropped it and given its buckets to others.
+  // Its own view never changed, so by its old map it would serve as soon as they re-admit it, a
+  // period before they adopt theirs. So it drops the map and takes the next one as a joining
+  // host does: every owned bucket pending until each member has reported under that map
+  // (MovingBuckets), and the connections the peers took meanwhile stay theirs.
+  void ForgetMap(TimePoint now);
   // REQUIRES: params.size() == config rule_modes.size()
   void SetRuleParams(std::vector<HostRuleParams> params, TimePoint now);
   // A reload. When it renumbers the rules, the map in use and the moving buckets follow each rule
@@ -170,6 +177,12 @@ class Convergence {
   // next call of a non-const method.
   const ConvergedMap* CurrentMap() const { return map_ ? &*map_ : nullptr; }
   bool converged() const;
+  // True when converged() and every member has reported this host's view, with a map of that
+  // view, in every heartbeat heard since `t` or earlier: then no peer dropped this host (or
+  // re-admitted it, if the heartbeats that showed the drop were lost) since `t`.
+  bool AgreedSince(TimePoint t) const {
+    return converged() && *all_agree_since_ <= t && unsettled_at_ < t;
+  }
   // True when this host should accept packets: it holds a map and is not kept out.
   bool serving() const { return map_.has_value() && !local_kept_out_.has_value(); }
   const Digest& view_digest() const { return view_digest_; }
@@ -256,6 +269,8 @@ class Convergence {
   // Agreement: how many other members report view_digest_, and since when all of them do.
   size_t agreeing_ = 0;
   std::optional<TimePoint> all_agree_since_;
+  // The latest arrival of a member's heartbeat showing another view or a map not of its view.
+  TimePoint unsettled_at_{};
 
   // Moving reports being assembled, per sender.
   struct PendingReport {

@@ -98,6 +98,41 @@ TEST(ConvergenceStallTest, StallsBelowTheToleranceChangeNoView) {
   }
 }
 
+// The agent's question after a stall past its lease (docs/protocol.md, "After an expiry"): did
+// any member disagree since the stall began? Exactly when the peers dropped the stalled host,
+// even when the heartbeats that showed the drop were lost. Then it forgets its map and takes the
+// next one as a joining host does.
+TEST(ConvergenceStallTest, AStalledHostKnowsWhetherItWasDropped) {
+  for (const StallCase& c : kStallCases) {
+    if (c.tick_per_datagram) continue;
+    SCOPED_TRACE(c.name);
+    SimCluster cluster({.seed = 11});
+    for (uint16_t id = 1; id <= 3; ++id) {
+      ConvergenceConfig config = SimHostConfig(id, cluster.NextBootId());
+      config.period = c.period;
+      config.tolerance = c.tolerance;
+      cluster.Start(config);
+    }
+    ASSERT_TRUE(cluster.RunUntilAgreed(kThree, seconds(30)).has_value());
+    cluster.Run(c.period * 3);
+    const TimePoint stall_start = cluster.now();
+    const int stalled = 1;  // host 2
+    cluster.Stall(stalled, c.stall, c.queue_lost);
+    cluster.Run(c.stall + 2 * c.period);  // the agent's hold: two periods after it resumes
+    Convergence& host = cluster.host(stalled);
+    EXPECT_EQ(host.AgreedSince(stall_start), !c.peers_drop_it);
+    if (!c.peers_drop_it) continue;
+    const uint64_t generation = host.Report().generation;
+    host.ForgetMap(cluster.now());
+    EXPECT_EQ(host.CurrentMap(), nullptr);
+    EXPECT_FALSE(host.serving());
+    ASSERT_TRUE(cluster.RunUntilAgreed(kThree, seconds(30)).has_value())
+        << cluster.Disagreement(kThree);
+    EXPECT_GT(cluster.host(stalled).Report().generation, generation);
+    EXPECT_EQ(cluster.MapDefect(), "");
+  }
+}
+
 // Two machines wired by hand, for rules the simulated cluster cannot isolate.
 class LivenessTest : public ::testing::Test {
  protected:

@@ -6,11 +6,11 @@
 # - a /32 dedicated address (no broadcast possible) is refused at start, saying why;
 # - one nlbd is stopped (SIGSTOP) for half its tolerance, 5 times, under HTTP traffic: no host
 #   logs a membership change;
-# - two CPU hogs hold both cores for NLB_HOG_SECONDS (default 30; the issue asks 60, which CI's
-#   time budget does not allow): no host logs a membership change;
+# - two CPU hogs hold both cores for NLB_HOG_SECONDS (default 60, what issue 10 asks): no host
+#   logs a membership change (zero false expiries);
 # - a host left alone warns once in its log and shows peers_heard 0 in query.
 source "$(dirname "$0")/lib.sh"
-HOG_SECONDS=${NLB_HOG_SECONDS:-30}
+HOG_SECONDS=${NLB_HOG_SECONDS:-60}
 
 # Each hog is `timeout`'s child: SIGTERM to timeout's PID is passed on to the hog (SIGKILL would
 # orphan it), and timeout kills it by itself at the end even if this script is killed.

@@ -102,3 +102,26 @@ start_web_cluster() {
     wait_until 15 "host $i converged with $all" members_are "$i" "$all"
   done
 }
+
+# log_ms_after SINCE_MS TEXT FILE: milliseconds from SINCE_MS (wall clock, `date +%s%3N`) to the
+# first line of the nlbd log FILE stamped at or after it that contains TEXT (lines begin with a
+# UTC stamp to the millisecond); fails when there is none. The agent's own time of an event,
+# free of the poller's delays on a loaded machine.
+log_ms_after() {
+  python3 - "$@" <<'PY'
+import datetime, sys
+since, text, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for line in open(path, errors="replace"):
+    if text not in line:
+        continue
+    try:
+        stamp = datetime.datetime.strptime(line.split(" ", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        continue
+    ms = int(stamp.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    if ms >= since:
+        print(ms - since)
+        sys.exit(0)
+sys.exit("no line with %r after the event in %s" % (text, path))
+PY
+}
