@@ -31,6 +31,9 @@ typedef uint64_t nlb_u64;
 #endif
 #define NLB_OFFSET_IS(type, field, offset) \
   NLB_STATIC_ASSERT(__builtin_offsetof(type, field) == (offset), #type "." #field " moved")
+/* Always inlined: a BPF function call takes at most five arguments, and inlining is what makes
+ * the loops' indices constants for the verifier. */
+#define NLB_INLINE static inline __attribute__((always_inline))
 #define NLB_SIZE_IS(type, size) NLB_STATIC_ASSERT(sizeof(type) == (size), #type " changed size")
 
 /* ---- Hash, key and bucket: cluster protocol, hash/assignment version 2 (docs/hashing.md) ---- */
@@ -46,19 +49,19 @@ typedef uint64_t nlb_u64;
 #define NLB_AFFINITY_NETWORK 2
 #define NLB_IPV4_NETWORK_PREFIX 24
 
-static inline nlb_u32 nlb_rol32(nlb_u32 word, unsigned shift) {
+NLB_INLINE nlb_u32 nlb_rol32(nlb_u32 word, unsigned shift) {
   return (word << shift) | (word >> ((32u - shift) & 31u));
 }
 
 /* Words are read little-endian whatever the CPU, as the kernel's jhash does on x86 and arm64. */
-static inline nlb_u32 nlb_load_le32(const nlb_u8* p) {
+NLB_INLINE nlb_u32 nlb_load_le32(const nlb_u8* p) {
   return (nlb_u32)p[0] | ((nlb_u32)p[1] << 8) | ((nlb_u32)p[2] << 16) | ((nlb_u32)p[3] << 24);
 }
 
 /* lookup3's mix() and final(), on the three state words s[0..2] = a, b, c, laid out as in
  * docs/hashing.md. */
 // clang-format off
-static inline void nlb_jhash_mix(nlb_u32* s) {
+NLB_INLINE void nlb_jhash_mix(nlb_u32* s) {
   s[0] -= s[2]; s[0] ^= nlb_rol32(s[2], 4);  s[2] += s[1];
   s[1] -= s[0]; s[1] ^= nlb_rol32(s[0], 6);  s[0] += s[2];
   s[2] -= s[1]; s[2] ^= nlb_rol32(s[1], 8);  s[1] += s[0];
@@ -67,7 +70,7 @@ static inline void nlb_jhash_mix(nlb_u32* s) {
   s[2] -= s[1]; s[2] ^= nlb_rol32(s[1], 4);  s[1] += s[0];
 }
 
-static inline void nlb_jhash_final(nlb_u32* s) {
+NLB_INLINE void nlb_jhash_final(nlb_u32* s) {
   s[2] ^= s[1]; s[2] -= nlb_rol32(s[1], 14);
   s[0] ^= s[2]; s[0] -= nlb_rol32(s[2], 11);
   s[1] ^= s[0]; s[1] -= nlb_rol32(s[0], 25);
@@ -80,7 +83,7 @@ static inline void nlb_jhash_final(nlb_u32* s) {
 
 /* The kernel's jhash(key, length, initval) over any byte string (user space: rule seeds, tests).
  * The last 1..12 bytes are added with missing bytes as zero, exactly the kernel's switch. */
-static inline nlb_u32 nlb_jhash(const nlb_u8* key, nlb_u32 length, nlb_u32 initval) {
+NLB_INLINE nlb_u32 nlb_jhash(const nlb_u8* key, nlb_u32 length, nlb_u32 initval) {
   nlb_u32 s[3];
   s[0] = s[1] = s[2] = NLB_JHASH_INITVAL + length + initval;
   while (length > 12) {
@@ -102,7 +105,7 @@ static inline nlb_u32 nlb_jhash(const nlb_u8* key, nlb_u32 length, nlb_u32 initv
 }
 
 /* bucket = (hash * buckets) >> 32, nftables' reciprocal_scale: the top 14 bits of the hash. */
-static inline nlb_u32 nlb_bucket_of_hash(nlb_u32 hash) {
+NLB_INLINE nlb_u32 nlb_bucket_of_hash(nlb_u32 hash) {
   return (nlb_u32)(((nlb_u64)hash * NLB_BUCKET_COUNT) >> 32);
 }
 
@@ -121,9 +124,8 @@ NLB_OFFSET_IS(struct nlb_flow_key, length, 24);
 /* Builds the key of `address` (16 bytes, network order; an IPv4 address in bytes 0..3 with bytes
  * 4..15 zero) under `affinity`. Network affinity clears every bit from the prefix on: /24 for
  * IPv4, ipv6_prefix for IPv6. Fragments are keyed without ports: the caller passes has_port 0. */
-static inline void nlb_flow_key_make(struct nlb_flow_key* key, const nlb_u8* address, int is_v4,
-                                     int has_port, nlb_u16 port, nlb_u8 affinity,
-                                     nlb_u8 ipv6_prefix) {
+NLB_INLINE void nlb_flow_key_make(struct nlb_flow_key* key, const nlb_u8* address, int is_v4,
+                                  int has_port, nlb_u16 port, nlb_u8 affinity, nlb_u8 ipv6_prefix) {
   int i;
   for (i = 0; i < NLB_FLOW_KEY_CAPACITY; ++i) key->bytes[i] = i < 16 ? address[i] : 0;
   key->length = is_v4 ? 4 : 16;
@@ -153,7 +155,7 @@ static inline void nlb_flow_key_make(struct nlb_flow_key* key, const nlb_u8* add
 
 /* jhash(key->bytes, key->length, NLB_FLOW_HASH_SEED) without a loop: a key of 4..24 bytes is at
  * most two 12-byte blocks, and its zero padding stands for the missing tail bytes. */
-static inline nlb_u32 nlb_flow_key_hash(const struct nlb_flow_key* key) {
+NLB_INLINE nlb_u32 nlb_flow_key_hash(const struct nlb_flow_key* key) {
   nlb_u32 s[3];
   s[0] = s[1] = s[2] = NLB_JHASH_INITVAL + key->length + NLB_FLOW_HASH_SEED;
   s[0] += nlb_load_le32(key->bytes);
@@ -236,7 +238,7 @@ NLB_OFFSET_IS(struct nlb_config, vips, 16);
 NLB_OFFSET_IS(struct nlb_config, rules, 16 + 20 * NLB_MAX_VIPS);
 NLB_SIZE_IS(struct nlb_config, 16 + 20 * NLB_MAX_VIPS + 32 * NLB_MAX_RULES);
 
-/* One bucket of one rule. Map "nlb_buckets", an array indexed by nlb_bucket_index(). */
+/* One bucket of one rule. */
 #define NLB_BUCKET_MOVING 0x01  /* connections in it move (docs/connection-tracking.md) */
 #define NLB_BUCKET_PENDING 0x02 /* owned, just gained: the old owner may still take SYNs */
 struct nlb_bucket {
@@ -247,10 +249,17 @@ struct nlb_bucket {
 NLB_SIZE_IS(struct nlb_bucket, 4);
 NLB_OFFSET_IS(struct nlb_bucket, flags, 2);
 
-static inline nlb_u32 nlb_bucket_index(nlb_u32 half, nlb_u32 rule, nlb_u32 bucket) {
-  return (half * NLB_MAX_RULES + rule) * NLB_BUCKET_COUNT + bucket;
+/* All buckets of one rule in one half: the value of map "nlb_buckets", an array of
+ * NLB_HALVES * NLB_MAX_RULES entries keyed by nlb_buckets_key(). One lookup per packet, and a
+ * whole rule is one contiguous 64 KiB block in the loader's mapping. */
+struct nlb_rule_buckets {
+  struct nlb_bucket bucket[NLB_BUCKET_COUNT];
+};
+NLB_SIZE_IS(struct nlb_rule_buckets, 4 * NLB_BUCKET_COUNT);
+
+NLB_INLINE nlb_u32 nlb_buckets_key(nlb_u32 half, nlb_u32 rule) {
+  return half * NLB_MAX_RULES + rule;
 }
-#define NLB_BUCKET_ENTRIES (NLB_HALVES * NLB_MAX_RULES * NLB_BUCKET_COUNT)
 
 /* Map "nlb_control", one entry: which half is in force, and the lease. Written by one
  * bpf_map_update_elem, so a map switch is one system call after the inactive half is written. */
