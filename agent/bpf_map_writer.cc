@@ -3,6 +3,9 @@
 #include <cstring>
 #include <string>
 
+#include "common/decision.h"
+#include "common/packet.h"
+
 namespace nlb::agent {
 namespace {
 
@@ -50,6 +53,10 @@ Status WriteMapHalf(const MapSnapshot& snapshot, nlb_config* config,
     }
     std::memcpy(config->vips[i].address, vip.bytes.data(), 16);
     config->vips[i].family = FamilyOf(vip);
+    config->fragment_rule[i][0] =
+        static_cast<int8_t>(FragmentRuleIndex(snapshot, vip, kIpProtoTcp));
+    config->fragment_rule[i][1] =
+        static_cast<int8_t>(FragmentRuleIndex(snapshot, vip, kIpProtoUdp));
   }
   config->rule_count = static_cast<uint8_t>(snapshot.rules.size());
   for (size_t i = 0; i < snapshot.rules.size(); ++i) {

@@ -116,17 +116,20 @@ int FirstCoveringRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
   return -1;
 }
 
-// Fragments: the ports are in the first piece only, so every piece picks its rule without them.
-// A VIP-specific rule beats an "all" rule; among equals, the lowest first port wins. Not relying
-// on the snapshot's order here keeps the choice identical on every host whatever that order.
-int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
+}  // namespace
+
+// The ports are in the first piece only, so every piece picks its rule without them. A
+// VIP-specific rule beats an "all" rule; among equals, the lowest first port wins. Not relying on
+// the snapshot's order here keeps the choice identical on every host whatever that order.
+int FragmentRuleIndex(const MapSnapshot& snapshot, const IpAddress& destination,
+                      uint8_t ip_protocol) {
   const auto& rules = snapshot.rules;
   int best = -1;
   bool best_specific = false;
   for (size_t i = 0; i < rules.size(); ++i) {
     const PortRule& rule = rules[i].rule;
     // Covers at the rule's own first port asks "VIP and protocol match" without the port.
-    if (!rule.Covers(packet.dst, packet.ip_protocol, rule.first_port)) continue;
+    if (!rule.Covers(destination, ip_protocol, rule.first_port)) continue;
     const bool specific = rule.vip.has_value();
     if (best < 0 || (specific && !best_specific) ||
         (specific == best_specific && rule.first_port < rules[best].rule.first_port)) {
@@ -136,8 +139,6 @@ int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
   }
   return best;
 }
-
-}  // namespace
 
 Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet) {
   const ParseVerdict parse = ParseFrame(frame, packet);
@@ -166,8 +167,9 @@ Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, Par
   if (!IsVip(snapshot, packet->dst)) return Make(Verdict::kDrop, DecisionReason::kNotForVip);
   if (!snapshot.serving) return Make(Verdict::kDrop, DecisionReason::kNotServing);
 
-  const int index =
-      packet->is_fragment ? FragmentRule(snapshot, *packet) : FirstCoveringRule(snapshot, *packet);
+  const int index = packet->is_fragment
+                        ? FragmentRuleIndex(snapshot, packet->dst, packet->ip_protocol)
+                        : FirstCoveringRule(snapshot, *packet);
   if (index < 0) {
     Decision d = IsLocal(snapshot, snapshot.default_host_id)
                      ? Make(Verdict::kAccept, DecisionReason::kDefaultHost)

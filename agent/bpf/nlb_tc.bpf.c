@@ -64,16 +64,27 @@ struct decision {
   __u32 bucket;
 };
 
-static __always_inline int same_address(const union address* a, const __u8* b) {
+static __always_inline int same_address(const struct address* a, const __u8* b) {
   const __u32* w = (const __u32*)b;
   return a->w[0] == w[0] && a->w[1] == w[1] && a->w[2] == w[2] && a->w[3] == w[3];
 }
 
-static __always_inline int is_vip(const struct nlb_config* cfg, const union address* a,
-                                  __u8 family) {
+/* The functions below are global (not inlined): the verifier checks each once with unknown
+ * arguments, instead of once per path that reaches it, which keeps the whole program far below
+ * its complexity limit. They look the map half up themselves because a global function cannot
+ * take a pointer to a struct holding arrays of structs. */
+
+/* 1 + the index of the VIP that p's destination (which 0) or neighbour-solicitation target
+ * (which 1) is, in the map half; 0 when it is none. */
+__noinline int nlb_is_vip(__u32 half, const struct parsed* p, __u32 which) {
+  if (!p) return 0;
+  const struct nlb_config* cfg = bpf_map_lookup_elem(&nlb_config, &half);
+  if (!cfg) return 0;
+  const struct address* a = which ? &p->nd_target : &p->dst;
+  const __u8 family = which ? NLB_FAMILY_V6 : p->family;
   for (int i = 0; i < NLB_MAX_VIPS; ++i) {
     if (i >= cfg->vip_count) break;
-    if (cfg->vips[i].family == family && same_address(a, cfg->vips[i].address)) return 1;
+    if (cfg->vips[i].family == family && same_address(a, cfg->vips[i].address)) return i + 1;
   }
   return 0;
 }
@@ -91,29 +102,36 @@ static __always_inline int covers(const struct nlb_rule* r, const struct parsed*
   return protocol_ok && port >= r->first_port && port <= r->last_port;
 }
 
-/* The first covering rule; for fragments (no ports in most pieces) the covering rule by (VIP,
- * protocol) alone, VIP-specific before "all", then the lowest first port, as Decide does. */
-static __always_inline int find_rule(const struct nlb_config* cfg, const struct parsed* p) {
-  int best = -1;
-  int best_specific = 0;
-  __u16 best_first = 0;
+/* The first covering rule of the half, -1 if none. */
+__noinline int nlb_first_rule(__u32 half, const struct parsed* p) {
+  if (!p) return -1;
+  const struct nlb_config* cfg = bpf_map_lookup_elem(&nlb_config, &half);
+  if (!cfg) return -1;
   for (int i = 0; i < NLB_MAX_RULES; ++i) {
     if (i >= cfg->rule_count) break;
-    const struct nlb_rule* r = &cfg->rules[i];
-    if (!p->is_fragment) {
-      if (covers(r, p, p->dst_port)) return i;
-      continue;
-    }
-    if (!covers(r, p, r->first_port)) continue;
-    const int specific = r->vip_family != NLB_FAMILY_ALL;
-    if (best < 0 || (specific && !best_specific) ||
-        (specific == best_specific && r->first_port < best_first)) {
-      best = i;
-      best_specific = specific;
-      best_first = r->first_port;
-    }
+    if (covers(&cfg->rules[i], p, p->dst_port)) return i;
   }
-  return best;
+  return -1;
+}
+
+/* Fragments (no ports in most pieces): the rule the loader chose for (VIP, protocol). */
+__noinline int nlb_fragment_rule(__u32 half, const struct parsed* p, __u32 vip) {
+  if (!p || vip == 0 || vip > NLB_MAX_VIPS) return -1;
+  const struct nlb_config* cfg = bpf_map_lookup_elem(&nlb_config, &half);
+  if (!cfg) return -1;
+  const __u32 v = (vip - 1) & (NLB_MAX_VIPS - 1);
+  if (p->ip_protocol == PROTO_TCP) return cfg->fragment_rule[v][0];
+  if (p->ip_protocol == PROTO_UDP) return cfg->fragment_rule[v][1];
+  return -1;
+}
+
+/* The bucket of p's source under affinity (common/bpf/flow_key_layout.h). */
+__noinline __u32 nlb_flow_bucket(const struct parsed* p, __u32 affinity, __u32 ipv6_prefix) {
+  if (!p) return 0;
+  struct nlb_flow_key key;
+  nlb_flow_key_make(&key, (const __u8*)p->src.w, p->family == NLB_FAMILY_V4, p->has_ports,
+                    p->src_port, (__u8)affinity, (__u8)ipv6_prefix);
+  return nlb_bucket_of_hash(nlb_flow_key_hash(&key)) & (NLB_BUCKET_COUNT - 1);
 }
 
 static __always_inline int is_local(const struct nlb_config* cfg, __u16 owner) {
@@ -135,18 +153,19 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
     return;
   }
   if (p->l3 == L3_ARP) {
-    if (p->arp_operation == 1 && is_vip(cfg, &p->dst, NLB_FAMILY_V4)) {
+    if (p->arp_operation == 1 && nlb_is_vip(half, p, 0)) {
       set(d, NLB_VERDICT_NEIGHBOUR, NLB_REASON_NEIGHBOUR_REQUEST);
     } else {
       set(d, NLB_VERDICT_DROP, NLB_REASON_NOT_FOR_VIP);
     }
     return;
   }
-  if (p->has_nd_target && is_vip(cfg, &p->nd_target, NLB_FAMILY_V6)) {
+  if (p->has_nd_target && nlb_is_vip(half, p, 1)) {
     set(d, NLB_VERDICT_NEIGHBOUR, NLB_REASON_NEIGHBOUR_REQUEST);
     return;
   }
-  if (!is_vip(cfg, &p->dst, p->family)) {
+  const int vip = nlb_is_vip(half, p, 0);
+  if (!vip) {
     set(d, NLB_VERDICT_DROP, NLB_REASON_NOT_FOR_VIP);
     return;
   }
@@ -157,7 +176,7 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
     return;
   }
 
-  const int index = find_rule(cfg, p);
+  const int index = p->is_fragment ? nlb_fragment_rule(half, p, (__u32)vip) : nlb_first_rule(half, p);
   if (index < 0 || index >= NLB_MAX_RULES) {
     if (is_local(cfg, cfg->default_host_id)) {
       set(d, NLB_VERDICT_ACCEPT, NLB_REASON_DEFAULT_HOST);
@@ -166,7 +185,9 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
     }
     return;
   }
-  const struct nlb_rule* r = &cfg->rules[index];
+  /* Masked, not just compared: clang may index with a copy of `index` the check did not bound. */
+  const __u32 rule = (__u32)index & (NLB_MAX_RULES - 1);
+  const struct nlb_rule* r = &cfg->rules[rule];
   d->rule = index;
   if (!r->enabled || r->mode == NLB_MODE_DISABLED) {
     set(d, NLB_VERDICT_DROP, NLB_REASON_RULE_DISABLED);
@@ -183,11 +204,8 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
   /* Fragments key on addresses only: affinity none falls back to the source address. */
   __u8 affinity = r->affinity;
   if (p->is_fragment && affinity == NLB_AFFINITY_NONE) affinity = NLB_AFFINITY_SINGLE;
-  struct nlb_flow_key key;
-  nlb_flow_key_make(&key, p->src.b, p->family == NLB_FAMILY_V4, p->has_ports, p->src_port,
-                    affinity, r->ipv6_prefix);
-  d->bucket = nlb_bucket_of_hash(nlb_flow_key_hash(&key)) & (NLB_BUCKET_COUNT - 1);
-  const __u32 slot = nlb_buckets_key(half, (__u32)index);
+  d->bucket = nlb_flow_bucket(p, affinity, r->ipv6_prefix) & (NLB_BUCKET_COUNT - 1);
+  const __u32 slot = nlb_buckets_key(half, rule);
   const struct nlb_rule_buckets* owners = bpf_map_lookup_elem(&nlb_buckets, &slot);
   if (r->has_buckets && owners && is_local(cfg, owners->bucket[d->bucket].owner)) {
     set(d, NLB_VERDICT_ACCEPT, NLB_REASON_OWNED_BUCKET);
@@ -207,7 +225,7 @@ SEC("tc")
 int nlb_ingress(struct __sk_buff* skb) {
   struct parsed p = {};
   struct decision d = {NLB_VERDICT_DROP, NLB_REASON_MALFORMED, 0, -1, 0};
-  d.parse = (__u32)parse_frame(skb, &p);
+  d.parse = (__u32)nlb_parse_frame(skb, &p);
   __u32 zero = 0;
   const struct nlb_control* control = bpf_map_lookup_elem(&nlb_control, &zero);
   if (!control) return TC_ACT_OK; /* cannot happen: an array always has its entries */
@@ -232,7 +250,7 @@ int nlb_ingress(struct __sk_buff* skb) {
   if (d.verdict == NLB_VERDICT_NEIGHBOUR) return TC_ACT_SHOT;
   if ((p.l3 == L3_IPV4 || p.l3 == L3_IPV6) && p.dst_set) {
     /* Dropped and addressed to a VIP: no other host's packet may reach this stack. */
-    if (is_vip(cfg, &p.dst, p.family)) return TC_ACT_SHOT;
+    if (nlb_is_vip(half, &p, 0)) return TC_ACT_SHOT;
   }
   return TC_ACT_OK;
 }

@@ -32,15 +32,16 @@
 
 enum l3_kind { L3_NONE = 0, L3_ARP, L3_IPV4, L3_IPV6 };
 
-union address {
-  __u8 b[16];
+/* Words, not bytes: stack accesses must be aligned, and addresses are compared a word at a
+ * time. A struct of scalars (not a union) so that global functions may take it (BTF rules). */
+struct address {
   __u32 w[4];
 };
 
 struct parsed {
-  union address src;
-  union address dst;
-  union address nd_target;
+  struct address src;
+  struct address dst;
+  struct address nd_target;
   __u8 l3;     /* enum l3_kind */
   __u8 family; /* NLB_FAMILY_V4 / V6 of src and dst (ARP: V4) */
   __u8 dst_set;
@@ -56,15 +57,15 @@ struct parsed {
 
 static __always_inline __u16 be16(const __u8* p) { return (__u16)((p[0] << 8) | p[1]); }
 
-static __always_inline void copy_v4(union address* a, const __u8* p) {
-  a->w[0] = 0;
+static __always_inline void copy_v4(struct address* a, const __u8* p) {
+  __u8* b = (__u8*)a->w;
   a->w[1] = 0;
   a->w[2] = 0;
   a->w[3] = 0;
-  a->b[0] = p[0];
-  a->b[1] = p[1];
-  a->b[2] = p[2];
-  a->b[3] = p[3];
+  b[0] = p[0];
+  b[1] = p[1];
+  b[2] = p[2];
+  b[3] = p[3];
 }
 
 /* The upper-layer header at `at`, `length` bytes inside the IP length. */
@@ -99,7 +100,7 @@ static __always_inline int parse_transport(struct __sk_buff* skb, __u32 at, __u3
       if (!ipv6 || length < NEIGHBOUR_SOLICITATION) return NLB_PARSE_OK;
       if (bpf_skb_load_bytes(skb, at, h, NEIGHBOUR_SOLICITATION) < 0) return NLB_PARSE_TRUNCATED_ICMP;
       if (h[0] == ICMPV6_NEIGHBOUR_SOLICITATION) {
-        __builtin_memcpy(out->nd_target.b, h + 8, 16);
+        __builtin_memcpy(out->nd_target.w, h + 8, 16);
         out->has_nd_target = 1;
       }
       return NLB_PARSE_OK;
@@ -160,8 +161,8 @@ static __always_inline int parse_ipv6(struct __sk_buff* skb, __u32 at, __u32 len
   if (end > length) return NLB_PARSE_BAD_IPV6_PAYLOAD_LENGTH;
 
   out->family = NLB_FAMILY_V6;
-  __builtin_memcpy(out->src.b, h + 8, 16);
-  __builtin_memcpy(out->dst.b, h + 24, 16);
+  __builtin_memcpy(out->src.w, h + 8, 16);
+  __builtin_memcpy(out->dst.w, h + 24, 16);
   out->dst_set = 1;
   __u8 next = h[6];
   __u32 pos = IPV6_HEADER; /* within the IPv6 packet; pos <= end throughout */
@@ -191,8 +192,10 @@ static __always_inline int parse_ipv6(struct __sk_buff* skb, __u32 at, __u32 len
   return parse_transport(skb, at + pos, end - pos, 1, out);
 }
 
-/* Returns an NLB_PARSE_* verdict; *out holds what was parsed before a problem. */
-static __always_inline int parse_frame(struct __sk_buff* skb, struct parsed* out) {
+/* Returns an NLB_PARSE_* verdict; *out holds what was parsed before a problem. A global
+ * function: the verifier checks it once, not once per path of its caller. */
+__noinline int nlb_parse_frame(struct __sk_buff* skb, struct parsed* out) {
+  if (!out) return NLB_PARSE_TRUNCATED_ETHERNET;
   const __u32 size = skb->len;
   __u8 h[ETH_HEADER];
   if (size < ETH_HEADER) return NLB_PARSE_TRUNCATED_ETHERNET;

@@ -12,12 +12,14 @@
 
 #if defined(__bpf__)
 #include <linux/types.h>
+typedef __s8 nlb_s8;
 typedef __u8 nlb_u8;
 typedef __u16 nlb_u16;
 typedef __u32 nlb_u32;
 typedef __u64 nlb_u64;
 #else
 #include <stdint.h>
+typedef int8_t nlb_s8;
 typedef uint8_t nlb_u8;
 typedef uint16_t nlb_u16;
 typedef uint32_t nlb_u32;
@@ -229,14 +231,19 @@ struct nlb_config {
   nlb_u8 reserved;
   nlb_u64 generation; /* the MapSnapshot generation this half was written from */
   struct nlb_vip vips[NLB_MAX_VIPS];
+  /* Fragments: the rule of every piece to vips[v] of protocol TCP [v][0] or UDP [v][1], -1 for
+   * none; computed by the loader with Decide's own FragmentRuleIndex, so the program needs no
+   * search whose state the verifier would have to follow. */
+  nlb_s8 fragment_rule[NLB_MAX_VIPS][2];
   struct nlb_rule rules[NLB_MAX_RULES];
 };
 NLB_OFFSET_IS(struct nlb_config, serving, 4);
 NLB_OFFSET_IS(struct nlb_config, rule_count, 6);
 NLB_OFFSET_IS(struct nlb_config, generation, 8);
 NLB_OFFSET_IS(struct nlb_config, vips, 16);
-NLB_OFFSET_IS(struct nlb_config, rules, 16 + 20 * NLB_MAX_VIPS);
-NLB_SIZE_IS(struct nlb_config, 16 + 20 * NLB_MAX_VIPS + 32 * NLB_MAX_RULES);
+NLB_OFFSET_IS(struct nlb_config, fragment_rule, 16 + 20 * NLB_MAX_VIPS);
+NLB_OFFSET_IS(struct nlb_config, rules, 16 + 22 * NLB_MAX_VIPS);
+NLB_SIZE_IS(struct nlb_config, 16 + 22 * NLB_MAX_VIPS + 32 * NLB_MAX_RULES);
 
 /* One bucket of one rule. */
 #define NLB_BUCKET_MOVING 0x01  /* connections in it move (docs/connection-tracking.md) */
