@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <linux/pkt_cls.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -194,6 +195,45 @@ TEST_F(BpfAgreementTest, MillionRandomAndMutatedFrames) {
   std::printf("agreement: %d frames in %.1f s, %d short ones refused by BPF_PROG_TEST_RUN\n", total,
               seconds, refused_);
   RecordProperty("frames", total);
+}
+
+// Every run is counted once by its reason (malformed frames also by parse verdict), bytes
+// included; and Publish flips the half the program reads.
+TEST_F(BpfAgreementTest, CountersAndHalves) {
+  const uint32_t half = plane_->active_half();
+  const MapSnapshot s = Snapshot(2);
+  Install(s);
+  EXPECT_NE(plane_->active_half(), half);
+  const Result<BpfPlane::Counters> before = plane_->ReadCounters();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  std::array<uint64_t, NLB_REASON_COUNT> packets{};
+  std::array<uint64_t, NLB_PARSE_COUNT> malformed{};
+  uint64_t bytes = 0;
+  test::RandomFrames frames(9, {kVip, kVip2, kVip6}, {80, 443, 1500, 25, 23, 8080, 53});
+  for (int i = 0; i < 20000; ++i) {
+    const std::vector<uint8_t> frame = frames.Next();
+    ParsedPacket packet;
+    const Decision d = Decide(frame, s, &packet);
+    if (Run(frame).action == -EINVAL) continue;  // refused before the program ran
+    ++packets[static_cast<size_t>(d.reason)];
+    if (d.reason == DecisionReason::kMalformed) ++malformed[static_cast<size_t>(d.parse)];
+    bytes += frame.size();
+  }
+  const Result<BpfPlane::Counters> after = plane_->ReadCounters();
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  uint64_t counted_bytes = 0;
+  for (size_t r = 0; r < NLB_REASON_COUNT; ++r) {
+    EXPECT_EQ(after->by_reason[r].packets - before->by_reason[r].packets, packets[r])
+        << DecisionReasonName(static_cast<DecisionReason>(r));
+    counted_bytes += after->by_reason[r].bytes - before->by_reason[r].bytes;
+  }
+  EXPECT_EQ(counted_bytes, bytes);
+  for (size_t v = 0; v < NLB_PARSE_COUNT; ++v) {
+    EXPECT_EQ(after->malformed[v] - before->malformed[v], malformed[v])
+        << ParseVerdictName(static_cast<ParseVerdict>(v));
+  }
+  EXPECT_GT(packets[static_cast<size_t>(DecisionReason::kOwnedBucket)], 100u);
+  EXPECT_GT(packets[static_cast<size_t>(DecisionReason::kMalformed)], 100u);
 }
 
 TEST_F(BpfAgreementTest, Measurements) {
