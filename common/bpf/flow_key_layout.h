@@ -129,7 +129,8 @@ NLB_OFFSET_IS(struct nlb_flow_key, length, 24);
 NLB_INLINE void nlb_flow_key_make(struct nlb_flow_key* key, const nlb_u8* address, int is_v4,
                                   int has_port, nlb_u16 port, nlb_u8 affinity, nlb_u8 ipv6_prefix) {
   int i;
-  for (i = 0; i < NLB_FLOW_KEY_CAPACITY; ++i) key->bytes[i] = i < 16 ? address[i] : 0;
+  for (i = 0; i < 16; ++i) key->bytes[i] = address[i];
+  for (i = 16; i < NLB_FLOW_KEY_CAPACITY; ++i) key->bytes[i] = 0;
   key->length = is_v4 ? 4 : 16;
   if (affinity == NLB_AFFINITY_NETWORK) {
     const int prefix = is_v4 ? NLB_IPV4_NETWORK_PREFIX : ipv6_prefix;

@@ -183,6 +183,7 @@ TEST_F(BpfAgreementTest, MillionRandomAndMutatedFrames) {
   test::RandomFrames frames(20261207, {kVip, kVip2, kVip6},
                             {80, 443, 1000, 1500, 1999, 25, 23, 8080, 53, 9999, 22});
   const Clock::time_point start = Clock::now();
+  refused_ = 0;
   int total = 0;
   for (uint16_t host = 1; host <= kHosts; ++host) {
     const MapSnapshot s = Snapshot(host);
