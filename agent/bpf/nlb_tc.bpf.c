@@ -18,6 +18,8 @@
 #include <linux/bpf.h>
 #include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
+
+/* After linux/bpf.h, whose types it uses. */
 #include <bpf/bpf_helpers.h>
 
 #include "agent/bpf/parse.bpf.h"
@@ -32,7 +34,8 @@ struct {
   __type(value, struct nlb_control);
 } nlb_control SEC(".maps");
 
-/* Both halves of the map are memory-mapped by the loader, which writes the inactive one in place. */
+/* Both halves of the map are memory-mapped by the loader, which writes the inactive one in place.
+ */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(map_flags, BPF_F_MMAPABLE);
@@ -44,7 +47,7 @@ struct {
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(map_flags, BPF_F_MMAPABLE);
-  __uint(max_entries, NLB_HALVES * NLB_MAX_RULES);
+  __uint(max_entries, NLB_HALVES* NLB_MAX_RULES);
   __type(key, __u32);
   __type(value, struct nlb_rule_buckets);
 } nlb_buckets SEC(".maps");
@@ -95,10 +98,10 @@ static __always_inline int covers(const struct nlb_rule* r, const struct parsed*
       (r->vip_family != p->family || !same_address(&p->dst, r->vip))) {
     return 0;
   }
-  const int protocol_ok = r->protocol == NLB_PROTOCOL_TCP   ? p->ip_protocol == PROTO_TCP
-                          : r->protocol == NLB_PROTOCOL_UDP ? p->ip_protocol == PROTO_UDP
-                                                            : (p->ip_protocol == PROTO_TCP ||
-                                                               p->ip_protocol == PROTO_UDP);
+  const int protocol_ok = r->protocol == NLB_PROTOCOL_TCP ? p->ip_protocol == PROTO_TCP
+                          : r->protocol == NLB_PROTOCOL_UDP
+                              ? p->ip_protocol == PROTO_UDP
+                              : (p->ip_protocol == PROTO_TCP || p->ip_protocol == PROTO_UDP);
   return protocol_ok && port >= r->first_port && port <= r->last_port;
 }
 
@@ -176,7 +179,8 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
     return;
   }
 
-  const int index = p->is_fragment ? nlb_fragment_rule(half, p, (__u32)vip) : nlb_first_rule(half, p);
+  const int index =
+      p->is_fragment ? nlb_fragment_rule(half, p, (__u32)vip) : nlb_first_rule(half, p);
   if (index < 0 || index >= NLB_MAX_RULES) {
     if (is_local(cfg, cfg->default_host_id)) {
       set(d, NLB_VERDICT_ACCEPT, NLB_REASON_DEFAULT_HOST);

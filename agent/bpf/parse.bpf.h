@@ -6,6 +6,8 @@
 #pragma once
 
 #include <linux/bpf.h>
+
+/* After linux/bpf.h, whose types it uses. */
 #include <bpf/bpf_helpers.h>
 
 #include "common/bpf/flow_key_layout.h"
@@ -98,7 +100,8 @@ static __always_inline int parse_transport(struct __sk_buff* skb, __u32 at, __u3
       if ((out->ip_protocol == PROTO_ICMPV6) != ipv6) return NLB_PARSE_OK;
       if (length < ICMP_MIN_HEADER) return NLB_PARSE_TRUNCATED_ICMP;
       if (!ipv6 || length < NEIGHBOUR_SOLICITATION) return NLB_PARSE_OK;
-      if (bpf_skb_load_bytes(skb, at, h, NEIGHBOUR_SOLICITATION) < 0) return NLB_PARSE_TRUNCATED_ICMP;
+      if (bpf_skb_load_bytes(skb, at, h, NEIGHBOUR_SOLICITATION) < 0)
+        return NLB_PARSE_TRUNCATED_ICMP;
       if (h[0] == ICMPV6_NEIGHBOUR_SOLICITATION) {
         __builtin_memcpy(out->nd_target.w, h + 8, 16);
         out->has_nd_target = 1;
