@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bpf/flow_key_layout.h"
+
 namespace nlb {
 
 inline constexpr uint16_t kNoHost = 0;  // host ids are 1..256
@@ -32,8 +34,9 @@ struct MemberWeight {
 //   2: a rule's seed is RuleSeed(its name), so a reload that renumbers rules keeps its owners.
 inline constexpr uint32_t kAssignmentVersion = 2;
 
-// The initval of RuleSeed's jhash: ASCII "RULE".
-inline constexpr uint32_t kRuleSeedInitval = 0x52554c45;
+// The initval of RuleSeed's jhash: ASCII "RULE" (common/bpf/flow_key_layout.h, shared with BPF).
+inline constexpr uint32_t kRuleSeedInitval = NLB_RULE_SEED_INITVAL;
+static_assert(kRuleSeedInitval == 0x52554c45, "hash/assignment version 2");
 
 // The assignment seed of a multiple-host rule: jhash(name bytes, name length, kRuleSeedInitval)
 // (docs/hashing.md section 4). Keyed by the rule's identity, not its position, so adding or

@@ -1,8 +1,41 @@
 #include "common/decision.h"
 
+#include "common/bpf/flow_key_layout.h"
 #include "common/flow_hash.h"
 
 namespace nlb {
+
+// The BPF program reports its decisions in the shared header's numbers
+// (common/bpf/flow_key_layout.h); they must be these enums' values.
+static_assert(static_cast<int>(Verdict::kAccept) == NLB_VERDICT_ACCEPT);
+static_assert(static_cast<int>(Verdict::kDrop) == NLB_VERDICT_DROP);
+static_assert(static_cast<int>(Verdict::kNeighbour) == NLB_VERDICT_NEIGHBOUR);
+static_assert(static_cast<int>(DecisionReason::kOwnedBucket) == NLB_REASON_OWNED_BUCKET);
+static_assert(static_cast<int>(DecisionReason::kSingleHostOwner) == NLB_REASON_SINGLE_HOST_OWNER);
+static_assert(static_cast<int>(DecisionReason::kDefaultHost) == NLB_REASON_DEFAULT_HOST);
+static_assert(static_cast<int>(DecisionReason::kNeighbourRequest) == NLB_REASON_NEIGHBOUR_REQUEST);
+static_assert(static_cast<int>(DecisionReason::kOtherHostsBucket) == NLB_REASON_OTHER_HOSTS_BUCKET);
+static_assert(static_cast<int>(DecisionReason::kOtherSingleHost) == NLB_REASON_OTHER_SINGLE_HOST);
+static_assert(static_cast<int>(DecisionReason::kOtherDefaultHost) == NLB_REASON_OTHER_DEFAULT_HOST);
+static_assert(static_cast<int>(DecisionReason::kRuleDisabled) == NLB_REASON_RULE_DISABLED);
+static_assert(static_cast<int>(DecisionReason::kNotServing) == NLB_REASON_NOT_SERVING);
+static_assert(static_cast<int>(DecisionReason::kNotForVip) == NLB_REASON_NOT_FOR_VIP);
+static_assert(static_cast<int>(DecisionReason::kMalformed) == NLB_REASON_MALFORMED);
+static_assert(static_cast<int>(DecisionReason::kTrackedConnection) ==
+              NLB_REASON_TRACKED_CONNECTION);
+static_assert(static_cast<int>(DecisionReason::kMovingOthersConnection) ==
+              NLB_REASON_MOVING_OTHERS_CONNECTION);
+static_assert(static_cast<int>(DecisionReason::kCount) == NLB_REASON_COUNT);
+static_assert(NLB_REASON_COUNT <= NLB_COUNTER_PARSE_BASE);
+static_assert(static_cast<int>(ParseVerdict::kOk) == NLB_PARSE_OK);
+static_assert(static_cast<int>(ParseVerdict::kTruncatedVlan) == NLB_PARSE_TRUNCATED_VLAN);
+static_assert(static_cast<int>(ParseVerdict::kUnsupportedArp) == NLB_PARSE_UNSUPPORTED_ARP);
+static_assert(static_cast<int>(ParseVerdict::kBadIpv4TotalLength) ==
+              NLB_PARSE_BAD_IPV4_TOTAL_LENGTH);
+static_assert(static_cast<int>(ParseVerdict::kBadIpv6ExtensionHeader) ==
+              NLB_PARSE_BAD_IPV6_EXTENSION_HEADER);
+static_assert(static_cast<int>(ParseVerdict::kTruncatedIcmp) == NLB_PARSE_TRUNCATED_ICMP);
+static_assert(static_cast<int>(ParseVerdict::kCount) == NLB_PARSE_COUNT);
 
 std::string_view VerdictName(Verdict v) {
   switch (v) {
@@ -83,17 +116,20 @@ int FirstCoveringRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
   return -1;
 }
 
-// Fragments: the ports are in the first piece only, so every piece picks its rule without them.
-// A VIP-specific rule beats an "all" rule; among equals, the lowest first port wins. Not relying
-// on the snapshot's order here keeps the choice identical on every host whatever that order.
-int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
+}  // namespace
+
+// The ports are in the first piece only, so every piece picks its rule without them. A
+// VIP-specific rule beats an "all" rule; among equals, the lowest first port wins. Not relying on
+// the snapshot's order here keeps the choice identical on every host whatever that order.
+int FragmentRuleIndex(const MapSnapshot& snapshot, const IpAddress& destination,
+                      uint8_t ip_protocol) {
   const auto& rules = snapshot.rules;
   int best = -1;
   bool best_specific = false;
   for (size_t i = 0; i < rules.size(); ++i) {
     const PortRule& rule = rules[i].rule;
     // Covers at the rule's own first port asks "VIP and protocol match" without the port.
-    if (!rule.Covers(packet.dst, packet.ip_protocol, rule.first_port)) continue;
+    if (!rule.Covers(destination, ip_protocol, rule.first_port)) continue;
     const bool specific = rule.vip.has_value();
     if (best < 0 || (specific && !best_specific) ||
         (specific == best_specific && rule.first_port < rules[best].rule.first_port)) {
@@ -103,8 +139,6 @@ int FragmentRule(const MapSnapshot& snapshot, const ParsedPacket& packet) {
   }
   return best;
 }
-
-}  // namespace
 
 Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet) {
   const ParseVerdict parse = ParseFrame(frame, packet);
@@ -133,8 +167,9 @@ Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, Par
   if (!IsVip(snapshot, packet->dst)) return Make(Verdict::kDrop, DecisionReason::kNotForVip);
   if (!snapshot.serving) return Make(Verdict::kDrop, DecisionReason::kNotServing);
 
-  const int index =
-      packet->is_fragment ? FragmentRule(snapshot, *packet) : FirstCoveringRule(snapshot, *packet);
+  const int index = packet->is_fragment
+                        ? FragmentRuleIndex(snapshot, packet->dst, packet->ip_protocol)
+                        : FirstCoveringRule(snapshot, *packet);
   if (index < 0) {
     Decision d = IsLocal(snapshot, snapshot.default_host_id)
                      ? Make(Verdict::kAccept, DecisionReason::kDefaultHost)

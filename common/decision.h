@@ -58,6 +58,13 @@ struct Decision {
 // See docs/packet-parsing.md.
 Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, ParsedPacket* packet);
 
+// The rule every piece of a fragmented datagram to (destination, ip_protocol) is matched by:
+// among the rules covering that VIP and protocol at any port, VIP-specific before "all", then the
+// lowest first port; -1 if none. Decide uses it per fragment; the BPF data plane's loader
+// computes it per (VIP, protocol) ahead of time (agent/bpf_map_writer.h).
+int FragmentRuleIndex(const MapSnapshot& snapshot, const IpAddress& destination,
+                      uint8_t ip_protocol);
+
 // Per-reason and per-parse-verdict packet and byte counts. One writer; readers use Read*().
 class DecisionCounters {
  public:

@@ -221,5 +221,22 @@ TEST(BucketOfHashTest, EdgesAndScaling) {
   }
 }
 
+// The BPF program hashes a flow key without a loop (nlb_flow_key_hash, two 12-byte blocks at
+// most, zero padding for the tail); it must equal the byte-wise jhash of the same bytes.
+TEST(FlowKeyLayoutTest, LooplessKeyHashEqualsJhash) {
+  std::mt19937 rng(2024);
+  for (int i = 0; i < 20000; ++i) {
+    uint8_t address[16] = {};
+    const bool v4 = i % 2 == 0;
+    for (int b = 0; b < (v4 ? 4 : 16); ++b) address[b] = static_cast<uint8_t>(rng());
+    nlb_flow_key key;
+    nlb_flow_key_make(&key, address, v4, static_cast<int>(rng() % 2), static_cast<uint16_t>(rng()),
+                      static_cast<uint8_t>(rng() % 3), static_cast<uint8_t>(rng() % 129));
+    ASSERT_TRUE(key.length == 4 || key.length == 8 || key.length == 16 || key.length == 20);
+    ASSERT_EQ(nlb_flow_key_hash(&key), Jhash(key.bytes, key.length, kFlowHashSeed)) << i;
+    for (uint32_t b = key.length; b < NLB_FLOW_KEY_CAPACITY; ++b) ASSERT_EQ(key.bytes[b], 0) << b;
+  }
+}
+
 }  // namespace
 }  // namespace nlb

@@ -1,0 +1,154 @@
+#include "agent/bpf_plane.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/bpf/nlb_tc_object.h"
+#include "agent/bpf_map_writer.h"
+
+namespace nlb::agent {
+namespace {
+
+Status Unavailable(const std::string& what, int error) {
+  return Status::Error(ErrorCode::kUnavailable, "BPF data plane: " + what + ": " +
+                                                    std::strerror(error < 0 ? -error : error));
+}
+
+size_t PageRounded(size_t size) {
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return (size + page - 1) / page * page;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BpfPlane>> BpfPlane::Load() {
+  std::unique_ptr<BpfPlane> plane(new BpfPlane());
+  const std::span<const unsigned char> object = NlbTcObject();
+  LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "nlb_tc");
+  plane->object_ = bpf_object__open_mem(object.data(), object.size(), &options);
+  if (plane->object_ == nullptr) return Unavailable("open the embedded object", errno);
+  if (const int err = bpf_object__load(plane->object_); err != 0) {
+    return Unavailable("load (the verifier's log is on stderr)", err);
+  }
+  bpf_program* program = bpf_object__find_program_by_name(plane->object_, "nlb_ingress");
+  bpf_map* control = bpf_object__find_map_by_name(plane->object_, "nlb_control");
+  bpf_map* counters = bpf_object__find_map_by_name(plane->object_, "nlb_counters");
+  if (program == nullptr || control == nullptr || counters == nullptr) {
+    return Status::Error(ErrorCode::kInternal, "BPF data plane: the object lacks a program or map");
+  }
+  plane->program_fd_ = bpf_program__fd(program);
+  plane->control_fd_ = bpf_map__fd(control);
+  plane->counters_fd_ = bpf_map__fd(counters);
+  if (Status s = plane->MapHalves(); !s.ok()) return s;
+  // Both halves start empty (not serving) and the lease withdrawn.
+  if (Status s = plane->WriteControl(nlb_control{}); !s.ok()) return s;
+  return plane;
+}
+
+BpfPlane::~BpfPlane() {
+  if (configs_ != nullptr) munmap(configs_, configs_size_);
+  if (buckets_ != nullptr) munmap(buckets_, buckets_size_);
+  bpf_object__close(object_);  // accepts null
+}
+
+Status BpfPlane::MapHalves() {
+  bpf_map* configs = bpf_object__find_map_by_name(object_, "nlb_config");
+  bpf_map* buckets = bpf_object__find_map_by_name(object_, "nlb_buckets");
+  if (configs == nullptr || buckets == nullptr) {
+    return Status::Error(ErrorCode::kInternal, "BPF data plane: the object lacks its map halves");
+  }
+  // An array's elements are 8-byte aligned in the mapping; both value sizes are multiples of 8,
+  // so the mapping is a plain C array of the shared structs.
+  static_assert(sizeof(nlb_config) % 8 == 0 && sizeof(nlb_rule_buckets) % 8 == 0);
+  configs_size_ = PageRounded(sizeof(nlb_config) * NLB_HALVES);
+  buckets_size_ = PageRounded(sizeof(nlb_rule_buckets) * NLB_HALVES * NLB_MAX_RULES);
+  void* c =
+      mmap(nullptr, configs_size_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(configs), 0);
+  if (c == MAP_FAILED) return Unavailable("mmap nlb_config", errno);
+  configs_ = static_cast<nlb_config*>(c);
+  void* b =
+      mmap(nullptr, buckets_size_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(buckets), 0);
+  if (b == MAP_FAILED) return Unavailable("mmap nlb_buckets", errno);
+  buckets_ = static_cast<nlb_rule_buckets*>(b);
+  return Status::Ok();
+}
+
+Status BpfPlane::WriteControl(const nlb_control& next) {
+  const uint32_t key = 0;
+  if (bpf_map_update_elem(control_fd_, &key, &next, BPF_ANY) != 0) {
+    return Unavailable("write nlb_control", errno);
+  }
+  control_ = next;
+  return Status::Ok();
+}
+
+Status BpfPlane::Publish(const MapSnapshot& snapshot) {
+  const uint32_t inactive = (control_.active_half ^ 1u) & 1u;
+  const std::span<nlb_rule_buckets> half_buckets(buckets_ + inactive * NLB_MAX_RULES,
+                                                 NLB_MAX_RULES);
+  if (Status s = WriteMapHalf(snapshot, &configs_[inactive], half_buckets); !s.ok()) return s;
+  // The update is a system call: the stores above are visible to the program before the index.
+  nlb_control next = control_;
+  next.active_half = inactive;
+  return WriteControl(next);
+}
+
+Status BpfPlane::RenewLease(std::chrono::nanoseconds remaining) {
+  nlb_control next = control_;
+  next.lease_until_ns = 0;
+  if (remaining.count() > 0) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);  // bpf_ktime_get_ns()'s clock
+    next.lease_until_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000u +
+                          static_cast<uint64_t>(now.tv_nsec) +
+                          static_cast<uint64_t>(remaining.count());
+  }
+  return WriteControl(next);
+}
+
+Result<BpfPlane::Counters> BpfPlane::ReadCounters() const {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Unavailable("count the CPUs", cpus);
+  std::vector<nlb_counter> per_cpu(static_cast<size_t>(cpus));
+  Counters out;
+  for (uint32_t slot = 0; slot < NLB_COUNTER_SLOTS; ++slot) {
+    if (bpf_map_lookup_elem(counters_fd_, &slot, per_cpu.data()) != 0) {
+      return Unavailable("read nlb_counters", errno);
+    }
+    nlb_counter sum{};
+    for (const nlb_counter& c : per_cpu) {
+      sum.packets += c.packets;
+      sum.bytes += c.bytes;
+    }
+    if (slot < NLB_REASON_COUNT) {
+      out.by_reason[slot] = sum;
+    } else if (slot >= NLB_COUNTER_PARSE_BASE) {
+      out.malformed[slot - NLB_COUNTER_PARSE_BASE] = sum.packets;
+    }
+  }
+  return out;
+}
+
+Result<BpfPlane::ProgramInfo> BpfPlane::Info() const {
+  bpf_prog_info info{};
+  uint32_t length = sizeof(info);
+  if (bpf_obj_get_info_by_fd(program_fd_, &info, &length) != 0) {
+    return Unavailable("read the program's info", errno);
+  }
+  ProgramInfo out;
+  out.xlated_instructions = info.xlated_prog_len / 8;
+  out.jited_bytes = info.jited_prog_len;
+  out.verified_instructions = info.verified_insns;
+  return out;
+}
+
+}  // namespace nlb::agent

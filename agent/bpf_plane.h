@@ -1,0 +1,77 @@
+// BpfPlane: the BPF data plane's program and maps, loaded from the object embedded in nlbd
+// (agent/bpf/nlb_tc.bpf.c; docs/bpf-data-plane.md). It opens and loads the object with libbpf,
+// memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a MapSnapshot into
+// the half the program is not reading and flips nlb_control's index with one system call,
+// renews the lease, and reads the per-CPU counters.
+//
+// It is the kernel side a later BpfProgrammer (agent/kernel_programmer.h) drives: Install and
+// SetRules/SetBuckets become Publish of the snapshot they describe, RenewLease is RenewLease,
+// DeliveredPackets sums the accepting reasons of ReadCounters, Remove is the destructor plus
+// detaching the tc hook (Attach/Detach are not written yet: nothing attaches it today).
+//
+// Thread: one owner (the kernel worker) calls everything; the program reads the maps at any time
+// in the kernel. Publish must not be called again before the program has stopped reading the
+// half the previous Publish left (a packet's run is microseconds; map switches are not).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "common/bpf/flow_key_layout.h"
+#include "common/map_snapshot.h"
+#include "common/status.h"
+
+struct bpf_object;
+
+namespace nlb::agent {
+
+class BpfPlane {
+ public:
+  struct Counters {
+    std::array<nlb_counter, NLB_REASON_COUNT> by_reason{};  // summed over CPUs
+    std::array<uint64_t, NLB_PARSE_COUNT> malformed{};      // packets, by parse verdict
+  };
+  struct ProgramInfo {
+    uint32_t xlated_instructions = 0;  // after the verifier's rewrites
+    uint32_t jited_bytes = 0;
+    uint32_t verified_instructions = 0;  // instructions the verifier walked
+  };
+
+  // Opens and loads the embedded object (maps created, program verified; nothing attached).
+  // kUnavailable with libbpf's reason when the kernel refuses (no BPF, no privilege).
+  static Result<std::unique_ptr<BpfPlane>> Load();
+  ~BpfPlane();
+  BpfPlane(const BpfPlane&) = delete;
+  BpfPlane& operator=(const BpfPlane&) = delete;
+
+  // Writes snapshot into the inactive half, then makes it the active one. On error the active
+  // half is untouched.
+  [[nodiscard]] Status Publish(const MapSnapshot& snapshot);
+  // The program serves (accepts anything) only until now + remaining on CLOCK_MONOTONIC; 0:
+  // stop now.
+  [[nodiscard]] Status RenewLease(std::chrono::nanoseconds remaining);
+  Result<Counters> ReadCounters() const;
+  Result<ProgramInfo> Info() const;
+
+  int program_fd() const { return program_fd_; }
+  uint32_t active_half() const { return control_.active_half; }
+
+ private:
+  BpfPlane() = default;
+  [[nodiscard]] Status MapHalves();
+  [[nodiscard]] Status WriteControl(const nlb_control& next);
+
+  bpf_object* object_ = nullptr;
+  int program_fd_ = -1;
+  int control_fd_ = -1;
+  int counters_fd_ = -1;
+  nlb_config* configs_ = nullptr;        // NLB_HALVES entries, mmap'ed
+  nlb_rule_buckets* buckets_ = nullptr;  // NLB_HALVES * NLB_MAX_RULES entries, mmap'ed
+  size_t configs_size_ = 0;
+  size_t buckets_size_ = 0;
+  nlb_control control_{};  // what nlb_control holds (this is its only writer)
+};
+
+}  // namespace nlb::agent
