@@ -322,8 +322,11 @@ void Agent::FeedLocalConnections() {
   // The counts are per rule index: until the data path has renumbered the table after a reload,
   // they are in the old numbering (read first: the counts read after it are in this one).
   if (table_->rule_epoch() != numbering_->epoch) return;
-  // The applied generation is read before the counts, so the counts are at least that recent.
-  const uint64_t applied = data_path_->AppliedGeneration();
+  // Both are read before the counts, so the counts are at least that recent. The data path may
+  // be idle (AppliedGeneration() says kIdle) and yet not have loaded the latest map, which the
+  // kernel switch may even hold back: after an affinity change, counts of the old keys would end
+  // the holdings of every old connection. The table's key generation says which map it follows.
+  const uint64_t applied = CountsGeneration(data_path_->AppliedGeneration(), *table_);
   last_connections_feed_ = now;
   const size_t rules = config_.cluster.port_rules.size();
   std::vector<BucketSet> sets(rules);
