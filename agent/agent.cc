@@ -111,10 +111,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   agent->heartbeats_ = std::move(channel.value());
 
   Agent* self = agent.get();
-  auto control = ControlServer::Open(io, ControlSocketPath(c.cluster.name, c.host.id),
-                                     [self](const std::vector<std::string>& words) {
-                                       return self->HandleControl(words, RequestOrigin{});
-                                     });
+  auto control = ControlServer::Open(
+      io, ControlSocketPath(c.cluster.name, c.host.id),
+      [self](const std::vector<std::string>& words, ControlServer::Reply reply) {
+        self->HandleControl(words, RequestOrigin{}, std::move(reply));
+      });
   if (!control.ok()) return control.status();
   agent->control_ = std::move(control.value());
   if (c.cluster.control.remote) {
@@ -123,8 +124,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
     auto remote = RemoteControlServer::Open(
         io, c.host.dedicated_address, c.cluster.control.port,
         std::string_view(reinterpret_cast<const char*>(agent->key_.data()), agent->key_.size()),
-        [self](const std::vector<std::string>& words, const RequestOrigin& origin) {
-          return self->HandleControl(words, origin);
+        [self](const std::vector<std::string>& words, const RequestOrigin& origin,
+               RemoteControlServer::Reply reply) {
+          self->HandleControl(words, origin, std::move(reply));
         },
         remote_options);
     if (!remote.ok()) return remote.status();
@@ -313,6 +315,7 @@ void Agent::Tick() {
     NoteEvent(line);
   }
   CompleteDrainstop();
+  CheckInForce();
 }
 
 void Agent::FeedLocalConnections() {
