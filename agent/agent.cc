@@ -111,10 +111,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   agent->heartbeats_ = std::move(channel.value());
 
   Agent* self = agent.get();
-  auto control = ControlServer::Open(io, ControlSocketPath(c.cluster.name, c.host.id),
-                                     [self](const std::vector<std::string>& words) {
-                                       return self->HandleControl(words, RequestOrigin{});
-                                     });
+  auto control = ControlServer::Open(
+      io, ControlSocketPath(c.cluster.name, c.host.id),
+      [self](const std::vector<std::string>& words, ControlServer::Reply reply) {
+        self->HandleControl(words, RequestOrigin{}, std::move(reply));
+      });
   if (!control.ok()) return control.status();
   agent->control_ = std::move(control.value());
   if (c.cluster.control.remote) {
@@ -123,8 +124,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
     auto remote = RemoteControlServer::Open(
         io, c.host.dedicated_address, c.cluster.control.port,
         std::string_view(reinterpret_cast<const char*>(agent->key_.data()), agent->key_.size()),
-        [self](const std::vector<std::string>& words, const RequestOrigin& origin) {
-          return self->HandleControl(words, origin);
+        [self](const std::vector<std::string>& words, const RequestOrigin& origin,
+               RemoteControlServer::Reply reply) {
+          self->HandleControl(words, origin, std::move(reply));
         },
         remote_options);
     if (!remote.ok()) return remote.status();
@@ -313,6 +315,7 @@ void Agent::Tick() {
     NoteEvent(line);
   }
   CompleteDrainstop();
+  CheckInForce();
 }
 
 void Agent::FeedLocalConnections() {
@@ -322,8 +325,11 @@ void Agent::FeedLocalConnections() {
   // The counts are per rule index: until the data path has renumbered the table after a reload,
   // they are in the old numbering (read first: the counts read after it are in this one).
   if (table_->rule_epoch() != numbering_->epoch) return;
-  // The applied generation is read before the counts, so the counts are at least that recent.
-  const uint64_t applied = data_path_->AppliedGeneration();
+  // Both are read before the counts, so the counts are at least that recent. The data path may
+  // be idle (AppliedGeneration() says kIdle) and yet not have loaded the latest map, which the
+  // kernel switch may even hold back: after an affinity change, counts of the old keys would end
+  // the holdings of every old connection. The table's key generation says which map it follows.
+  const uint64_t applied = CountsGeneration(data_path_->AppliedGeneration(), *table_);
   last_connections_feed_ = now;
   const size_t rules = config_.cluster.port_rules.size();
   std::vector<BucketSet> sets(rules);

@@ -41,6 +41,7 @@
 #include "agent/service_notifier.h"
 #include "agent/state_file.h"
 #include "agent/tun_device.h"
+#include "common/command_in_force.h"
 #include "common/control_origin.h"
 #include "common/control_rule.h"
 #include "common/convergence.h"
@@ -65,9 +66,11 @@ class Agent final : public ControlTarget, public StatusSource {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // Answers one control request (docs/control.md), from the local socket or over TLS.
-  std::string HandleControl(const std::vector<std::string>& words, const RequestOrigin& origin) {
-    return dispatcher_.Handle(words, origin);
+  // Answers one control request (docs/control.md), from the local socket or over TLS: at once,
+  // or (wait=MS) once the command is in force.
+  void HandleControl(std::vector<std::string> words, const RequestOrigin& origin,
+                     std::function<void(std::string)> reply) {
+    dispatcher_.Handle(std::move(words), origin, std::move(reply));
   }
 
   // ControlTarget (agent_operator.cc, agent_views.cc).
@@ -82,6 +85,8 @@ class Agent final : public ControlTarget, public StatusSource {
   std::string SetRuleControl(const RuleSelector& selector, RuleControl control) override;
   std::string ReloadCheck() override;
   std::string ReloadNow(const RequestOrigin& origin) override;
+  void AwaitInForce(std::string what, std::string done_reply, std::chrono::milliseconds wait,
+                    std::function<void(std::string)> reply) override;
 
   // GET /metrics and /status.json read this (agent/agent_status.cc). Loop thread only.
   HostStatus CurrentStatus() const override;
@@ -117,6 +122,8 @@ class Agent final : public ControlTarget, public StatusSource {
   // 100 ms), and stops a draining host once it serves no connection any more.
   void FeedLocalConnections();
   void CompleteDrainstop();
+  // Answers the commands waiting until in force (agent_operator.cc); polls while any waits.
+  void CheckInForce();
   void NoteEvent(std::string event);
   // Per rule: the configured weight, or 0 while the operator disabled or drains the rule or its
   // health check drains it (agent/health_monitor.h).
@@ -150,6 +157,8 @@ class Agent final : public ControlTarget, public StatusSource {
   NodeConfig config_;
   std::vector<uint8_t> key_;
   ControlDispatcher dispatcher_{*this};
+  InForceWaiters in_force_;
+  boost::asio::steady_timer in_force_timer_{io_};
   std::optional<InstanceLock> lock_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer timer_;

@@ -147,6 +147,36 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
   return ControlDone(host, line);
 }
 
+void Agent::AwaitInForce(std::string what, std::string done_reply, std::chrono::milliseconds wait,
+                         std::function<void(std::string)> reply) {
+  const auto now = std::chrono::steady_clock::now();
+  in_force_.Add(config_.host.id, std::move(what), std::move(done_reply), now, now + wait,
+                std::move(reply));
+  CheckInForce();
+}
+
+void Agent::CheckInForce() {
+  if (in_force_.size() == 0) return;
+  const std::vector<HostRuleParams> params = EffectiveRuleParams();
+  InForceState state;
+  state.map = convergence_->CurrentMap();
+  state.applied_generation = data_path_->AppliedGeneration();
+  // A map handed to the switch is published only once its kernel steps are done.
+  state.switching = fast_path_->settling();
+  state.host_id = config_.host.id;
+  state.role = AnnouncedRole();
+  state.rule_params = params;
+  in_force_.Check(CommandInForce(state), std::chrono::steady_clock::now());
+  if (in_force_.size() == 0) return;
+  // The data path and the kernel worker finish on their own threads: look again shortly (a
+  // timer, never a wait on the loop), and at the latest at the next deadline.
+  constexpr std::chrono::milliseconds kPoll{20};
+  in_force_timer_.expires_after(kPoll);
+  in_force_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) CheckInForce();
+  });
+}
+
 Result<ReloadPlan> Agent::PrepareReload() {
   auto loaded = LoadConfigFile(config_.source_path);
   if (!loaded.ok()) {

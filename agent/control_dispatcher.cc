@@ -3,12 +3,27 @@
 #include "agent/log.h"
 #include "common/control_command.h"
 #include "common/control_reply.h"
+#include "common/control_wait.h"
 
 namespace nlb::agent {
 
 const char* RuleControlName(RuleControl control) {
   static const char* const kNames[] = {"enabled", "disabled", "draining"};
   return kNames[static_cast<int>(control)];
+}
+
+void ControlDispatcher::Handle(std::vector<std::string> words, const RequestOrigin& origin,
+                               std::function<void(std::string)> reply) {
+  const Result<std::optional<std::chrono::milliseconds>> wait = TakeControlWait(words);
+  if (!wait.ok()) {
+    return reply(ControlRefusal(target_.host_id(), "invalid", wait.status().message()));
+  }
+  std::string answer = Handle(words, origin);
+  // Refusals ("already", "not_found", ...) change nothing: there is nothing to wait for.
+  if (!wait.value() || !answer.starts_with("{\"ok\":true")) return reply(std::move(answer));
+  std::string what;
+  for (const std::string& w : words) what += (what.empty() ? "" : " ") + w;
+  target_.AwaitInForce(std::move(what), std::move(answer), *wait.value(), std::move(reply));
 }
 
 std::string ControlDispatcher::Handle(const std::vector<std::string>& words,

@@ -56,27 +56,29 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 
  private:
   void OnRequest(const boost::system::error_code& ec) {
-    std::string reply;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;
       ++server_.malformed_requests_;
-      reply = ErrorReply(ec == asio::error::not_found
-                             ? "request longer than 4096 bytes"
-                             : "request not terminated by a newline: " + ec.message());
-    } else {
-      std::istream in(&buffer_);
-      std::string line;
-      std::getline(in, line);
-      Result<std::vector<std::string>> words = SplitControlRequest(line);
-      if (!words.ok()) {
-        ++server_.malformed_requests_;
-        reply = ErrorReply(words.status().message());
-      } else {
-        reply = server_.handler_(words.value());
-      }
+      return Answer(ErrorReply(ec == asio::error::not_found
+                                   ? "request longer than 4096 bytes"
+                                   : "request not terminated by a newline: " + ec.message()));
     }
-    reply += '\n';
-    reply_ = std::move(reply);
+    // The deadline is for the request; a reply may wait for the cluster (bounded by the agent).
+    timer_.cancel();
+    std::istream in(&buffer_);
+    std::string line;
+    std::getline(in, line);
+    Result<std::vector<std::string>> words = SplitControlRequest(line);
+    if (!words.ok()) {
+      ++server_.malformed_requests_;
+      return Answer(ErrorReply(words.status().message()));
+    }
+    server_.handler_(words.value(),
+                     [self = shared_from_this()](std::string reply) { self->Answer(reply); });
+  }
+
+  void Answer(std::string reply) {
+    reply_ = std::move(reply) + '\n';
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(reply_),
                       [self](const boost::system::error_code&, size_t) {

@@ -2,7 +2,9 @@
 //
 // One request per connection: a single line "COMMAND [ARG...]" of at most 4 KiB, answered with
 // one JSON document and a newline, then the connection closes. A client that sends nothing within
-// the deadline is dropped. Runs on the agent's io_context thread; the handler is called there too.
+// the deadline is dropped. The handler may answer later (a command that waits until it is in
+// force, docs/control.md): the connection stays open until it does. Runs on the agent's
+// io_context thread; the handler and its reply are called there too.
 #pragma once
 
 #include <sys/types.h>
@@ -21,8 +23,9 @@ namespace nlb::agent {
 
 class ControlServer {
  public:
-  // Receives the request's words; returns the JSON reply.
-  using Handler = std::function<std::string(const std::vector<std::string>& words)>;
+  // Receives the request's words; calls reply once with the JSON reply, now or later.
+  using Reply = std::function<void(std::string)>;
+  using Handler = std::function<void(const std::vector<std::string>& words, Reply reply)>;
 
   // Creates the socket at path (mode 0600, parent directory created 0700 when missing). A stale
   // socket file left by a crashed agent is replaced; a live one means another agent:

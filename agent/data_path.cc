@@ -200,6 +200,7 @@ void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
     if (snapshot.rules[r].bucket_owner.empty()) continue;  // not tracked
     table_->SetClientKey(static_cast<uint8_t>(r), ClientKeyOf(snapshot.rules[r].rule));
   }
+  table_->SetKeyGeneration(snapshot.generation);
 }
 
 void DataPath::Run() {

@@ -11,8 +11,8 @@
 
 #include "agent/log.h"
 #include "common/control_psk.h"
-#include "common/control_tls.h"
 #include "common/control_request.h"
+#include "common/control_tls.h"
 #include "common/json_writer.h"
 
 namespace nlb::agent {
@@ -119,25 +119,28 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
   void OnRequest(const boost::system::error_code& ec) {
     if (finished_) return;
     const uint16_t host_id = state_->options.host_id;
-    std::string reply;
     if (ec) {
       ++state_->counters.malformed_requests;
-      reply = ErrorReply(host_id, "invalid",
-                         ec == asio::error::not_found
-                             ? "request longer than 4096 bytes"
-                             : "request not terminated by a newline: " + ec.message());
-    } else {
-      std::istream in(&buffer_);
-      std::string line;
-      std::getline(in, line);
-      Result<std::vector<std::string>> words = SplitControlRequest(line);
-      if (!words.ok()) {
-        ++state_->counters.malformed_requests;
-        reply = ErrorReply(host_id, "invalid", words.status().message());
-      } else {
-        reply = Handle(words.value());
-      }
+      return Answer(ErrorReply(host_id, "invalid",
+                               ec == asio::error::not_found
+                                   ? "request longer than 4096 bytes"
+                                   : "request not terminated by a newline: " + ec.message()));
     }
+    std::istream in(&buffer_);
+    std::string line;
+    std::getline(in, line);
+    Result<std::vector<std::string>> words = SplitControlRequest(line);
+    if (!words.ok()) {
+      ++state_->counters.malformed_requests;
+      return Answer(ErrorReply(host_id, "invalid", words.status().message()));
+    }
+    // The request is in: a reply that waits for the cluster is bounded by the agent instead.
+    timer_.cancel();
+    Handle(words.value());
+  }
+
+  void Answer(std::string reply) {
+    if (finished_) return;
     reply_ = std::move(reply) + '\n';
     auto self = shared_from_this();
     asio::async_write(
@@ -151,13 +154,15 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
         });
   }
 
-  std::string Handle(const std::vector<std::string>& words) {
+  void Handle(const std::vector<std::string>& words) {
     ++state_->counters.requests_served;
     try {
-      return state_->handler(words, RequestOrigin{RequestOrigin::Channel::kRemote, peer_});
+      state_->handler(
+          words, RequestOrigin{RequestOrigin::Channel::kRemote, peer_},
+          [self = shared_from_this()](std::string reply) { self->Answer(std::move(reply)); });
     } catch (const std::exception& e) {
       LogError(kLogComponent, std::string("control handler failed: ") + e.what());
-      return ErrorReply(state_->options.host_id, "internal", e.what());
+      Answer(ErrorReply(state_->options.host_id, "internal", e.what()));
     }
   }
 

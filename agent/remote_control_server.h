@@ -48,8 +48,11 @@ struct RemoteControlOptions {
 
 class RemoteControlServer {
  public:
+  // Calls reply once with the JSON reply, now or later (a command that waits until it is in
+  // force): the deadline covers the handshake and the request, not the wait.
+  using Reply = std::function<void(std::string)>;
   using Handler =
-      std::function<std::string(const std::vector<std::string>& words, const RequestOrigin&)>;
+      std::function<void(const std::vector<std::string>& words, const RequestOrigin&, Reply)>;
 
   using Options = RemoteControlOptions;
 

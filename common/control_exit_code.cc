@@ -7,6 +7,7 @@ ControlExit ExitForReplyCode(std::string_view code) {
   if (code == "not_found") return ControlExit::kNotFound;
   if (code == "already") return ControlExit::kAlready;
   if (code == "refused") return ControlExit::kRefused;
+  if (code == "not_in_force") return ControlExit::kNotInForce;
   return ControlExit::kInternal;
 }
 
@@ -28,6 +29,8 @@ std::string_view ControlExitWord(ControlExit exit) {
       return "unreachable";
     case ControlExit::kTimedOut:
       return "timed_out";
+    case ControlExit::kNotInForce:
+      return "not_in_force";
   }
   return "internal";
 }

@@ -15,6 +15,8 @@ enum class ControlExit : int {
   kRefused = 5,      // reply code "refused", or the TLS handshake was refused (credentials)
   kUnreachable = 6,  // no connection: socket missing, connection refused, no answer to connect
   kTimedOut = 7,     // connected, but no complete reply within the timeout
+  kNotInForce = 8,   // reply code "not_in_force": applied, but the cluster had not converged on
+                     // it within the request's wait (docs/control.md "When a command returns")
 };
 
 // The exit status for a refusal's "code"; kInternal for a code this nlbctl does not know.

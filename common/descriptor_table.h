@@ -16,6 +16,7 @@
 // rule_epoch() (the counts are per rule index, and a reload may renumber the rules).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -99,6 +100,16 @@ class DescriptorTable {
   // by reload, docs/connection-tracking.md). O(slots) when the key changed and the rule has
   // flows, else O(1); nothing allocated. Renumber carries the recorded keys with their rules.
   void SetClientKey(uint8_t rule_index, ClientKey key);
+  // The map generation whose client keys the buckets, and so the counts, follow: the data path
+  // sets it after the SetClientKey calls for a snapshot of that generation, before it decides
+  // by it. Any thread; read it before the counts: counts read after it returned g are bucketed
+  // by the keys of generation g or a later one. A reader must not trust counts for a newer map
+  // than this (an affinity change moves every connection to another bucket): the data path may
+  // not have loaded that map yet, even when it is idle (docs/connection-tracking.md).
+  void SetKeyGeneration(uint64_t generation) {
+    key_generation_.store(generation, std::memory_order_release);
+  }
+  uint64_t key_generation() const { return key_generation_.load(std::memory_order_acquire); }
 
   // Examines the next max_slots slots (round robin) and removes expired flows and flows for
   // which keep(rule_index, bucket) returns false. Returns how many were removed. Called between
@@ -188,6 +199,7 @@ class DescriptorTable {
   std::unique_ptr<std::atomic<uint64_t>[]> rule_totals_;
   std::atomic<uint64_t> size_{0};
   std::atomic<uint64_t> rule_epoch_{0};
+  std::atomic<uint64_t> key_generation_{0};
   std::array<ClientKey, kMaxTrackedRules> client_keys_{};  // per rule index, see SetClientKey
   std::array<bool, kMaxTrackedRules> keyed_{};             // client_keys_[r] was recorded
   uint32_t cursor_ = 0;
@@ -216,6 +228,14 @@ uint32_t DescriptorTable::Sweep(std::chrono::steady_clock::time_point now, uint3
     cursor_ = Next(cursor_);
   }
   return removed;
+}
+
+// The map generation a reader of the counts may take them for (MovingBuckets::
+// SetLocalConnections): the data path's applied generation (DataPath::AppliedGeneration, which
+// says "idle" between batches), never past the generation whose client keys the table follows.
+// Read before the counts.
+inline uint64_t CountsGeneration(uint64_t applied_generation, const DescriptorTable& table) {
+  return std::min(applied_generation, table.key_generation());
 }
 
 }  // namespace nlb

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/control_rule.h"
+#include "common/control_wait.h"
 #include "common/flow_owner.h"
 #include "common/version.h"
 
@@ -136,6 +137,23 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
   if (given("--socket") && line->host) {
     return Invalid("--socket and --host both say which agent to ask; give one");
   }
+  // Commands that change what a host announces return once the cluster has converged on them
+  // (docs/control.md, "When a command returns"), unless --no-wait.
+  if (!CommandCanWait(command->name) || line->watch) {
+    line->wait = std::chrono::milliseconds(0);
+    if (given("--no-wait") || given("--wait-ms")) {
+      return Invalid(
+          "--no-wait and --wait-ms go only with start, stop, drainstop, enable, "
+          "disable and drain");
+    }
+  } else if (given("--no-wait") && given("--wait-ms")) {
+    return Invalid("--no-wait and --wait-ms contradict each other; give one");
+  } else if (given("--no-wait")) {
+    line->wait = std::chrono::milliseconds(0);
+  } else {
+    line->words.push_back(ControlWaitWord(line->wait));
+    line->timeout += line->wait;
+  }
   return Status::Ok();
 }
 
@@ -167,10 +185,11 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
       line.action = CtlCommandLine::Action::kVersion;
       continue;
     }
-    const bool flag = name == "--cluster" || name == "--json" || name == "--force";
+    const bool flag =
+        name == "--cluster" || name == "--json" || name == "--force" || name == "--no-wait";
     const bool takes_value = name == "--config" || name == "--socket" || name == "--host" ||
                              name == "--key" || name == "--timeout-ms" || name == "--interval-ms" ||
-                             name == "--protocol";
+                             name == "--protocol" || name == "--wait-ms";
     if (!flag && !takes_value) {
       return Invalid("unknown option '" + std::string(name) + "'");
     }
@@ -204,6 +223,8 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
         return Invalid("--protocol: '" + std::string(*value) + "' is not tcp or udp");
       }
       line.protocol = std::string(*value);
+    } else if (name == "--wait-ms") {
+      if (Status s = ParseMilliseconds(name, *value, 1, &line.wait); !s.ok()) return s;
     } else if (name == "--interval-ms") {
       if (Status s = ParseMilliseconds(name, *value, kMinViewInterval.count(), &line.interval);
           !s.ok()) {
@@ -268,13 +289,18 @@ std::string CtlUsageText() {
       "  --interval-ms N    watch: refresh every N ms; --cluster query/report: the gap between\n"
       "                     the two reports packets/s comes from (default 1000, at least 100)\n"
       "  --force            keygen: replace an existing key file\n"
+      "  --wait-ms N        start, stop, drainstop, enable, disable, drain: return once the\n"
+      "                     cluster has converged on the change, at most N ms (default 10000;\n"
+      "                     exit 8 if it has not: the change stays)\n"
+      "  --no-wait          ... return as soon as this host has applied it\n"
       "  --protocol P       owner: the flow's protocol, tcp or udp (default tcp, or udp when\n"
       "                     only a UDP rule covers VIP:PORT)\n"
       "  -h, --help         this text; with a COMMAND, that command's help\n"
       "  -V, --version      print nlbctl's version\n"
       "\n"
       "Exit status: 0 ok, 1 internal error, 2 invalid, 3 no such rule, 4 already in that state,\n"
-      "5 refused, 6 host unreachable, 7 timed out (docs/control.md).\n";
+      "5 refused, 6 host unreachable, 7 timed out, 8 not in force within --wait-ms\n"
+      "(docs/control.md).\n";
   return text;
 }
 

@@ -3,7 +3,8 @@
 // Pure functions; any thread.
 //
 //   nlbctl [--config FILE] [--socket PATH] [--host ADDR[:PORT]] [--cluster] [--key FILE]
-//          [--json] [--timeout-ms N] [--interval-ms N] [--force] COMMAND [ARG]
+//          [--json] [--timeout-ms N] [--interval-ms N] [--force] [--no-wait | --wait-ms N]
+//          COMMAND [ARG]
 //   nlbctl owner CLIENT[:PORT] [VIP:PORT] [--protocol tcp|udp]
 //   nlbctl watch [query|report]          the view again every --interval-ms until interrupted
 //   nlbctl help [COMMAND] | nlbctl COMMAND --help | nlbctl --help | nlbctl --version
@@ -28,6 +29,8 @@ namespace nlb {
 std::string_view DefaultConfigPath();
 inline constexpr std::chrono::milliseconds kDefaultControlTimeout{3000};
 inline constexpr std::chrono::milliseconds kMaxControlTimeout{600000};
+// How long start, stop, drainstop, enable, disable and drain wait until in force by default.
+inline constexpr std::chrono::milliseconds kDefaultControlWait{10000};
 // watch's refresh period, and the gap between the two reports a cluster view's rates come from.
 inline constexpr std::chrono::milliseconds kDefaultViewInterval{1000};
 inline constexpr std::chrono::milliseconds kMinViewInterval{100};
@@ -47,7 +50,10 @@ struct CtlCommandLine {
   bool cluster = false;
   bool json = false;
   bool force = false;
-  std::chrono::milliseconds timeout = kDefaultControlTimeout;
+  std::chrono::milliseconds timeout = kDefaultControlTimeout;  // plus the wait when waiting
+  // A command that can wait (common/control_wait.h) waits this long unless --no-wait (then 0);
+  // words then end with its wait=MS word.
+  std::chrono::milliseconds wait = kDefaultControlWait;
   std::chrono::milliseconds interval = kDefaultViewInterval;  // --interval-ms
   std::string protocol;  // --protocol tcp|udp (owner only); sent as owner's last word
   bool watch = false;    // `watch VIEW`: words then hold the view (query or report)

@@ -1,9 +1,12 @@
 // ControlDispatcher: each request reaches the one target method it names, a suspended host
-// refuses remote commands but reads and resume, and malformed requests never reach the target.
+// refuses remote commands but reads and resume, malformed requests never reach the target, and a
+// command with wait=MS that succeeds is answered through AwaitInForce.
 #include "agent/control_dispatcher.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,13 +36,22 @@ class RecordingTarget final : public ControlTarget {
   }
   std::string ReloadCheck() override { return Record("reload-check"); }
   std::string ReloadNow(const RequestOrigin&) override { return Record("reload"); }
+  void AwaitInForce(std::string what, std::string done_reply, std::chrono::milliseconds wait,
+                    std::function<void(std::string)> reply) override {
+    calls.push_back("await " + what + " " + std::to_string(wait.count()));
+    reply(done_reply);
+  }
 
   bool suspended_ = false;
   mutable std::vector<std::string> calls;
 
  private:
+  // Commands succeed (so that a wait=MS goes on to AwaitInForce); reads answer their name.
   std::string Record(std::string call) const {
     calls.push_back(call);
+    if (call.starts_with("command") || call.starts_with("rule")) {
+      return "{\"ok\":true,\"result\":\"" + call + "\"}";
+    }
     return call;
   }
 };
@@ -118,6 +130,27 @@ TEST(ControlDispatcherTest, Table) {
       {"suspended: remote query answered", {"query"}, true, true, "query", ""},
       {"suspended: remote resume answered", {"resume"}, true, true, "command 4", ""},
       {"suspended: local stop answered", {"stop"}, false, true, "command 1", ""},
+      {"drain waits until in force",
+       {"drain", "web", "wait=5000"},
+       false,
+       false,
+       "rule draining web; await drain web 5000",
+       "rule draining web"},
+      {"drainstop waits",
+       {"drainstop", "wait=20"},
+       false,
+       false,
+       "command 2; await drainstop 20",
+       ""},
+      {"without wait=MS nothing waits", {"disable", "web"}, false, false, "rule disabled web", ""},
+      {"a read cannot wait", {"query", "wait=100"}, false, false, "", "'query' does not wait"},
+      {"a malformed wait", {"stop", "wait=soon"}, false, false, "", "is not a wait"},
+      {"a refused command does not wait",
+       {"stop", "wait=100"},
+       true,
+       true,
+       "refused stop",
+       "\"code\":\"refused\""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -129,13 +162,16 @@ TEST(ControlDispatcherTest, Table) {
       origin.channel = RequestOrigin::Channel::kRemote;
       origin.peer = *IpAddress::Parse("198.18.2.1");
     }
-    const std::string reply = dispatcher.Handle(c.words, origin);
-    if (c.call.empty()) {
-      EXPECT_TRUE(target.calls.empty());
-    } else {
-      ASSERT_EQ(target.calls.size(), 1u);
-      EXPECT_EQ(target.calls[0], c.call);
-    }
+    std::string reply;
+    int replies = 0;
+    dispatcher.Handle(c.words, origin, [&](std::string r) {
+      reply = std::move(r);
+      ++replies;
+    });
+    EXPECT_EQ(replies, 1);
+    std::string calls;
+    for (const std::string& call : target.calls) calls += (calls.empty() ? "" : "; ") + call;
+    EXPECT_EQ(calls, c.call);
     if (!c.reply_contains.empty()) {
       EXPECT_NE(reply.find(c.reply_contains), std::string::npos) << reply;
     }

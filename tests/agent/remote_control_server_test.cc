@@ -36,11 +36,11 @@ class RemoteControlServerTest : public ::testing::Test {
   void Open(RemoteControlOptions options = {}) {
     auto server = RemoteControlServer::Open(
         io_, Loopback(), 0, kKey,
-        [this](const std::vector<std::string>& words, const RequestOrigin& origin) {
+        [this](const std::vector<std::string>& words, const RequestOrigin& origin,
+               RemoteControlServer::Reply reply) {
           last_origin_ = origin;
-          std::string reply = "{\"ok\":true,\"host\":1,\"words\":" + std::to_string(words.size()) +
-                              ",\"first\":\"" + words[0] + "\"}";
-          return reply;
+          reply("{\"ok\":true,\"host\":1,\"words\":" + std::to_string(words.size()) +
+                ",\"first\":\"" + words[0] + "\"}");
         },
         options);
     ASSERT_TRUE(server.ok()) << server.status().message();
@@ -170,9 +170,9 @@ TEST_F(RemoteControlServerTest, EmptyRequestIsAnsweredInvalid) {
 TEST_F(RemoteControlServerTest, BindingATakenPortFails) {
   Open();
   asio::io_context other;
-  auto second = RemoteControlServer::Open(
-      other, Loopback(), server_->port(), kKey,
-      [](const std::vector<std::string>&, const RequestOrigin&) { return std::string("{}"); });
+  auto second = RemoteControlServer::Open(other, Loopback(), server_->port(), kKey,
+                                          [](const std::vector<std::string>&, const RequestOrigin&,
+                                             RemoteControlServer::Reply reply) { reply("{}"); });
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), ErrorCode::kUnavailable);
   EXPECT_NE(second.status().message().find("127.0.0.1"), std::string::npos);

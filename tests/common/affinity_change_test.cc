@@ -3,8 +3,12 @@
 // their connections while every host reloads the web rule with another affinity, a few
 // milliseconds apart as `nlbctl reload --cluster` does. Checked after every step: every packet of
 // a live connection is accepted by exactly one host, the one that accepted its SYN; a SYN by at
-// most one host. A control case reloads without telling convergence about the key change and
-// must break connections, which shows that the check can fail.
+// most one host. As in the agent, the data path follows a published snapshot only when it next
+// decides packets, while the loop feeds the table's counts on every tick: the counts are taken
+// for CountsGeneration(idle data path, table). Two control cases must break connections, which
+// shows that the check can fail: a reload without telling convergence about the key change, and
+// counts taken for the idle data path's generation alone (the agent before the fix: the holders
+// then pruned every old connection's bucket by counts of the old keys).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -95,6 +99,7 @@ class AffinityChangeTest : public ::testing::Test {
       h.table->Renumber(identity, s.numbering->epoch);
       h.table_numbering = s.numbering;
     }
+    h.followed = h.snapshot;
     if (h.keyed_generation == s.generation) return;
     h.keyed_generation = s.generation;
     for (size_t r = 0; r < s.rules.size(); ++r) {
@@ -102,6 +107,7 @@ class AffinityChangeTest : public ::testing::Test {
         h.table->SetClientKey(static_cast<uint8_t>(r), ClientKeyOf(s.rules[r].rule));
       }
     }
+    h.table->SetKeyGeneration(s.generation);
   }
 
   // nlbctl reload on host i: web's affinity becomes `affinity`. tell_keys false: convergence is
@@ -125,10 +131,12 @@ class AffinityChangeTest : public ::testing::Test {
     Publish(i);
   }
 
+  // The loop's tick (Agent::FeedLocalConnections) and, before it, the data path's sweep by the
+  // snapshot it follows; the data path takes up a new snapshot only with its next packets.
   void BeforeTick(int i) {
-    FollowSnapshot(i);
     Host& h = hosts_[i];
-    const MapSnapshot& s = *h.snapshot;
+    if (h.followed == nullptr) FollowSnapshot(i);
+    const MapSnapshot& s = *h.followed;
     h.table->Sweep(cluster_.now(), h.table->slot_count(), [&](uint32_t rule, uint32_t bucket) {
       if (rule >= s.rules.size() || s.rules[rule].bucket_owner.empty()) return false;
       const RuleMap& m = s.rules[rule];
@@ -141,7 +149,10 @@ class AffinityChangeTest : public ::testing::Test {
         if (h.table->Connections(r, b) > 0) sets[r].Add(b);
       }
     }
-    cluster_.host(i).SetLocalConnections(sets, s.generation);
+    // Between batches the data path says it is idle: every generation is applied.
+    constexpr uint64_t kIdle = UINT64_MAX;
+    cluster_.host(i).SetLocalConnections(
+        sets, counts_by_applied_only_ ? kIdle : CountsGeneration(kIdle, *h.table));
   }
 
   void Publish(int i) {
@@ -232,6 +243,7 @@ class AffinityChangeTest : public ::testing::Test {
     std::shared_ptr<const RuleNumbering> table_numbering;
     uint64_t keyed_generation = UINT64_MAX;
     std::shared_ptr<const MapSnapshot> snapshot;
+    std::shared_ptr<const MapSnapshot> followed;  // what the data path decided by last
   };
 
   SimCluster cluster_;
@@ -242,6 +254,9 @@ class AffinityChangeTest : public ::testing::Test {
   uint64_t violations_ = 0;
   uint64_t syn_unanswered_ = 0;
   bool report_violations_ = true;
+  bool counts_by_applied_only_ = false;  // the control case: the agent before the fix
+
+  uint64_t ReloadBeforeAnyPacket();
 };
 
 struct AffinityCase {
@@ -309,6 +324,40 @@ INSTANTIATE_TEST_SUITE_P(Reload, AffinityChanges,
 
 // The same reload without the key change reaching convergence (owners kept, nothing moving):
 // most connections hash to another owner and break, which the check above would catch.
+// Every host reloads and ticks for a while before its data path decides a packet by the new
+// snapshot (it is idle between batches, and the kernel switch may hold the snapshot back): the
+// loop feeds counts meanwhile. Returns the violations seen in the second after.
+uint64_t AffinityChangeTest::ReloadBeforeAnyPacket() {
+  StartHosts(Affinity::kNone);
+  EXPECT_TRUE(cluster_.RunUntilAgreed({1, 2, 3}, 10s));
+  Run(2s, 8);
+  report_violations_ = false;
+  violations_ = 0;
+  for (int i = 0; i < 3; ++i) {
+    Reload(i, Affinity::kSingle);
+    cluster_.Run(3ms);
+  }
+  cluster_.Run(200ms);  // ticks, no packet: the tables still follow the old keys
+  Run(1s, 0);
+  return violations_;
+}
+
+// Counts are taken for CountsGeneration: the old owners keep every bucket until their data path
+// has rebucketed their connections under the new key. Without it this broke 5 of 12 real
+// downloads (tests/integration/conntrack_affinity_test.sh).
+TEST_F(AffinityChangeTest, CountsWaitForTheNewKeys) {
+  EXPECT_EQ(ReloadBeforeAnyPacket(), 0u);
+  EXPECT_GT(Moving(), 0u);
+}
+
+// The control case: counts taken for the idle data path's generation alone (the agent before
+// CountsGeneration) speak of the old buckets, where each host's own connections lie in buckets
+// it still owns, so the holders let go of every bucket the new key put them in.
+TEST_F(AffinityChangeTest, CountsOfTheOldKeysBreakConnections) {
+  counts_by_applied_only_ = true;
+  EXPECT_GT(ReloadBeforeAnyPacket(), 0u);
+}
+
 TEST_F(AffinityChangeTest, ReloadThatMovesNothingBreaksConnections) {
   StartHosts(Affinity::kNone);
   ASSERT_TRUE(cluster_.RunUntilAgreed({1, 2, 3}, 10s));

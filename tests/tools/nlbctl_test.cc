@@ -62,15 +62,16 @@ class NlbctlTest : public ::testing::Test {
     WriteKey(key_path_, "the test cluster's key, 32 bytes\n");
     socket_path_ = (dir_ / "ctl.sock").string();
 
-    auto local = agent::ControlServer::Open(
-        io_, socket_path_, [](const std::vector<std::string>& words) { return Reply(1, words); });
+    auto local =
+        agent::ControlServer::Open(io_, socket_path_,
+                                   [](const std::vector<std::string>& words,
+                                      agent::ControlServer::Reply r) { r(Reply(1, words)); });
     ASSERT_TRUE(local.ok()) << local.status().message();
     local_ = std::move(local).value();
     auto remote = agent::RemoteControlServer::Open(
         io_, *IpAddress::Parse("127.0.0.2"), 0, "the test cluster's key, 32 bytes\n",
-        [](const std::vector<std::string>& words, const RequestOrigin&) {
-          return Reply(2, words);
-        });
+        [](const std::vector<std::string>& words, const RequestOrigin&,
+           agent::RemoteControlServer::Reply r) { r(Reply(2, words)); });
     ASSERT_TRUE(remote.ok()) << remote.status().message();
     remote_ = std::move(remote).value();
     port_ = std::to_string(remote_->port());

@@ -1,0 +1,59 @@
+#include "common/command_in_force.h"
+
+#include <algorithm>
+
+#include "common/control_reply.h"
+
+namespace nlb {
+
+bool CommandInForce(const InForceState& s) {
+  if (s.map == nullptr || s.switching || s.applied_generation < s.map->generation) return false;
+  const bool owns_nothing = s.role == HostRole::kStopped || s.role == HostRole::kSuspended;
+  for (const ViewMember& m : s.map->members) {
+    if (m.host_id != s.host_id) continue;
+    if (m.role != s.role) return false;
+    // Stopped members own nothing whatever their weights: only the role matters then.
+    return owns_nothing || std::ranges::equal(m.rule_params, s.rule_params);
+  }
+  return owns_nothing;
+}
+
+void InForceWaiters::Add(uint16_t host, std::string what, std::string done_reply, TimePoint start,
+                         TimePoint deadline, Reply reply) {
+  waiters_.push_back(
+      {host, std::move(what), std::move(done_reply), start, deadline, std::move(reply)});
+}
+
+void InForceWaiters::Check(bool in_force, TimePoint now) {
+  // Taken out first: a reply may run code that adds a waiter.
+  std::vector<Waiter> due;
+  std::erase_if(waiters_, [&](Waiter& w) {
+    if (!in_force && now < w.deadline) return false;
+    due.push_back(std::move(w));
+    return true;
+  });
+  for (Waiter& w : due) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - w.start);
+    if (in_force && w.done_reply.ends_with('}')) {
+      w.done_reply.pop_back();
+      w.reply(w.done_reply + ",\"in_force_ms\":" + std::to_string(waited.count()) + "}");
+      continue;
+    }
+    w.reply(ControlRefusal(w.host, "not_in_force",
+                           "'" + w.what + "' is applied on host " + std::to_string(w.host) +
+                               ", but the cluster had not converged on it after " +
+                               std::to_string(waited.count()) +
+                               " ms: it stays applied and takes effect when the cluster "
+                               "converges (see nlbctl query)"));
+  }
+}
+
+std::optional<InForceWaiters::TimePoint> InForceWaiters::NextDeadline() const {
+  std::optional<TimePoint> next;
+  for (const Waiter& w : waiters_) {
+    if (!next || w.deadline < *next) next = w.deadline;
+  }
+  return next;
+}
+
+}  // namespace nlb
