@@ -107,9 +107,6 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
     }
     if (line->cluster || line->watch)
       return Invalid("--flows asks one agent: no --cluster or watch");
-    if (!line->protocol.empty() && line->protocol != "tcp" && line->protocol != "udp") {
-      return Invalid("--protocol: '" + line->protocol + "' is neither tcp nor udp");
-    }
   } else if (command->argument != ControlCommand::Argument::kNone && line->words.size() < 2) {
     return Invalid(name + " needs " + placeholder);
   }

@@ -132,7 +132,7 @@ TEST(CtlCommandLineTest, RefusesBadCommandLinesWithExitStatus2) {
       {{"owner", "--flows", "f", "198.18.2.1"}, "from --flows or from its arguments, not both"},
       {{"query", "--flows", "f"}, "--flows goes only with owner"},
       {{"owner", "--flows", "f", "--cluster"}, "--flows asks one agent"},
-      {{"owner", "--flows", "f", "--protocol", "sctp"}, "'sctp' is neither tcp nor udp"},
+      {{"owner", "--flows", "f", "--protocol", "sctp"}, "'sctp' is not tcp or udp"},
       {{"ip2mac"}, "ip2mac needs VIP"},
       {{"ip2mac", "web"}, "ip2mac: 'web' is not an IP address"},
       {{"keygen"}, "keygen needs FILE"},
