@@ -135,6 +135,9 @@ class Agent final : public ControlTarget, public StatusSource {
   void StartHealthChecks();
   // A probe ended: recompute the verdicts; on a change note it and announce the weights.
   void OnHealthResult(const std::string& line);
+  // A member's announced health per checked rule: (rule name, "serve"/"drain"/"fail-open"), for
+  // query, the status page and the metrics (agent_views.cc).
+  std::vector<std::pair<std::string, std::string>> MemberHealth(const MemberReport& m) const;
   // Operator state (agent_state.cc): restored at start, saved after every change, kept by rule
   // name across reloads.
   OperatorState CurrentOperatorState() const;

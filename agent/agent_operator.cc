@@ -18,13 +18,11 @@ std::vector<HostRuleParams> Agent::EffectiveRuleParams() const {
   for (size_t i = 0; i < params.size() && i < rule_control_.size(); ++i) {
     if (rule_control_[i] != RuleControl::kEnabled) params[i].weight = 0;
   }
+  // A failing check drains; failing open keeps the configured weight (the heartbeat says why).
   if (health_ != nullptr) {
     for (size_t i = 0; i < params.size() && i < config_.cluster.port_rules.size(); ++i) {
       const RuleHealthVerdict v = health_->VerdictOf(config_.cluster.port_rules[i].name);
       if (v == RuleHealthVerdict::kDrain) params[i].weight = 0;
-      if (v == RuleHealthVerdict::kFailOpen) {
-        params[i].weight = std::min(params[i].weight, kFailOpenWeight);
-      }
     }
   }
   return params;

@@ -114,8 +114,8 @@ HostStatus Agent::CurrentStatus() const {
   s.generation = r.generation;
   s.uptime_seconds = Seconds(std::chrono::steady_clock::now() - started_);
   for (const MemberReport& m : r.members) {
-    s.members.push_back(
-        {m.host_id, m.dedicated_address.ToString(), std::string(HostStateName(m.state))});
+    s.members.push_back({m.host_id, m.dedicated_address.ToString(),
+                         std::string(HostStateName(m.state)), MemberHealth(m)});
   }
   for (const KeptOutHost& k : r.kept_out) {
     s.kept_out.push_back(

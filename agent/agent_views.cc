@@ -20,6 +20,19 @@ uint32_t MemberBuckets(const RuleMap& rule, uint16_t host) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> Agent::MemberHealth(const MemberReport& m) const {
+  // The member's announcement is in the canonical order of its rules; a member still on other
+  // rules (mid-reload) is shown once it has reloaded too.
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::vector<PortRule>& rules = config_.cluster.port_rules;
+  if (m.rule_health.size() != rules.size()) return out;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (m.rule_health[i] == RuleHealth::kUnchecked) continue;
+    out.emplace_back(rules[i].name, RuleHealthName(m.rule_health[i]));
+  }
+  return out;
+}
+
 std::string Agent::Query() const {
   const ConvergenceReport r = convergence_->Report();
   JsonWriter w;
@@ -42,6 +55,11 @@ std::string Agent::Query() const {
     for (const RuleMap& rule : snapshot->rules) {
       w.Key(rule.rule.name).Uint(MemberBuckets(rule, m.host_id));
     }
+    w.EndObject();
+    // What its health checks make it do with each checked rule, as it announces it: "serve",
+    // "drain" or "fail-open" (docs/operations.md, "Health checks").
+    w.Key("health").BeginObject();
+    for (const auto& [rule, health] : MemberHealth(m)) w.Key(rule).String(health);
     w.EndObject().EndObject();
   }
   w.EndArray();

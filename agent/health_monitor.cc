@@ -87,20 +87,17 @@ void HealthMonitor::Probe(size_t index) {
       });
 }
 
-std::vector<std::string> HealthMonitor::Evaluate(const ConvergedMap* map,
+std::vector<std::string> HealthMonitor::Evaluate(std::span<const MemberReport> members,
                                                  const std::vector<PortRule>& rules,
                                                  uint16_t local_host_id) {
   std::vector<std::string> lines;
   for (size_t i = 0; i < specs_.size(); ++i) {
     const HealthCheckSpec& spec = specs_[i];
-    bool others_serving = false;
-    if (map != nullptr) {
-      // The rule's index in the map's (canonical) numbering, found by name.
-      const auto at = std::find_if(rules.begin(), rules.end(),
-                                   [&](const PortRule& r) { return r.name == spec.rule; });
-      const size_t rule = static_cast<size_t>(at - rules.begin());
-      others_serving = HealthyMemberServes(map->members, rule, local_host_id);
-    }
+    // The rule's index in the members' (canonical) numbering, found by name.
+    const auto at = std::find_if(rules.begin(), rules.end(),
+                                 [&](const PortRule& r) { return r.name == spec.rule; });
+    const size_t rule = static_cast<size_t>(at - rules.begin());
+    const bool others_serving = HealthyMemberServes(members, rule, local_host_id);
     Check& check = *checks_[i];
     const RuleHealthVerdict verdict = DecideRuleHealth(check.state.status(), others_serving);
     if (verdict == check.verdict) continue;
@@ -113,7 +110,7 @@ std::vector<std::string> HealthMonitor::Evaluate(const ConvergedMap* map,
       case RuleHealthVerdict::kFailOpen:
         line = "rule " + spec.rule +
                " FAILING OPEN: its health check fails here and no healthy member serves it, so "
-               "this host keeps serving it (at weight 1)";
+               "this host keeps serving it";
         LogError("health", line);
         break;
       case RuleHealthVerdict::kServe:
@@ -132,6 +129,16 @@ RuleHealthVerdict HealthMonitor::VerdictOf(const std::string& rule) const {
     if (specs_[i].rule == rule) return checks_[i]->verdict;
   }
   return RuleHealthVerdict::kServe;
+}
+
+std::vector<RuleHealth> HealthMonitor::Announced(const std::vector<PortRule>& rules) const {
+  std::vector<RuleHealth> out(rules.size(), RuleHealth::kUnchecked);
+  for (size_t r = 0; r < rules.size(); ++r) {
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      if (specs_[i].rule == rules[r].name) out[r] = AnnouncedHealth(checks_[i]->verdict);
+    }
+  }
+  return out;
 }
 
 size_t HealthMonitor::FailingOpen() const {

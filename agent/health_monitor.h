@@ -3,7 +3,8 @@
 // it, drains it, or keeps serving it although failing because no other member could take it
 // (fail open). The Agent asks it for the verdicts when it announces its rule weights: a drained
 // rule is announced with weight 0, exactly as `nlbctl drain RULE` does, so the moving-bucket
-// path hands its buckets over without breaking a connection.
+// path hands its buckets over without breaking a connection; every verdict is also announced in
+// the heartbeats (RuleHealth), so that other hosts show it and judge their own fail-open by it.
 //
 // Lives on the agent's io_context thread; every method is called from there, and the callback
 // runs there. Probes of one check never overlap: the next one is scheduled when the last ended,
@@ -20,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "common/converged_map.h"
+#include "common/convergence.h"
 #include "common/health_check.h"
 #include "common/host_status.h"
 #include "common/json_writer.h"
@@ -43,15 +44,16 @@ class HealthMonitor {
 
   const std::vector<HealthCheckSpec>& specs() const { return specs_; }
 
-  // Recomputes every verdict from the check states and the current map (which members announce
-  // a positive weight for each rule); logs and returns the lines of the verdicts that changed.
-  // map may be nullptr before the first agreement (then nobody else is known to serve); rules:
-  // the rules in the map's numbering.
-  std::vector<std::string> Evaluate(const ConvergedMap* map, const std::vector<PortRule>& rules,
-                                    uint16_t local_host_id);
+  // Recomputes every verdict from the check states and the members of the current view (which
+  // of them serve each rule with a passing check, HealthyMemberServes); logs and returns the
+  // lines of the verdicts that changed. rules: the rules in the members' (canonical) numbering.
+  std::vector<std::string> Evaluate(std::span<const MemberReport> members,
+                                    const std::vector<PortRule>& rules, uint16_t local_host_id);
 
   // The verdict for the rule named so: kServe for a rule without a health check.
   RuleHealthVerdict VerdictOf(const std::string& rule) const;
+  // What to announce for each of rules (in their order): kUnchecked for a rule without check.
+  std::vector<RuleHealth> Announced(const std::vector<PortRule>& rules) const;
 
   // One object per check, for query/params/report: rule, type, target, status, verdict, last
   // result and latency, transitions, probes and failures by kind.

@@ -114,7 +114,8 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint arrival
     return decoded.status();
   }
   Heartbeat& hb = decoded.value();
-  const std::string host = "host " + std::to_string(hb.host_id);
+  // Built only for an error: this runs for every heartbeat of every peer.
+  auto host = [&hb] { return "host " + std::to_string(hb.host_id); };
   if (hb.host_id == config_.local_host_id && hb.boot_id == config_.boot_id) {
     ++counters_.looped_back;
     return Status::Ok();
@@ -123,14 +124,14 @@ Status Convergence::OnDatagram(std::span<const uint8_t> bytes, TimePoint arrival
       hb.rule_params.size() != config_.rule_modes.size()) {
     ++counters_.malformed;
     return Status::Error(ErrorCode::kMalformed,
-                         host + " announces " + std::to_string(hb.rule_params.size()) +
+                         host() + " announces " + std::to_string(hb.rule_params.size()) +
                              " rule weights for a configuration of " +
                              std::to_string(config_.rule_modes.size()) + " rules");
   }
   if (replay_.Check(hb.host_id, hb.boot_id, hb.sequence) == ReplayGuard::Verdict::kReplayed) {
     ++counters_.replayed;
     return Status::Error(ErrorCode::kAuthentication,
-                         host + " heartbeat replayed (sequence " + std::to_string(hb.sequence) +
+                         host() + " heartbeat replayed (sequence " + std::to_string(hb.sequence) +
                              " of boot " + std::to_string(hb.boot_id) + " is not new)");
   }
   if (hb.host_id == config_.local_host_id) ++counters_.duplicate_id;
@@ -509,7 +510,9 @@ Convergence::Actions Convergence::OnTick(TimePoint now) {
       (!map_ && view_.size() == 1) ? 2 * Duration(config_.period) : Duration(config_.period);
   if (!local_kept_out_ && all_agree_since_ && now >= *all_agree_since_ + stability &&
       (!map_ || map_->view_digest != view_digest_)) {
-    ConvergedMap next = ComputeConvergedMap(view_, config_.rule_modes, config_.rule_names);
+    ConvergedMap next = config_.compute_map
+                            ? config_.compute_map(view_, config_.rule_modes, config_.rule_names)
+                            : ComputeConvergedMap(view_, config_.rule_modes, config_.rule_names);
     next.generation = ++generation_;
     moving_.OnMapAdopted(map_ ? &*map_ : nullptr, next, now);
     map_ = std::move(next);
@@ -602,6 +605,8 @@ Heartbeat Convergence::LocalHeartbeat(TimePoint now) {
     if (hb.kept_out.size() == kMaxKeptOutReports) break;
     hb.kept_out.push_back({k.host_id, k.boot_id, k.reason});
   }
+  // Between a reload and the agent's next SetRuleHealth the two may not be aligned: then none.
+  if (config_.rule_health.size() == hb.rule_params.size()) hb.rule_health = config_.rule_health;
   return hb;
 }
 
@@ -621,6 +626,12 @@ void Convergence::ForgetMap(TimePoint now) {
 void Convergence::SetRuleParams(std::vector<HostRuleParams> params, TimePoint now) {
   config_.rule_params = std::move(params);
   Recompute(now);
+}
+
+void Convergence::SetRuleHealth(std::vector<RuleHealth> health, TimePoint now) {
+  if (health == config_.rule_health) return;
+  config_.rule_health = std::move(health);
+  SendSoon(now);  // peers show it and decide their own fail-open by it: no period's delay
 }
 
 void Convergence::SetRules(const Digest& config_digest, std::vector<FilteringMode> rule_modes,
@@ -693,11 +704,14 @@ ConvergenceReport Convergence::Report() const {
   report.serving = serving();
   report.local_kept_out = local_kept_out_;
   for (const ViewMember& m : view_) {
-    MemberReport member{m.host_id, m.dedicated_address, m.boot_id, HostState::kConverging};
+    MemberReport member{
+        m.host_id, m.dedicated_address, m.boot_id, HostState::kConverging, m.rule_params, {}};
     if (m.host_id == config_.local_host_id && m.boot_id == config_.boot_id) {
       member.state = StateOfRole(config_.role, converged());
+      member.rule_health = config_.rule_health;
     } else if (auto it = peers_.find({m.host_id, m.boot_id}); it != peers_.end()) {
       member.state = it->second.last.state;
+      member.rule_health = it->second.last.rule_health;
     }
     report.members.push_back(member);
   }

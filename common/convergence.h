@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -63,10 +64,21 @@ struct ConvergenceConfig {
   // Aligned with rule_modes: what each rule hashes its clients by. Missing entries are the
   // default key (affinity single). Only a change of it matters (see SetRules).
   std::vector<ClientKey> rule_keys;
+  // Aligned with rule_modes (or empty: no rule checked): what this host's health checks make it
+  // do with each rule, announced in its heartbeats. Not part of the view: the weights it leads to
+  // are.
+  std::vector<RuleHealth> rule_health;
   HostRole role = HostRole::kActive;
   // Connection tracking: how long at most a bucket stays moving after it changed owner
   // (docs/connection-tracking.md).
   std::chrono::milliseconds moving_timeout{300000};
+  // Computes the map of an agreed view: ComputeConvergedMap when empty (the daemon). Every host
+  // computes the same map from the same view, so a simulation of many hosts in one process shares
+  // one memo of it between them (tests/support/sim_cluster.h) rather than assigning 16384 buckets
+  // over 256 hosts once per host.
+  std::function<ConvergedMap(std::span<const ViewMember>, std::span<const FilteringMode>,
+                             std::span<const std::string>)>
+      compute_map;
 };
 
 // Every datagram that did not change anything is counted under exactly one reason.
@@ -97,6 +109,9 @@ struct MemberReport {
   IpAddress dedicated_address;
   uint64_t boot_id = 0;
   HostState state = HostState::kConverging;
+  std::vector<HostRuleParams> rule_params;  // in the view, canonical rule order
+  // As last announced (this host's: as last set), canonical rule order; empty: none checked.
+  std::vector<RuleHealth> rule_health;
 };
 
 struct KeptOutHost {
@@ -160,6 +175,9 @@ class Convergence {
   void ForgetMap(TimePoint now);
   // REQUIRES: params.size() == config rule_modes.size()
   void SetRuleParams(std::vector<HostRuleParams> params, TimePoint now);
+  // What the health checks make this host do with each rule (as ConvergenceConfig::rule_health).
+  // Not a change of the view: a change is announced at once (SendSoon), nothing else.
+  void SetRuleHealth(std::vector<RuleHealth> health, TimePoint now);
   // A reload. When it renumbers the rules, the map in use and the moving buckets follow each rule
   // by name at once (RenumberMap, MovingBuckets::RenumberRules), so that CurrentMap(), the moving
   // snapshots and the rule lists given here always share one numbering; moving lists from peers

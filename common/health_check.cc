@@ -2,7 +2,8 @@
 
 #include <charconv>
 
-#include "common/cluster_view.h"
+#include "common/convergence.h"
+#include "common/heartbeat.h"
 
 namespace nlb {
 
@@ -104,10 +105,26 @@ bool HealthState::Apply(ProbeOutcome outcome, std::chrono::milliseconds latency)
   return true;
 }
 
-bool HealthyMemberServes(std::span<const ViewMember> members, size_t rule, uint16_t local_host_id) {
-  for (const ViewMember& m : members) {
-    if (m.host_id == local_host_id || m.role != HostRole::kActive) continue;
-    if (rule < m.rule_params.size() && m.rule_params[rule].weight > kFailOpenWeight) return true;
+RuleHealth AnnouncedHealth(RuleHealthVerdict verdict) {
+  switch (verdict) {
+    case RuleHealthVerdict::kServe:
+      return RuleHealth::kServe;
+    case RuleHealthVerdict::kDrain:
+      return RuleHealth::kDrain;
+    case RuleHealthVerdict::kFailOpen:
+      return RuleHealth::kFailOpen;
+  }
+  return RuleHealth::kUnchecked;
+}
+
+bool HealthyMemberServes(std::span<const MemberReport> members, size_t rule,
+                         uint16_t local_host_id) {
+  for (const MemberReport& m : members) {
+    if (m.host_id == local_host_id || RoleOfState(m.state) != HostRole::kActive) continue;
+    if (rule >= m.rule_params.size() || m.rule_params[rule].weight == 0) continue;
+    const RuleHealth health =
+        rule < m.rule_health.size() ? m.rule_health[rule] : RuleHealth::kUnchecked;
+    if (health == RuleHealth::kServe || health == RuleHealth::kUnchecked) return true;
   }
   return false;
 }

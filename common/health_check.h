@@ -23,7 +23,8 @@
 
 namespace nlb {
 
-struct ViewMember;  // common/cluster_view.h
+struct MemberReport;              // common/convergence.h
+enum class RuleHealth : uint8_t;  // common/heartbeat.h
 
 enum class HealthCheckKind : uint8_t { kHttp = 0, kHttps, kTcp, kCommand };
 std::string_view HealthCheckKindName(HealthCheckKind kind);  // "http", "https", "tcp", "command"
@@ -105,22 +106,22 @@ class HealthState {
   std::chrono::milliseconds last_latency_{0};
 };
 
-// The weight a host announces for a rule it serves only because nobody else could (fail open).
-// Every failing host announces it, so when all fail they share the rule evenly and stably; any
-// host announcing more is a healthy one, and the failing hosts drain as soon as one is back. A
-// healthy host configured with weight 1 is taken for a failing one: see docs/operations.md.
-inline constexpr uint32_t kFailOpenWeight = 1;
-
 enum class RuleHealthVerdict : uint8_t {
   kServe = 0,  // healthy: announce the configured weight
   kDrain,      // failing and another member serves the rule: announce weight 0
-  kFailOpen,   // failing, and no healthy member serves the rule: keep serving at kFailOpenWeight
+  kFailOpen,   // failing, and no healthy member serves the rule: keep the configured weight
 };
 std::string_view RuleHealthVerdictName(RuleHealthVerdict verdict);  // "serve", "drain", "fail-open"
 
-// True when an active member other than local_host_id announces more than kFailOpenWeight for
-// rule (an index into each member's rule_params): a healthy host serves it.
-bool HealthyMemberServes(std::span<const ViewMember> members, size_t rule, uint16_t local_host_id);
+// What a verdict is announced as in heartbeats (RuleHealth::kUnchecked is a rule without check).
+RuleHealth AnnouncedHealth(RuleHealthVerdict verdict);
+
+// True when an active member other than local_host_id has a weight above 0 for rule (an index
+// into each member's rule_params) and does not announce the rule's check failing (drain or
+// fail-open): a healthy host serves it. Judged by what the members announce (heartbeat version 2),
+// not by their weights alone, so a healthy host of weight 1 counts and a failing one never does.
+bool HealthyMemberServes(std::span<const MemberReport> members, size_t rule,
+                         uint16_t local_host_id);
 
 // others_serving: HealthyMemberServes for the rule. Draining when nobody else serves would turn a
 // cluster-wide failure of the check (often the check's own fault, or a shared back end's) into a

@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "common/flow_hash.h"
-
 #include "common/hmac_sha256.h"
 
 namespace nlb {
@@ -86,6 +85,15 @@ bool ValidState(uint8_t v) {
          v <= static_cast<uint8_t>(HostState::kSuspended);
 }
 
+bool ValidHealth(uint8_t v) { return v <= static_cast<uint8_t>(RuleHealth::kFailOpen); }
+
+bool AnyChecked(const std::vector<RuleHealth>& health) {
+  for (RuleHealth h : health) {
+    if (h != RuleHealth::kUnchecked) return true;
+  }
+  return false;
+}
+
 bool ValidReason(uint8_t v) {
   return v == static_cast<uint8_t>(KeptOutReason::kMismatchedRules) ||
          v == static_cast<uint8_t>(KeptOutReason::kDuplicateId);
@@ -134,10 +142,31 @@ Status CheckEncodable(const Heartbeat& hb) {
       return bad("kept_out: entry for host " + std::to_string(k.host_id) + " is invalid");
     }
   }
+  if (!hb.rule_health.empty() && hb.rule_health.size() != hb.rule_params.size()) {
+    return bad("rule_health: " + std::to_string(hb.rule_health.size()) + " entries for " +
+               std::to_string(hb.rule_params.size()) + " rules");
+  }
+  for (RuleHealth h : hb.rule_health) {
+    if (!ValidHealth(static_cast<uint8_t>(h))) return bad("rule_health: unknown value");
+  }
   return Status::Ok();
 }
 
 }  // namespace
+
+std::string_view RuleHealthName(RuleHealth health) {
+  switch (health) {
+    case RuleHealth::kUnchecked:
+      return "none";
+    case RuleHealth::kServe:
+      return "serve";
+    case RuleHealth::kDrain:
+      return "drain";
+    case RuleHealth::kFailOpen:
+      return "fail-open";
+  }
+  return "unknown";
+}
 
 std::string_view HostStateName(HostState state) {
   switch (state) {
@@ -201,6 +230,13 @@ Result<std::vector<uint8_t>> EncodeHeartbeat(const Heartbeat& hb, std::span<cons
     w.U8(static_cast<uint8_t>(k.reason));
     w.U64(k.boot_id);
   }
+  const bool health = AnyChecked(hb.rule_health);
+  w.U8(health ? 1 : 0);  // extension count
+  if (health) {
+    w.U8(kExtensionRuleHealth);
+    w.U8(static_cast<uint8_t>(hb.rule_health.size()));
+    for (RuleHealth h : hb.rule_health) w.U8(static_cast<uint8_t>(h));
+  }
   std::vector<uint8_t>& out = w.out();
   const size_t total = out.size() + kHeartbeatTagSize;
   out[6] = static_cast<uint8_t>(total >> 8);
@@ -227,9 +263,9 @@ Result<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> bytes, std::span<cons
     return Malformed("length field says " + std::to_string(length) + " bytes, datagram has " +
                      std::to_string(bytes.size()));
   }
-  if (length > kMaxHeartbeatSize) {
+  if (length > kMaxHeartbeatDatagram) {
     return Malformed("too long: " + std::to_string(length) + " bytes, at most " +
-                     std::to_string(kMaxHeartbeatSize));
+                     std::to_string(kMaxHeartbeatDatagram));
   }
   const std::span<const uint8_t> signed_part = bytes.first(length - kHeartbeatTagSize);
   const Digest expected_tag = HmacSha256(key, signed_part);
@@ -327,6 +363,30 @@ Result<Heartbeat> DecodeHeartbeat(std::span<const uint8_t> bytes, std::span<cons
       return Malformed("kept-out entry for host " + std::to_string(k.host_id) + " is invalid");
     }
     k.reason = static_cast<KeptOutReason>(reason);
+  }
+  if (!r.U8("extension count", count)) return r.Truncated();
+  if (count > kMaxHeartbeatExtensions) {
+    return Malformed("extension count " + std::to_string(count) + " is too large (at most " +
+                     std::to_string(kMaxHeartbeatExtensions) + ")");
+  }
+  for (uint8_t e = 0; e < count; ++e) {
+    uint8_t type = 0, size = 0;
+    if (!r.U8("extension type", type) || !r.U8("extension length", size)) return r.Truncated();
+    std::array<uint8_t, 255> value{};
+    if (!r.Bytes("extension value", value.data(), size)) return r.Truncated();
+    if (type != kExtensionRuleHealth) continue;  // a later version's: skipped
+    if (!hb.rule_health.empty()) return Malformed("rule health extension repeated");
+    if (size != hb.rule_params.size()) {
+      return Malformed("rule health extension of " + std::to_string(size) + " entries for " +
+                       std::to_string(hb.rule_params.size()) + " rules");
+    }
+    for (uint8_t i = 0; i < size; ++i) {
+      if (!ValidHealth(value[i])) {
+        return Malformed("rule health " + std::to_string(value[i]) + " of rule " +
+                         std::to_string(i) + " is unknown");
+      }
+      hb.rule_health.push_back(static_cast<RuleHealth>(value[i]));
+    }
   }
   if (r.remaining() != 0) {
     return Malformed(std::to_string(r.remaining()) + " unexpected bytes after the last field");

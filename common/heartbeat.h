@@ -1,5 +1,5 @@
 // Heartbeat: the datagram every agent broadcasts once per period (twice while converging), and
-// its version-1 wire format (docs/protocol.md, pinned by golden bytes in
+// its version-2 wire format (docs/protocol.md, pinned by golden bytes in
 // tests/common/heartbeat_test.cc). Encoding and decoding are pure functions of their arguments,
 // safe from any thread.
 //
@@ -10,6 +10,11 @@
 // 256-host list would need 2.5 kB, the bitmap and digest 64 bytes, and agreement only needs to
 // know whether two views are equal. Every count is bounded so that the largest message,
 // kMaxHeartbeatSize, fits one UDP datagram on a 1500-byte link, IPv4 or IPv6.
+//
+// Version 2 added an extension area at the end: typed, length-prefixed entries that a reader
+// skips when it does not know their type, so that later additions need no new version. Version 1
+// readers refuse version 2 (and version 2 readers version 1): hosts of the two versions do not
+// hear each other, so every host of a cluster must be upgraded together (docs/protocol.md).
 #pragma once
 
 #include <array>
@@ -27,7 +32,7 @@
 
 namespace nlb {
 
-inline constexpr uint8_t kHeartbeatVersion = 1;
+inline constexpr uint8_t kHeartbeatVersion = 2;
 inline constexpr uint16_t kDefaultHeartbeatPort = 2504;
 inline constexpr size_t kMaxClusterNameLength = 63;
 inline constexpr size_t kMaxHeartbeatRules = 128;
@@ -37,6 +42,10 @@ inline constexpr size_t kMaxMovingBuckets = 128;
 inline constexpr uint8_t kMovingInReports = 255;
 inline constexpr size_t kMaxKeptOutReports = 16;
 inline constexpr size_t kHeartbeatTagSize = 32;
+// Extension entries a heartbeat may carry, known or not (each: type u8, length u8, value).
+inline constexpr size_t kMaxHeartbeatExtensions = 8;
+// Extension type 1: one RuleHealth byte per rule, in the order of rule_params.
+inline constexpr uint8_t kExtensionRuleHealth = 1;
 
 // SHA-256 of something both ends must agree on: the cluster configuration, or a view.
 using Digest = std::array<uint8_t, 32>;
@@ -57,6 +66,17 @@ enum class KeptOutReason : uint8_t {
   kDuplicateId = 2,      // another live host holds its host id
 };
 std::string_view KeptOutReasonName(KeptOutReason reason);  // "mismatched rules", "duplicate id"
+
+// What the sender's health check of a rule makes it do with the rule (common/health_check.h):
+// announced so that every host can show which host drains which rule because of its check, and
+// so that a failing host knows whether a healthy one still serves the rule (fail open).
+enum class RuleHealth : uint8_t {
+  kUnchecked = 0,  // the rule has no health check
+  kServe = 1,      // its check passes
+  kDrain = 2,      // its check fails and a healthy member serves the rule: weight 0
+  kFailOpen = 3,   // its check fails and no healthy member serves the rule: kept serving
+};
+std::string_view RuleHealthName(RuleHealth health);  // "none", "serve", "drain", "fail-open"
 
 // A bucket the sender still serves tracked connections in after it moved away
 // (docs/connection-tracking.md).
@@ -81,7 +101,7 @@ struct Heartbeat {
   uint64_t boot_id = 0;         // random per process start
   uint64_t sequence = 0;        // increases with every heartbeat of one boot
   HostState state = HostState::kConverging;
-  bool holds_map = false;                   // the sender serves a converged map (flags bit 0)
+  bool holds_map = false;  // the sender serves a converged map (flags bit 0)
   // Flags bit 1: the sender's map is the one of view_digest, so `moving` (or its reports) says
   // which buckets it still serves under that very map.
   bool map_current = false;
@@ -90,28 +110,37 @@ struct Heartbeat {
   Digest view_digest{};                     // ViewDigest() of the sender's current view
   Digest config_digest{};                   // the cluster-wide configuration (rules) digest
   std::vector<HostRuleParams> rule_params;  // canonical rule order; weight 0..255, priority 0..255
-  std::vector<MovingBucket> moving;  // empty when moving_in_reports
-  bool moving_in_reports = false;    // moving count kMovingInReports on the wire
+  std::vector<MovingBucket> moving;         // empty when moving_in_reports
+  bool moving_in_reports = false;           // moving count kMovingInReports on the wire
   std::vector<KeptOutReport> kept_out;
+  // Extension 1, present on the wire when any entry is not kUnchecked. Empty, or one entry per
+  // rule_params entry; a receiver takes missing entries as kUnchecked.
+  std::vector<RuleHealth> rule_health;
 
   friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
 };
 
 // Fixed header (magic, version, flags, length, state, name length) and the largest message.
 inline constexpr size_t kHeartbeatHeaderSize = 10;
-inline constexpr size_t kMaxHeartbeatSize = kHeartbeatHeaderSize + kMaxClusterNameLength + 2 + 1 +
-                                            16 + 8 + 8 + 32 + 32 + 32 + 32 + 1 +
-                                            2 * kMaxHeartbeatRules + 1 + 4 * kMaxMovingBuckets + 1 +
-                                            11 * kMaxKeptOutReports + kHeartbeatTagSize;
-static_assert(kMaxHeartbeatSize <= 1452, "a heartbeat must fit one UDP/IPv6 datagram at MTU 1500");
+inline constexpr size_t kMaxHeartbeatSize =
+    kHeartbeatHeaderSize + kMaxClusterNameLength + 2 + 1 + 16 + 8 + 8 + 32 + 32 + 32 + 32 + 1 +
+    2 * kMaxHeartbeatRules + 1 + 4 * kMaxMovingBuckets + 1 + 11 * kMaxKeptOutReports + 1 + 2 +
+    kMaxHeartbeatRules + kHeartbeatTagSize;
+// What a reader accepts: a later version's extensions may make a heartbeat longer than this
+// version's largest, up to one UDP/IPv6 datagram at MTU 1500.
+inline constexpr size_t kMaxHeartbeatDatagram = 1452;
+static_assert(kMaxHeartbeatSize <= kMaxHeartbeatDatagram,
+              "a heartbeat must fit one UDP/IPv6 datagram at MTU 1500");
 
-// Serialises and signs. Errors (kInvalidArgument) name the field out of range.
+// Serialises and signs. Errors (kInvalidArgument) name the field out of range. A rule_health
+// with only kUnchecked entries is sent as no extension (and decodes as an empty vector).
 // REQUIRES: !key.empty()
 Result<std::vector<uint8_t>> EncodeHeartbeat(const Heartbeat& heartbeat,
                                              std::span<const uint8_t> key);
 
 // Parses and authenticates one datagram. Error codes, which callers count separately:
 //   kMalformed        bad magic, unsupported version, length mismatch, truncated or invalid field
+//                     (a known extension's included; an unknown extension is skipped)
 //   kAuthentication   the HMAC does not match (wrong key or altered bytes)
 //   kInvalidArgument  authentic, but for another cluster name
 // REQUIRES: !key.empty()

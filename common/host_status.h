@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/duration_histogram.h"
@@ -19,6 +20,9 @@ struct MemberStatus {
   uint16_t id = 0;
   std::string address;
   std::string state;  // HostStateName: "converging", "converged", "draining", ...
+  // Per checked rule, as the member announces it: rule name, RuleHealthName ("serve", "drain",
+  // "fail-open").
+  std::vector<std::pair<std::string, std::string>> health;
 };
 
 struct KeptOutStatus {

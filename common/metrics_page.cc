@@ -70,6 +70,14 @@ void WriteMembership(const HostStatus& s, PrometheusText& p) {
   for (const MemberStatus& m : s.members) {
     p.Sample({{"member", std::to_string(m.id)}, {"address", m.address}, {"state", m.state}}, 1);
   }
+  p.Family("nlb_member_rule_health", M::kGauge,
+           "1 for every checked rule of every member, labelled with what its check makes it do.");
+  for (const MemberStatus& m : s.members) {
+    for (const auto& [rule, health] : m.health) {
+      p.Sample({{"member", std::to_string(m.id)}, {"rule", rule}, {"health", health}}, 1);
+    }
+  }
+
   p.Family("nlb_kept_out_hosts", M::kGauge,
            "1 for every host kept out of the cluster, labelled with why.");
   for (const KeptOutStatus& k : s.kept_out) {

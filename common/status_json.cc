@@ -47,7 +47,9 @@ std::string RenderStatusJson(const HostStatus& s) {
   w.Key("members").BeginArray();
   for (const MemberStatus& m : s.members) {
     w.BeginObject().Key("id").Uint(m.id).Key("address").String(m.address);
-    w.Key("state").String(m.state).EndObject();
+    w.Key("state").String(m.state).Key("health").BeginObject();
+    for (const auto& [rule, health] : m.health) w.Key(rule).String(health);
+    w.EndObject().EndObject();
   }
   w.EndArray().Key("kept_out").BeginArray();
   for (const KeptOutStatus& k : s.kept_out) {

@@ -49,8 +49,9 @@ std::optional<std::string> HealthWord(const Json& rule) {
   return JsonCellText(*health);
 }
 
-// A reply's top-level "health" list of checks ({"rule", "status"}), as "rule=status,...": the
-// report's, else the query's. "" when neither has one.
+// A reply's top-level "health" list of checks ({"rule", "status", "verdict"}), as
+// "rule=verdict,..." (what the check makes the host do: serve, drain, fail-open; its status when
+// a reply has no verdict): the report's, else the query's. "" when neither has one.
 std::string HealthList(const Json* report, const Json* query) {
   for (const Json* reply : {report, query}) {
     const Json* list = reply == nullptr ? nullptr : JsonField(*reply, "health");
@@ -58,7 +59,7 @@ std::string HealthList(const Json* report, const Json* query) {
     std::string text;
     for (const Json& check : *list) {
       text += (text.empty() ? "" : ",") + JsonFieldText(check, "rule", "?") + "=" +
-              JsonFieldText(check, "status", "-");
+              JsonFieldText(check, "verdict", JsonFieldText(check, "status", "-"));
     }
     return text;
   }

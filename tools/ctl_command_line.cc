@@ -97,10 +97,23 @@ Status CheckCombination(CtlCommandLine* line, std::vector<std::string>* seen_opt
   if (command->argument == ControlCommand::Argument::kNone && line->words.size() > 1) {
     return Invalid(name + " takes no argument ('" + line->words[1] + "' is extra)");
   }
-  if (command->argument != ControlCommand::Argument::kNone && line->words.size() < 2) {
+  const bool batch = !line->flows_path.empty();
+  if (batch) {
+    if (command->argument != ControlCommand::Argument::kFlow) {
+      return Invalid("--flows goes only with owner");
+    }
+    if (line->words.size() > 1) {
+      return Invalid("owner takes its flows from --flows or from its arguments, not both ('" +
+                     line->words[1] + "' is extra)");
+    }
+    if (line->cluster || line->watch)
+      return Invalid("--flows asks one agent: no --cluster or watch");
+  } else if (command->argument != ControlCommand::Argument::kNone && line->words.size() < 2) {
     return Invalid(name + " needs " + placeholder);
   }
-  if (command->argument == ControlCommand::Argument::kFlow) {
+  if (batch) {
+    // Each line of the file is checked as it is read (tools/owner_batch.h).
+  } else if (command->argument == ControlCommand::Argument::kFlow) {
     if (!line->protocol.empty()) line->words.push_back(line->protocol);
     const Result<OwnerQuery> query =
         ParseOwnerQuery(std::span<const std::string>(line->words).subspan(1));
@@ -189,7 +202,7 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
         name == "--cluster" || name == "--json" || name == "--force" || name == "--no-wait";
     const bool takes_value = name == "--config" || name == "--socket" || name == "--host" ||
                              name == "--key" || name == "--timeout-ms" || name == "--interval-ms" ||
-                             name == "--protocol" || name == "--wait-ms";
+                             name == "--protocol" || name == "--wait-ms" || name == "--flows";
     if (!flag && !takes_value) {
       return Invalid("unknown option '" + std::string(name) + "'");
     }
@@ -214,6 +227,8 @@ Result<CtlCommandLine> ParseCtlCommandLine(std::span<const std::string_view> arg
       line.config_given = true;
     } else if (name == "--socket") {
       line.socket_path = std::string(*value);
+    } else if (name == "--flows") {
+      line.flows_path = std::string(*value);
     } else if (name == "--key") {
       line.key_path = std::string(*value);
     } else if (name == "--host") {
@@ -295,6 +310,8 @@ std::string CtlUsageText() {
       "  --no-wait          ... return as soon as this host has applied it\n"
       "  --protocol P       owner: the flow's protocol, tcp or udp (default tcp, or udp when\n"
       "                     only a UDP rule covers VIP:PORT)\n"
+      "  --flows FILE       owner: one flow per line of FILE (- for standard input), each\n"
+      "                     CLIENT[:PORT] [VIP:PORT] [tcp|udp]; --json: one reply per line\n"
       "  -h, --help         this text; with a COMMAND, that command's help\n"
       "  -V, --version      print nlbctl's version\n"
       "\n"
@@ -312,7 +329,7 @@ std::string CtlCommandHelpText(const ControlCommand& command) {
     usage += " " + std::string(ArgumentPlaceholder(command.argument));
   }
   if (command.name == "keygen") usage += " [--force]";
-  if (command.name == "owner") usage += " [--protocol tcp|udp]";
+  if (command.name == "owner") usage += " [--protocol tcp|udp]\n       nlbctl owner --flows FILE";
   return usage + "\n\n" + std::string(command.summary) + ".\n" + std::string(command.details) +
          "\n" +
          (command.sent_to_agent

@@ -6,6 +6,7 @@
 //          [--json] [--timeout-ms N] [--interval-ms N] [--force] [--no-wait | --wait-ms N]
 //          COMMAND [ARG]
 //   nlbctl owner CLIENT[:PORT] [VIP:PORT] [--protocol tcp|udp]
+//   nlbctl owner --flows FILE [--protocol tcp|udp]   one flow per line of FILE ("-": stdin)
 //   nlbctl watch [query|report]          the view again every --interval-ms until interrupted
 //   nlbctl help [COMMAND] | nlbctl COMMAND --help | nlbctl --help | nlbctl --version
 // Options may come before or after the command; --opt=VALUE and --opt VALUE are both accepted.
@@ -55,8 +56,9 @@ struct CtlCommandLine {
   // words then end with its wait=MS word.
   std::chrono::milliseconds wait = kDefaultControlWait;
   std::chrono::milliseconds interval = kDefaultViewInterval;  // --interval-ms
-  std::string protocol;  // --protocol tcp|udp (owner only); sent as owner's last word
-  bool watch = false;    // `watch VIEW`: words then hold the view (query or report)
+  std::string protocol;    // --protocol tcp|udp (owner only); sent as owner's last word
+  std::string flows_path;  // --flows FILE (owner only): many flows, tools/owner_batch.h
+  bool watch = false;      // `watch VIEW`: words then hold the view (query or report)
 
   // kRun: the command (never nullptr) and its words as sent to the agent: name [ARG].
   const ControlCommand* command = nullptr;

@@ -19,6 +19,7 @@
 #include "tools/control_settings.h"
 #include "tools/ctl_command_line.h"
 #include "tools/mac_listing.h"
+#include "tools/owner_batch.h"
 #include "tools/reply_view.h"
 
 namespace nlb {
@@ -351,6 +352,10 @@ int RunNlbctl(std::span<const std::string_view> args, std::ostream& out, std::os
   if (!primary.ok()) {
     err << "nlbctl: " << primary.status().message() << "\n";
     return Exit(ControlExit::kInvalid);
+  }
+  if (!line.flows_path.empty()) {
+    return RunOwnerBatch(line.flows_path, {line.protocol, line.json, line.timeout}, primary.value(),
+                         out, err);
   }
   if (line.watch) return Watch(line, invocation, primary.value(), out, err, hooks);
   if (line.cluster) return RunOnCluster(line, invocation, primary.value(), out, err, hooks);

@@ -179,15 +179,16 @@ TEST(HealthProbe, CommandOverItsTimeoutIsKilled) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
-ConvergedMap MapWithOtherServer(uint32_t other_weight) {
-  ConvergedMap map;
-  ViewMember self, other;
+// This host (1) and host 2, which serves rule web at weight 50 announcing other_health.
+std::vector<MemberReport> WithOtherServer(RuleHealth other_health) {
+  MemberReport self, other;
   self.host_id = 1;
-  self.rule_params = {HostRuleParams{}};
+  self.state = other.state = HostState::kConverged;
+  self.rule_params = {HostRuleParams{50, 1}};
   other.host_id = 2;
-  other.rule_params = {HostRuleParams{other_weight, 1}};
-  map.members = {self, other};
-  return map;
+  other.rule_params = {HostRuleParams{50, 1}};
+  other.rule_health = {other_health};
+  return {self, other};
 }
 
 TEST(HealthMonitor, ListenerGoneDrainsOrFailsOpenAndComesBack) {
@@ -203,20 +204,23 @@ TEST(HealthMonitor, ListenerGoneDrainsOrFailsOpenAndComesBack) {
   const std::vector<PortRule> rules{rule};
   size_t results = 0;
   HealthMonitor monitor(io, {spec}, [&](const std::string&) { ++results; });
-  const ConvergedMap others = MapWithOtherServer(50);
+  const std::vector<MemberReport> others = WithOtherServer(RuleHealth::kServe);
   ASSERT_TRUE(RunUntil(io, [&] { return results >= 2; }));
-  EXPECT_TRUE(monitor.Evaluate(&others, rules, 1).empty());
+  EXPECT_TRUE(monitor.Evaluate(others, rules, 1).empty());
   EXPECT_EQ(monitor.VerdictOf("web"), RuleHealthVerdict::kServe);
 
   server->Close();
   ASSERT_TRUE(RunUntil(io, [&] {
-    (void)monitor.Evaluate(&others, rules, 1);
+    (void)monitor.Evaluate(others, rules, 1);
     return monitor.VerdictOf("web") == RuleHealthVerdict::kDrain;
   }));
-  // Alone with a failing check (the other member fails open too): keep serving.
-  const ConvergedMap alone = MapWithOtherServer(kFailOpenWeight);
-  EXPECT_EQ(monitor.Evaluate(&alone, rules, 1).size(), 1u);
+  EXPECT_EQ(monitor.Announced(rules), std::vector<RuleHealth>{RuleHealth::kDrain});
+  // Alone with a failing check (the other member announces its check failing too, at its full
+  // weight): keep serving.
+  const std::vector<MemberReport> alone = WithOtherServer(RuleHealth::kFailOpen);
+  EXPECT_EQ(monitor.Evaluate(alone, rules, 1).size(), 1u);
   EXPECT_EQ(monitor.VerdictOf("web"), RuleHealthVerdict::kFailOpen);
+  EXPECT_EQ(monitor.Announced(rules), std::vector<RuleHealth>{RuleHealth::kFailOpen});
   EXPECT_EQ(monitor.FailingOpen(), 1u);
   EXPECT_EQ(monitor.VerdictOf("other-rule"), RuleHealthVerdict::kServe);
 
@@ -224,7 +228,7 @@ TEST(HealthMonitor, ListenerGoneDrainsOrFailsOpenAndComesBack) {
   tcp::acceptor back(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), spec.port));
   back.listen();
   ASSERT_TRUE(RunUntil(io, [&] {
-    (void)monitor.Evaluate(&others, rules, 1);
+    (void)monitor.Evaluate(others, rules, 1);
     return monitor.VerdictOf("web") == RuleHealthVerdict::kServe;
   }));
   JsonWriter w;

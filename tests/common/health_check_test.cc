@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/cluster_view.h"
+#include "common/convergence.h"
+#include "common/heartbeat.h"
 
 namespace nlb {
 namespace {
@@ -131,33 +133,57 @@ TEST(DecideRuleHealth, DrainsOnlyWhenAnotherMemberServes) {
 
 struct ServesCase {
   const char* description;
-  std::vector<std::pair<uint16_t, uint32_t>> members;  // id, weight for the rule
-  HostRole other_role;
+  uint32_t other_weight;    // host 2's weight for rule 1
+  RuleHealth other_health;  // what host 2 announces for rule 1
+  HostState other_state;
   bool serves;
 };
 
-TEST(HealthyMemberServes, CountsOnlyOtherActiveMembersAboveTheFailOpenWeight) {
+// Judged by what the other members announce (heartbeat version 2): a healthy host counts
+// whatever its weight above 0, a failing one never does, whatever its weight.
+TEST(HealthyMemberServes, CountsOtherActiveMembersWhoseCheckPasses) {
   const ServesCase cases[] = {
-      {"alone", {{1, 50}}, HostRole::kActive, false},
-      {"another at 50", {{1, 50}, {2, 50}}, HostRole::kActive, true},
-      {"another drained", {{1, 50}, {2, 0}}, HostRole::kActive, false},
-      {"another failing open", {{1, 1}, {2, 1}}, HostRole::kActive, false},
-      {"another at 2", {{1, 1}, {2, 2}}, HostRole::kActive, true},
-      {"another stopped", {{1, 50}, {2, 50}}, HostRole::kStopped, false},
+      {"another healthy at 50", 50, RuleHealth::kServe, HostState::kConverged, true},
+      {"another healthy at 1", 1, RuleHealth::kServe, HostState::kConverged, true},
+      {"another without check", 50, RuleHealth::kUnchecked, HostState::kConverging, true},
+      {"another drained by the operator", 0, RuleHealth::kServe, HostState::kConverged, false},
+      {"another draining by its check", 0, RuleHealth::kDrain, HostState::kConverged, false},
+      {"another failing open at 50", 50, RuleHealth::kFailOpen, HostState::kConverged, false},
+      {"another stopped", 50, RuleHealth::kServe, HostState::kStopped, false},
+      {"another draining host", 50, RuleHealth::kServe, HostState::kDraining, false},
   };
   for (const ServesCase& c : cases) {
-    std::vector<ViewMember> members;
-    for (auto [id, weight] : c.members) {
-      ViewMember m;
-      m.host_id = id;
-      m.role = id == 1 ? HostRole::kActive : c.other_role;
-      m.rule_params = {HostRuleParams{0, 1}, HostRuleParams{weight, 1}};
-      members.push_back(m);
-    }
+    MemberReport self;
+    self.host_id = 1;
+    self.state = HostState::kConverged;
+    self.rule_params = {HostRuleParams{50, 1}, HostRuleParams{50, 1}};
+    self.rule_health = {RuleHealth::kServe, RuleHealth::kServe};  // its own never counts
+    MemberReport other;
+    other.host_id = 2;
+    other.state = c.other_state;
+    other.rule_params = {HostRuleParams{0, 1}, HostRuleParams{c.other_weight, 1}};
+    other.rule_health = {RuleHealth::kServe, c.other_health};
+    const std::vector<MemberReport> members = {self, other};
     EXPECT_EQ(HealthyMemberServes(members, 1, 1), c.serves) << c.description;
     EXPECT_FALSE(HealthyMemberServes(members, 0, 1)) << c.description << ": rule 0 has weight 0";
     EXPECT_FALSE(HealthyMemberServes(members, 7, 1)) << c.description << ": no such rule";
+    EXPECT_FALSE(HealthyMemberServes(std::vector<MemberReport>{self}, 1, 1)) << "alone";
   }
+  // A member that announces no health at all (no rule checked) serves by its weight.
+  MemberReport quiet;
+  quiet.host_id = 3;
+  quiet.state = HostState::kConverged;
+  quiet.rule_params = {HostRuleParams{0, 1}, HostRuleParams{10, 1}};
+  EXPECT_TRUE(HealthyMemberServes(std::vector<MemberReport>{quiet}, 1, 1));
+}
+
+TEST(AnnouncedHealth, EveryVerdictHasItsWireValue) {
+  EXPECT_EQ(AnnouncedHealth(RuleHealthVerdict::kServe), RuleHealth::kServe);
+  EXPECT_EQ(AnnouncedHealth(RuleHealthVerdict::kDrain), RuleHealth::kDrain);
+  EXPECT_EQ(AnnouncedHealth(RuleHealthVerdict::kFailOpen), RuleHealth::kFailOpen);
+  EXPECT_EQ(RuleHealthName(RuleHealth::kFailOpen),
+            RuleHealthVerdictName(RuleHealthVerdict::kFailOpen));
+  EXPECT_EQ(RuleHealthName(RuleHealth::kDrain), RuleHealthVerdictName(RuleHealthVerdict::kDrain));
 }
 
 TEST(HealthCheckNames, EveryOutcomeHasAName) {

@@ -56,12 +56,13 @@ Heartbeat Largest() {
   hb.rule_params.assign(kMaxHeartbeatRules, {100, 32});
   hb.moving.assign(kMaxMovingBuckets, {1, 9});
   hb.kept_out.assign(kMaxKeptOutReports, {256, ~0ULL, KeptOutReason::kMismatchedRules});
+  hb.rule_health.assign(kMaxHeartbeatRules, RuleHealth::kFailOpen);
   return hb;
 }
 
 // Frames an arbitrary body (everything after the 8-byte header) as an authentic message, to
 // reach the field checks behind the HMAC.
-std::vector<uint8_t> Signed(const std::vector<uint8_t>& body, uint8_t version = 1,
+std::vector<uint8_t> Signed(const std::vector<uint8_t>& body, uint8_t version = 2,
                             uint8_t flags = 0) {
   std::vector<uint8_t> out;
   out.reserve(8 + body.size() + kHeartbeatTagSize);
@@ -88,13 +89,13 @@ std::vector<uint8_t> Encode(const Heartbeat& hb) {
 }
 
 TEST(HeartbeatTest, GoldenBytes) {
-  // Version 1 of docs/protocol.md; the tag was checked with an independent HMAC-SHA256
+  // Version 2 of docs/protocol.md; the tag was checked with an independent HMAC-SHA256
   // (Python's hmac module). If this changes, the protocol changed: bump the version.
   const std::string golden =
       "4e4c4248"  // magic "NLBH"
+      "02"
       "01"
-      "01"
-      "00da"  // version 1, flags: holds map, total length 218
+      "00db"  // version 2, flags: holds map, total length 219
       "02"
       "03"
       "776562"  // state converged, name length 3, "web"
@@ -116,14 +117,52 @@ TEST(HeartbeatTest, GoldenBytes) {
       "0007"
       "02"
       "0000000000000099"  // 1 kept out: host 7, duplicate id, boot 0x99
-      "b1e084f9a0d2fc2bf8f1c6ee910aed7f222b4e2b3d160bf2c346d27e8821bed8";  // HMAC-SHA256
+      "00"                // no extension (no rule has a health check)
+      "f33fa49f03d5cbdbd4e059bd7a5817209fc169a0aab76624f8e8e198b21fbfdd";  // HMAC-SHA256
   const std::vector<uint8_t> bytes = Encode(Sample());
   EXPECT_EQ(ToHex(bytes), golden);
-  EXPECT_EQ(bytes.size(), 218u);
+  EXPECT_EQ(bytes.size(), 219u);
 }
 
-// Connection tracking's additions to version 1: flags bit 1 (map current) and moving count 255
-// (the moving buckets travel in NLBM moving reports). Tag checked with Python's hmac module.
+// Version 2's extension 1: what each rule's health check makes the sender do. Tag checked with
+// Python's hmac module.
+TEST(HeartbeatTest, GoldenBytesRuleHealth) {
+  Heartbeat hb = Sample();
+  hb.rule_health = {RuleHealth::kDrain, RuleHealth::kUnchecked};
+  const std::string golden =
+      "4e4c4248"
+      "02"
+      "01"
+      "00df"  // version 2, flags: holds map, total length 223
+      "0203776562"
+      "000304c6120003"
+      "0102030405060708"
+      "000000000000002a"
+      "2222222222222222222222222222222222222222222222222222222222222222"
+      "1111111111111111111111111111111111111111111111111111111111111111"
+      "a000000000000000000000000000000000000000000000000000000000000001"
+      "8000000000000000000000000000000000000000000000000000000000000001"
+      "0232010020"
+      "0100003fff"
+      "01000702"
+      "0000000000000099"
+      "01"  // 1 extension
+      "01"
+      "02"
+      "0200"  // type 1 (rule health), 2 bytes: rule 0 drain, rule 1 no check
+      "b394b62440286205986dcb0b72e9f157455897e8e75c53b0f9acfce2a8a580df";
+  const std::vector<uint8_t> bytes = Encode(hb);
+  EXPECT_EQ(ToHex(bytes), golden);
+  Result<Heartbeat> decoded = DecodeHeartbeat(bytes, kKey, "web");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded.value(), hb);
+  // Only unchecked rules: no extension at all, decoded as no health.
+  hb.rule_health = {RuleHealth::kUnchecked, RuleHealth::kUnchecked};
+  EXPECT_EQ(Encode(hb), Encode(Sample()));
+}
+
+// Connection tracking's additions (version 1 already): flags bit 1 (map current) and moving count
+// 255 (the moving buckets travel in NLBM moving reports). Tag checked with Python's hmac module.
 TEST(HeartbeatTest, GoldenBytesMovingInReports) {
   Heartbeat hb = Sample();
   hb.map_current = true;
@@ -131,9 +170,9 @@ TEST(HeartbeatTest, GoldenBytesMovingInReports) {
   hb.moving_in_reports = true;
   const std::string golden =
       "4e4c4248"
-      "01"
+      "02"
       "03"
-      "00d6"  // version 1, flags: holds map, map current; total length 214
+      "00d7"  // version 2, flags: holds map, map current; total length 215
       "0203776562"
       "000304c6120003"
       "0102030405060708"
@@ -146,7 +185,8 @@ TEST(HeartbeatTest, GoldenBytesMovingInReports) {
       "ff"  // moving count 255: see the moving reports
       "01000702"
       "0000000000000099"
-      "4bb8b3b7d1cb699a59b5e78d57333d8d0ed9373be8bda0a85744386e012020f5";
+      "00"
+      "09ee8fe080bf6dfce8e30631c70a61ac4c46b5eaea7460122fd921ad60e15e6a";
   const std::vector<uint8_t> bytes = Encode(hb);
   EXPECT_EQ(ToHex(bytes), golden);
   Result<Heartbeat> decoded = DecodeHeartbeat(bytes, kKey, "web");
@@ -162,6 +202,8 @@ TEST(HeartbeatTest, RoundTrips) {
   v6.dedicated_address = *IpAddress::Parse("2001:2::7");
   v6.state = HostState::kDraining;
   v6.holds_map = false;
+  Heartbeat health = Sample();
+  health.rule_health = {RuleHealth::kFailOpen, RuleHealth::kServe};
   Heartbeat empty_lists = Sample();
   empty_lists.rule_params.clear();
   empty_lists.moving.clear();
@@ -171,6 +213,7 @@ TEST(HeartbeatTest, RoundTrips) {
     Heartbeat heartbeat;
   } cases[] = {{"ipv4 sample", Sample()},
                {"ipv6 draining", v6},
+               {"rule health", health},
                {"empty lists", empty_lists},
                {"largest", Largest()}};
   for (const auto& c : cases) {
@@ -202,6 +245,13 @@ TEST(HeartbeatTest, EncodeRefusesOutOfRangeFields) {
       {"moving rule", [](Heartbeat& h) { h.moving[0].rule_index = 2; }, "moving"},
       {"moving bucket", [](Heartbeat& h) { h.moving[0].bucket = 16384; }, "moving"},
       {"kept out host", [](Heartbeat& h) { h.kept_out[0].host_id = 0; }, "kept_out"},
+      {"health of 1 rule for 2", [](Heartbeat& h) { h.rule_health = {RuleHealth::kDrain}; },
+       "rule_health"},
+      {"health value 4",
+       [](Heartbeat& h) {
+         h.rule_health = {RuleHealth::kServe, static_cast<RuleHealth>(4)};
+       },
+       "rule_health"},
   };
   for (const auto& c : cases) {
     Heartbeat hb = Sample();
@@ -277,8 +327,8 @@ TEST(HeartbeatTest, AuthenticButMalformedNamesTheField) {
     const char* expected;
   } cases[] = {
       {"bad magic", {'X', 'L', 'B', 'H'}, "bad magic"},
-      {"unsupported version", Signed(body, 2), "unsupported version 2"},
-      {"unknown flag", Signed(body, 1, 0x80), "unknown flags"},
+      {"version 1", Signed(body, 1), "unsupported version 1 (this agent speaks 2)"},
+      {"unknown flag", Signed(body, 2, 0x80), "unknown flags"},
       {"unknown state", Signed(with(0, 9)), "state 9"},
       {"empty name", Signed(with(1, 0)), "cluster name length 0"},
       {"host id 0", Signed(with(6, 0)), "host id 0"},
@@ -290,6 +340,8 @@ TEST(HeartbeatTest, AuthenticButMalformedNamesTheField) {
       {"moving index", Signed(with(163, 9)), "moving entry {9"},
       {"kept-out count", Signed(with(166, 17)), "kept-out count 17 is too large"},
       {"kept-out reason", Signed(with(169, 3)), "kept-out entry for host 7 is invalid"},
+      {"no extension count", Signed(cut(178)), "truncated at field 'extension count'"},
+      {"extension count", Signed(with(178, 9)), "extension count 9 is too large"},
       {"trailing byte", Signed(trailing), "1 unexpected bytes"},
   };
   for (const auto& c : cases) {
@@ -300,7 +352,74 @@ TEST(HeartbeatTest, AuthenticButMalformedNamesTheField) {
         << c.description << ": " << decoded.status().message();
   }
   // The framing helper itself yields an accepted message when nothing is wrong.
-  EXPECT_TRUE(DecodeHeartbeat(Signed(body, 1, 1), kKey, "web").ok());
+  EXPECT_TRUE(DecodeHeartbeat(Signed(body, 2, 1), kKey, "web").ok());
+}
+
+// The rule health extension corrupted by a key holder's bug: each error names what is wrong.
+TEST(HeartbeatTest, CorruptRuleHealthIsMalformed) {
+  Heartbeat hb = Sample();
+  hb.rule_health = {RuleHealth::kDrain, RuleHealth::kUnchecked};
+  const std::vector<uint8_t> valid = Encode(hb);
+  // Body offsets: 178 extension count, 179 type, 180 length, 181.. one byte per rule.
+  const std::vector<uint8_t> body(valid.begin() + 8, valid.end() - 32);
+  ASSERT_EQ(body.size(), 183u);
+  auto with = [&body](size_t offset, uint8_t value) {
+    std::vector<uint8_t> b = body;
+    b[offset] = value;
+    return b;
+  };
+  std::vector<uint8_t> repeated = with(178, 2);
+  for (uint8_t b : {1, 2, 2, 0}) repeated.push_back(b);
+  const struct {
+    const char* description;
+    std::vector<uint8_t> body;
+    const char* expected;
+  } cases[] = {
+      {"health value 4", with(181, 4), "rule health 4 of rule 0 is unknown"},
+      {"health value 255", with(182, 255), "rule health 255 of rule 1 is unknown"},
+      {"one entry for two rules", with(180, 1), "rule health extension of 1 entries for 2 rules"},
+      {"three entries for two rules", with(180, 3), "truncated at field 'extension value'"},
+      {"cut in the values", std::vector<uint8_t>(body.begin(), body.end() - 1),
+       "truncated at field 'extension value'"},
+      {"cut before the length", std::vector<uint8_t>(body.begin(), body.begin() + 180),
+       "truncated at field 'extension length'"},
+      {"two extensions, one there", with(178, 2), "truncated at field 'extension type'"},
+      {"repeated", repeated, "rule health extension repeated"},
+  };
+  for (const auto& c : cases) {
+    Result<Heartbeat> decoded = DecodeHeartbeat(Signed(c.body), kKey, "web");
+    ASSERT_FALSE(decoded.ok()) << c.description;
+    EXPECT_EQ(decoded.status().code(), ErrorCode::kMalformed) << c.description;
+    EXPECT_NE(decoded.status().message().find(c.expected), std::string::npos)
+        << c.description << ": " << decoded.status().message();
+  }
+  EXPECT_TRUE(DecodeHeartbeat(Signed(body, 2, 1), kKey, "web").ok());
+}
+
+// A later version's extension, of a type this one does not know, is skipped: that is what lets
+// the format grow without a new version.
+TEST(HeartbeatTest, UnknownExtensionsAreSkipped) {
+  Heartbeat hb = Sample();
+  hb.rule_health = {RuleHealth::kServe, RuleHealth::kFailOpen};
+  const std::vector<uint8_t> valid = Encode(hb);
+  std::vector<uint8_t> body(valid.begin() + 8, valid.end() - 32);
+  body[178] = 3;
+  for (uint8_t b : {0x07, 0x03, 0xaa, 0xbb, 0xcc, 0xfe, 0x00}) body.push_back(b);
+  Result<Heartbeat> decoded = DecodeHeartbeat(Signed(body, 2, 1), kKey, "web");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded.value(), hb);
+  // Up to one datagram: a later version may be longer than this one's largest heartbeat.
+  const std::vector<uint8_t> largest = Encode(Largest());
+  std::vector<uint8_t> longer(largest.begin() + 8, largest.end() - 32);
+  const size_t room = kMaxHeartbeatDatagram - largest.size() - 2;
+  ASSERT_GT(room, 0u);
+  longer[longer.size() - 2 - kMaxHeartbeatRules - 1] = 2;  // its extension count
+  longer.push_back(0x09);
+  longer.push_back(static_cast<uint8_t>(room));
+  longer.insert(longer.end(), room, 0x5a);
+  decoded = DecodeHeartbeat(Signed(longer, 2, 1), kKey, std::string(kMaxClusterNameLength, 'c'));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded.value(), Largest());
 }
 
 TEST(HeartbeatTest, FuzzCorpusNeverAccepted) {
@@ -320,7 +439,7 @@ TEST(HeartbeatTest, FuzzCorpusNeverAccepted) {
                                     'L',
                                     'B',
                                     'H',
-                                    1,
+                                    kHeartbeatVersion,
                                     0,
                                     static_cast<uint8_t>(bytes.size() >> 8),
                                     static_cast<uint8_t>(bytes.size())};

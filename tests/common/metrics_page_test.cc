@@ -23,6 +23,7 @@ TEST(MetricsPageTest, ExposesTheSampleStatus) {
       "nlb_info{host=\"1\",cluster=\"web\\\"farm\",version=\"0.1.0\"} 1\n",
       "nlb_members 2\n",
       "nlb_member_state{member=\"2\",address=\"198.18.0.12\",state=\"draining\"} 1\n",
+      "nlb_member_rule_health{member=\"2\",rule=\"web\",health=\"drain\"} 1\n",
       "nlb_kept_out_hosts{member=\"3\",address=\"198.18.0.13\",reason=\"mismatched rules\"} 1\n",
       "nlb_rule_buckets_owned{rule=\"web\"} 8192\n",
       "nlb_rule_moving_buckets{rule=\"web\"} 2\n",
@@ -88,6 +89,10 @@ TEST(StatusJsonTest, BucketOwnersGoAsRuns) {
       json.find(R"("kept_out":[{"id":3,"address":"198.18.0.13","reason":"mismatched rules"}])"),
       std::string::npos);
   EXPECT_NE(json.find(R"("loop_lag_us":2000)"), std::string::npos);
+  EXPECT_NE(
+      json.find(R"({"id":2,"address":"198.18.0.12","state":"draining","health":{"web":"drain"}})"),
+      std::string::npos)
+      << json;
   EXPECT_NE(json.find(R"("load":{"accepted_packets":100,)"), std::string::npos);
 }
 

@@ -18,7 +18,8 @@ inline HostStatus SampleHostStatus() {
   s.default_host = 1;
   s.generation = 7;
   s.uptime_seconds = 12.5;
-  s.members = {{1, "198.18.0.11", "converged"}, {2, "198.18.0.12", "draining"}};
+  s.members = {{1, "198.18.0.11", "converged", {{"web", "serve"}}},
+               {2, "198.18.0.12", "draining", {{"web", "drain"}}}};
   s.kept_out = {{3, "198.18.0.13", "mismatched rules"}};
   RuleStatus web;
   web.name = "web";

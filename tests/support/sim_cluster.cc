@@ -27,6 +27,25 @@ ConvergenceConfig SimHostConfig(uint16_t host_id, uint64_t boot_id) {
 }
 
 int SimCluster::Start(ConvergenceConfig config) {
+  if (!config.compute_map) {
+    config.compute_map = [memo = memo_](std::span<const ViewMember> members,
+                                        std::span<const FilteringMode> modes,
+                                        std::span<const std::string> names) {
+      for (const MapMemo::Entry& e : memo->entries) {
+        if (std::equal(members.begin(), members.end(), e.members.begin(), e.members.end()) &&
+            std::equal(modes.begin(), modes.end(), e.modes.begin(), e.modes.end()) &&
+            std::equal(names.begin(), names.end(), e.names.begin(), e.names.end())) {
+          return e.map;
+        }
+      }
+      if (memo->entries.size() == 8) memo->entries.erase(memo->entries.begin());
+      memo->entries.push_back({{members.begin(), members.end()},
+                               {modes.begin(), modes.end()},
+                               {names.begin(), names.end()},
+                               ComputeConvergedMap(members, modes, names)});
+      return memo->entries.back().map;
+    };
+  }
   const int index = network_.Attach();
   Host& host = hosts_.emplace_back();
   host.config = config;
@@ -58,7 +77,7 @@ void SimCluster::Resume(int index) {
   host.queued.clear();
   if (host.queue_lost) queued.clear();
   for (const SimNetwork::Delivery& d : queued) {
-    (void)host.machine->OnDatagram(d.bytes, host.tick_per_datagram ? now_ : d.at);
+    (void)host.machine->OnDatagram(*d.bytes, host.tick_per_datagram ? now_ : d.at);
     if (host.tick_per_datagram) Tick(index);
   }
   Tick(index);
@@ -100,7 +119,7 @@ void SimCluster::Step(TimePoint until) {
       host.queued.push_back(std::move(d));
       return;
     }
-    (void)host.machine->OnDatagram(d.bytes, now_);  // drops are counted by the machine
+    (void)host.machine->OnDatagram(*d.bytes, now_);  // drops are counted by the machine
     if (host.tick_per_datagram) Tick(d.to);
     Schedule(d.to);
     return;

@@ -1,10 +1,14 @@
 // SimCluster: Convergence instances wired to a SimNetwork and driven the way the daemon drives
 // them (OnTick at NextWakeup, OnDatagram on arrival), on a simulated clock that jumps from event
 // to event. Hosts can start, crash (stop sending and receiving) and restart with a new boot id.
-// Also checks the cluster invariants. Single-threaded.
+// Also checks the cluster invariants. The hosts share one memo of the map computation
+// (ConvergenceConfig::compute_map): each would compute the same map from the same view, and at 256
+// hosts that computation, repeated per host, was most of a test's time under the sanitizers.
+// Single-threaded.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <set>
@@ -93,7 +97,19 @@ class SimCluster {
   void Schedule(int index);
   void Step(TimePoint until);
 
+  // The last maps computed, with their inputs; shared by every host's compute_map.
+  struct MapMemo {
+    struct Entry {
+      std::vector<ViewMember> members;
+      std::vector<FilteringMode> modes;
+      std::vector<std::string> names;
+      ConvergedMap map;
+    };
+    std::vector<Entry> entries;  // most recent last, at most 8
+  };
+
   SimNetwork network_;
+  std::shared_ptr<MapMemo> memo_ = std::make_shared<MapMemo>();
   std::vector<Host> hosts_;
   std::priority_queue<Wakeup, std::vector<Wakeup>, std::greater<>> wakeups_;
   TimePoint now_{std::chrono::hours(1)};  // not zero: nothing may depend on the clock's epoch

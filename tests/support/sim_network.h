@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <random>
@@ -28,7 +29,8 @@ class SimNetwork {
   struct Delivery {
     TimePoint at;
     int to = 0;
-    std::vector<uint8_t> bytes;
+    // Shared by every copy of one broadcast: a 256-host broadcast is one buffer, not 256.
+    std::shared_ptr<const std::vector<uint8_t>> bytes;
   };
 
   explicit SimNetwork(Options options) : options_(options), random_(options.seed) {}

@@ -105,7 +105,7 @@ TEST(ClusterTableTest, Tables) {
                R"("health":[{"rule":"http","status":"failing","verdict":"drain"}]})",
                milliseconds(0))},
        "HOST  ADDRESS     STATE      BUCKETS http  CONNS  PKTS/S  HEALTH\n"
-       "1     198.18.1.1  converged  1             -      -       http=failing\n"},
+       "1     198.18.1.1  converged  1             -      -       http=drain\n"},
       {"report view: totals and errors; an unreachable host says why",
        ClusterTableKind::kReport,
        {},

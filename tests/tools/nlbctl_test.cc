@@ -40,6 +40,15 @@ std::atomic<int> g_reloads{0};
 std::string Reply(int host, const std::vector<std::string>& words) {
   if (words[0] == "query") return kQuery;
   if (words[0] == "reload") ++g_reloads;
+  if (words[0] == "owner") {
+    // The request as the agent got it, and an owner by the client's port: odd 2, even 1.
+    const char owner = (words[1].back() - '0') % 2 == 1 ? '2' : '1';
+    std::string request;
+    for (const std::string& w : words) request += (request.empty() ? "" : " ") + w;
+    return "{\"ok\":true,\"host\":" + std::to_string(host) + ",\"request\":\"" + request +
+           R"(","owners":[{"rule":"web","vip":"198.18.0.100","port":80,"protocol":"tcp",)" +
+           R"("bucket":7,"owner":)" + owner + R"(,"reason":"owned_bucket"}]})";
+  }
   if (words[0] == "reload-check") {
     return "{\"ok\":true,\"host\":" + std::to_string(host) +
            R"(,"digest":"5eed0000000000aa","running_digest":"01d0000000000000"})";
@@ -127,6 +136,41 @@ TEST_F(NlbctlTest, LocalQueryAsTableAndJson) {
   EXPECT_NE(out_.find("  3   127.0.0.3  mismatched rules\n"), std::string::npos) << out_;
   EXPECT_EQ(Run({"--socket", socket_path_, "--json", "query"}), 0) << err_;
   EXPECT_EQ(out_, std::string(kQuery) + "\n");
+}
+
+// owner --flows: one request per line over one nlbctl run; a bad line is named and skipped.
+TEST_F(NlbctlTest, OwnerOfManyFlowsFromAFile) {
+  const std::string flows = (dir_ / "flows").string();
+  std::ofstream(flows) << "# client port, vip\n"
+                       << "198.18.2.1:1001 198.18.0.100:80\n"
+                       << "\n"
+                       << "198.18.2.1:1002 198.18.0.100:80 tcp\n"
+                       << "not-an-address\n"
+                       << "198.18.2.1:1003\n";
+  EXPECT_EQ(
+      Run({"--socket", socket_path_, "--json", "owner", "--flows", flows, "--protocol", "udp"}), 2);
+  EXPECT_NE(err_.find("flows line 5: "), std::string::npos) << err_;
+  std::istringstream lines(out_);
+  std::vector<std::string> replies;
+  for (std::string line; std::getline(lines, line);) replies.push_back(line);
+  ASSERT_EQ(replies.size(), 3u) << out_;
+  EXPECT_NE(replies[0].find(R"("request":"owner 198.18.2.1:1001 198.18.0.100:80 udp")"),
+            std::string::npos)
+      << replies[0];
+  EXPECT_NE(replies[1].find(R"("request":"owner 198.18.2.1:1002 198.18.0.100:80 tcp")"),
+            std::string::npos)
+      << replies[1];
+  EXPECT_NE(replies[2].find(R"("request":"owner 198.18.2.1:1003 udp")"), std::string::npos)
+      << replies[2];
+
+  std::ofstream(flows) << "198.18.2.1:1001 198.18.0.100:80\n198.18.2.1:1002 198.18.0.100:80\n";
+  EXPECT_EQ(Run({"--socket", socket_path_, "owner", "--flows", flows}), 0) << err_;
+  EXPECT_EQ(out_,
+            "FLOW             VIP:PORT             RULE  BUCKET  OWNER  REASON\n"
+            "198.18.2.1:1001  198.18.0.100:80/tcp  web   7       2      owned_bucket\n"
+            "198.18.2.1:1002  198.18.0.100:80/tcp  web   7       1      owned_bucket\n");
+  EXPECT_EQ(Run({"--socket", socket_path_, "owner", "--flows", (dir_ / "none").string()}), 2);
+  EXPECT_NE(err_.find("cannot read flows from"), std::string::npos) << err_;
 }
 
 TEST_F(NlbctlTest, RemoteHostWithTheKeyAndWithout) {
