@@ -115,11 +115,29 @@ std::optional<std::chrono::steady_clock::time_point> DataPath::failing_since() c
           std::chrono::nanoseconds(ns)));
 }
 
+const MapSnapshot& DataPath::Unleased(const MapSnapshot& snapshot) {
+  if (unleased_.vips != snapshot.vips || unleased_.local_host_id != snapshot.local_host_id) {
+    unleased_.vips = snapshot.vips;  // allocates only when the VIPs change
+    unleased_.local_host_id = snapshot.local_host_id;
+  }
+  return unleased_;
+}
+
 void DataPath::OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length) {
   static_cast<DataPath*>(self)->Handle(frame, wire_length);
 }
 
 void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
+  // The batch's lease check may be stale: a process stopped (SIGSTOP, a starved thread) inside a
+  // batch resumes it with the ring full of frames that arrived after its lease ended, whose SYNs
+  // the peers may have answered by now. Checked before deciding, so that such a frame neither
+  // opens nor touches a connection in the table: one clock read per frame (vDSO).
+  if (!expired_in_batch_ && current_ != &unleased_ &&
+      std::chrono::steady_clock::now() >= snapshots_.lease_until()) {
+    current_ = &Unleased(*current_);
+    expired_in_batch_ = true;
+  }
+  if (expired_in_batch_) Bump(counters_.lease_expired_frames);
   ParsedPacket packet;
   const Decision d = table_ != nullptr ? DecideTracked(frame, *current_, *table_, now_, &packet)
                                        : Decide(frame, *current_, &packet);
@@ -131,14 +149,6 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
       if (kernel_live_ && d.rule_index >= 0 &&
           FastPathDelivers(current_->rules[static_cast<size_t>(d.rule_index)], packet, d)) {
         Bump(counters_.kernel_delivered);
-        break;
-      }
-      // The batch's lease check may be stale: a process stopped (SIGSTOP, a starved thread)
-      // inside a batch resumes it with the ring full of frames that arrived after its lease
-      // ended, whose SYNs the peers may have answered by now. One clock read per delivery,
-      // against a system call per delivery.
-      if (std::chrono::steady_clock::now() >= snapshots_.lease_until()) {
-        Bump(counters_.lease_expired_frames);
         break;
       }
       // The parser bounds l3_offset + l3_length by the captured bytes.
@@ -242,15 +252,11 @@ void DataPath::Run() {
       // deliveries are counted on only while the kernel's own lease surely holds.
       const bool leased = now_ < snapshots_.lease_until();
       kernel_live_ = now_ + kKernelLeaseMargin < snapshots_.kernel_lease_until();
+      expired_in_batch_ = false;
       if (leased) {
         current_ = snapshot.get();
       } else {
-        if (unleased_.vips != snapshot->vips ||
-            unleased_.local_host_id != snapshot->local_host_id) {
-          unleased_.vips = snapshot->vips;  // allocates only when the VIPs change
-          unleased_.local_host_id = snapshot->local_host_id;
-        }
-        current_ = &unleased_;
+        current_ = &Unleased(*snapshot);
         Bump(counters_.lease_expired);
       }
       kernel_delivers = kernel_live_ && KernelDelivers(*snapshot);

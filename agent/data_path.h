@@ -41,8 +41,8 @@ struct DataPathCounters {
   std::atomic<uint64_t> capture_errors{0};
   std::atomic<uint64_t> capture_dropped{0};  // the kernel ring overflowed (from pcap_stats)
   std::atomic<uint64_t> lease_expired{0};    // batches decided as not serving: lease expired
-  // Frames a batch accepted that were not delivered because the lease had ended since the batch
-  // began (the process was stopped or starved inside the batch).
+  // Frames decided as not serving because the lease ended inside their batch (the process was
+  // stopped or starved inside the batch).
   std::atomic<uint64_t> lease_expired_frames{0};
 };
 
@@ -88,6 +88,8 @@ class DataPath {
  private:
   static void OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length);
   void Run();
+  // The snapshot a batch decides by once the lease has ended: the VIPs, serving nothing.
+  const MapSnapshot& Unleased(const MapSnapshot& snapshot);
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);
   void Sweep(const MapSnapshot& snapshot);
   // Renumbers the table when the snapshot's rule numbering is not the table's (a reload), and
@@ -128,7 +130,8 @@ class DataPath {
   std::function<void()> drain_done_;
   // Decides a batch when the lease has expired: the snapshot's VIPs, serving nothing.
   MapSnapshot unleased_;
-  bool kernel_live_ = false;  // the kernel lease holds for this batch
+  bool expired_in_batch_ = false;  // the lease ended after this batch began
+  bool kernel_live_ = false;       // the kernel lease holds for this batch
   std::thread thread_;
 };
 
