@@ -90,8 +90,10 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
     // A connection that never completes a handshake is as suspect as a failed one.
     if (!authenticated_) state_->throttle.RecordFailure(peer_, HandshakeThrottle::Clock::now());
     LogWarning(kLogComponent, "remote control from " + peer_.ToString() + ": no " +
-                                  (authenticated_ ? "request" : "TLS handshake") + " within " +
-                                  std::to_string(state_->options.deadline.count()) +
+                                  (answered_        ? "close after the reply"
+                                   : authenticated_ ? "request"
+                                                    : "TLS handshake") +
+                                  " within " + std::to_string(state_->options.deadline.count()) +
                                   " ms; connection dropped");
     Close();
   }
@@ -140,9 +142,16 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
   }
 
   void Answer(std::string reply) {
-    if (finished_) return;
+    if (finished_ || answered_) return;  // one reply per request, even if the handler threw
+    answered_ = true;
     reply_ = std::move(reply) + '\n';
     auto self = shared_from_this();
+    // The write and the client's close_notify get a deadline of their own: a client that went
+    // away while its command waited must not hold the session for ever.
+    timer_.expires_after(state_->options.deadline);
+    timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (!ec) self->OnDeadline();
+    });
     asio::async_write(
         stream_, asio::buffer(reply_), [self](const boost::system::error_code& write_ec, size_t) {
           if (write_ec || self->finished_) {
@@ -182,6 +191,7 @@ class RemoteControlSession : public std::enable_shared_from_this<RemoteControlSe
   IpAddress peer_;
   bool authenticated_ = false;
   bool finished_ = false;
+  bool answered_ = false;
 };
 
 Result<std::unique_ptr<RemoteControlServer>> RemoteControlServer::Open(
