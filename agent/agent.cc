@@ -22,22 +22,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr size_t kMaxEvents = 64;
-// Datagrams held while a kernel cut finishes (a few ticks' worth; the oldest go first).
-constexpr size_t kMaxHeld = 16;
-// The lease is the peers' tolerance less max(half a period, this) (docs/protocol.md).
-constexpr std::chrono::milliseconds kLeaseMinMargin{30};
-// A kernel step that holds the announcement longer than max(tolerance, this) makes the host leave.
-constexpr std::chrono::milliseconds kKernelDeadline{1000};
-
-uint64_t RandomBootId() {
-  uint64_t id = 0;
-  while (id == 0) {
-    if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
-      id = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    }
-  }
-  return id;
-}
 
 std::string HostList(const std::vector<MemberReport>& members) {
   std::string out = "[";
@@ -53,8 +37,8 @@ std::string HostList(const std::vector<MemberReport>& members) {
 Agent::Agent(asio::io_context& io, NodeConfig config)
     : io_(io),
       config_(std::move(config)),
+      clock_(io),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
-      timer_(io),
       rule_control_(config_.cluster.port_rules.size(), RuleControl::kEnabled) {
   if (config_.host.initial_state == InitialState::kStopped) role_ = HostRole::kStopped;
   RestoreOperatorState();
@@ -64,176 +48,10 @@ Agent::~Agent() {
   // The data path thread must stop before the objects it reads go away, and the kernel worker
   // before the programmer it drives; then what was put into the kernel goes.
   if (data_path_) data_path_->Stop();
+  loop_.reset();
   fast_path_.reset();
   worker_.reset();
   if (kernel_) kernel_->Remove();
-}
-
-Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig config) {
-  std::unique_ptr<Agent> agent(new Agent(io, std::move(config)));
-  const NodeConfig& c = agent->config_;
-
-  auto lock = InstanceLock::Acquire(c.cluster.name);
-  if (!lock.ok()) return lock.status();
-  agent->lock_.emplace(std::move(lock.value()));
-
-  auto key = ReadClusterKey(c.cluster.heartbeat.key_file);
-  if (!key.ok()) return key.status();
-  agent->key_.assign(key->begin(), key->end());
-
-  auto interface = LookupInterface(c.host.interface, c.host.dedicated_address);
-  if (!interface.ok()) return interface.status();
-
-  ConvergenceConfig cc;
-  cc.cluster_name = c.cluster.name;
-  cc.key = agent->key_;
-  cc.local_host_id = c.host.id;
-  cc.dedicated_address = c.host.dedicated_address;
-  cc.boot_id = RandomBootId();
-  cc.period = std::chrono::milliseconds(c.cluster.heartbeat.period_ms);
-  cc.tolerance = c.cluster.heartbeat.tolerance;
-  cc.config_digest = ClusterDigest(c.cluster);
-  cc.rule_modes = RuleModesOf(c.cluster);
-  cc.rule_names = RuleNamesOf(c.cluster);
-  cc.rule_keys = ClientKeysOf(c.cluster.port_rules);
-  agent->numbering_ = std::make_shared<const RuleNumbering>(RuleNumbering{0, cc.rule_names});
-  cc.rule_params = agent->EffectiveRuleParams();
-  cc.role = agent->role_;
-  cc.moving_timeout = std::chrono::seconds(c.cluster.connection_tracking.moving_timeout_s);
-  if (Status s = Convergence::Validate(cc); !s.ok()) return s;
-  agent->convergence_ = std::make_unique<Convergence>(cc, std::chrono::steady_clock::now());
-
-  if (Status s = agent->SetUpDataPath(); !s.ok()) return s;
-
-  auto channel =
-      HeartbeatChannel::Open(io, c.host.interface, c.cluster.heartbeat.port, interface->broadcast);
-  if (!channel.ok()) return channel.status();
-  agent->heartbeats_ = std::move(channel.value());
-
-  Agent* self = agent.get();
-  auto control = ControlServer::Open(
-      io, ControlSocketPath(c.cluster.name, c.host.id),
-      [self](const std::vector<std::string>& words, ControlServer::Reply reply) {
-        self->HandleControl(words, RequestOrigin{}, std::move(reply));
-      });
-  if (!control.ok()) return control.status();
-  agent->control_ = std::move(control.value());
-  if (c.cluster.control.remote) {
-    RemoteControlOptions remote_options;
-    remote_options.host_id = c.host.id;
-    auto remote = RemoteControlServer::Open(
-        io, c.host.dedicated_address, c.cluster.control.port,
-        std::string_view(reinterpret_cast<const char*>(agent->key_.data()), agent->key_.size()),
-        [self](const std::vector<std::string>& words, const RequestOrigin& origin,
-               RemoteControlServer::Reply reply) {
-          self->HandleControl(words, origin, std::move(reply));
-        },
-        remote_options);
-    if (!remote.ok()) return remote.status();
-    agent->remote_control_ = std::move(remote.value());
-  }
-  if (Status s = agent->OpenHttp(); !s.ok()) return s;
-
-  agent->heartbeats_->Start(
-      [self](std::span<const ReceivedDatagram> batch) { self->OnDatagrams(batch); });
-  if (!agent->heartbeats_->kernel_stamps()) {
-    LogWarning("heartbeat",
-               "the kernel refused arrival stamps (SO_TIMESTAMPNS): heartbeats are "
-               "stamped when read");
-  }
-  agent->WaitForSignal();
-  agent->StartHealthChecks();
-  agent->ScheduleTick();
-  LogNotice("agent", "host " + std::to_string(c.host.id) + " of cluster " + c.cluster.name +
-                         " started on " + c.host.interface + " (" +
-                         c.host.dedicated_address.ToString() + "), role " +
-                         std::string(HostRoleName(agent->role_)) + ", config digest " +
-                         DigestHex(cc.config_digest).substr(0, 12));
-  agent->NoteEvent("started");
-  return agent;
-}
-
-Status Agent::SetUpDataPath() {
-  const ClusterConfig& cluster = config_.cluster;
-  const auto cluster_mac = ComputeClusterMac(cluster.vips, cluster.mac_mode);
-  if (!cluster_mac) {
-    return Status::Error(ErrorCode::kInvalidArgument, "cluster.vips: no VIP to derive a MAC from");
-  }
-  ClusterMacOptions mac_options;
-  mac_options.interface = config_.host.interface;
-  mac_options.cluster = *cluster_mac;
-  mac_options.host_id = config_.host.id;
-  mac_options.vips = cluster.vips;
-  auto binding = ClusterMacBinding::Bind(mac_options);
-  if (!binding.ok()) return binding.status();
-  mac_binding_ = std::move(binding.value());
-
-  // The diversion goes in before the VIPs exist locally, so the kernel never takes one itself.
-  // At start the loop does not run yet: this one install may wait for the kernel.
-  DiversionOptions diversion_options;
-  diversion_options.cluster_name = cluster.name;
-  diversion_options.interface = config_.host.interface;
-  diversion_options.vips = cluster.vips;
-  if (cluster.mac_mode == MacMode::kUnicast) {
-    diversion_options.cluster_mac = cluster_mac->mac;
-    diversion_options.masked_source = MaskedSourceMac(*cluster_mac, config_.host.id);
-  }
-  auto kernel = NftProgrammer::Create(diversion_options);
-  if (!kernel.ok()) return kernel.status();
-  kernel_ = std::move(kernel.value());
-  if (Status s = kernel_->Install(cluster.port_rules); !s.ok()) return s;
-  worker_ = std::make_unique<KernelWorker>(io_);
-  FastPathSwitchHooks hooks;
-  hooks.announce = [this] { SendHeld(); };
-  hooks.on_stuck = [this](const std::string& why) { Block(kBlockKernel, why); };
-  hooks.on_recovered = [this] { Unblock(kBlockKernel); };
-  hooks.on_event = [this](const std::string& line) {
-    LogError("kernel", line);
-    NoteEvent(line);
-  };
-  const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
-  fast_path_ = std::make_unique<FastPathSwitch>(
-      io_, snapshots_, *worker_, *kernel_, cluster.port_rules,
-      std::max<std::chrono::milliseconds>(cluster.heartbeat.tolerance * period, kKernelDeadline),
-      std::move(hooks));
-  fast_path_->SetEnabled(config_.host.kernel_fast_path);
-  auto monitor = NftMonitor::Open(
-      io_, [this] { return worker_->thread_id(); },
-      [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });
-  if (!monitor.ok()) return monitor.status();
-  nft_monitor_ = std::move(monitor.value());
-  lease_length_ = cluster.heartbeat.tolerance * period - std::max(period / 2, kLeaseMinMargin);
-
-  auto capture = PacketCapture::Open({config_.host.interface, cluster.vips});
-  if (!capture.ok()) return capture.status();
-  capture_ = std::move(capture.value());
-
-  auto tun = TunDevice::Create({"nlb0", config_.host.interface, cluster.vips});
-  if (!tun.ok()) return tun.status();
-  tun_ = std::move(tun.value());
-
-  const NeighbourIdentity identity{mac_binding_->frame_source(), cluster_mac->mac};
-  auto responder =
-      NeighbourResponder::Open(mac_binding_->interface_index(), identity, cluster.vips);
-  if (!responder.ok()) return responder.status();
-  responder_ = std::move(responder.value());
-
-  PublishSnapshot();  // not serving until the first agreement
-  DescriptorTableOptions table_options;
-  table_options.capacity = cluster.connection_tracking.capacity;
-  table_options.idle_timeout = std::chrono::seconds(cluster.connection_tracking.idle_timeout_s);
-  table_options.close_delay = std::chrono::seconds(cluster.connection_tracking.close_delay_s);
-  table_options.seed = RandomBootId();
-  table_ = std::make_unique<DescriptorTable>(table_options, std::chrono::steady_clock::now());
-  data_path_ = std::make_unique<DataPath>(*capture_, *tun_, *responder_, snapshots_);
-  data_path_->UseDescriptorTable(table_.get());
-  fast_path_->UseDataPath(data_path_.get());
-  if (Status s = data_path_->Start(); !s.ok()) return s;
-  LogInfo("datapath", "capturing on " + config_.host.interface + ", cluster MAC " +
-                          FormatMac(cluster_mac->mac) + " (" +
-                          std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
-                          ", nftables table " + kernel_->table());
-  return Status::Ok();
 }
 
 void Agent::WaitForSignal() {
@@ -250,7 +68,7 @@ void Agent::WaitForSignal() {
 
 void Agent::Shutdown(const std::string& why) {
   LogNotice("agent", "stopping (" + why + ")");
-  timer_.cancel();
+  if (loop_) loop_->Stop();
   signals_.cancel();
   if (heartbeats_) heartbeats_->Close();
   if (nft_monitor_) nft_monitor_->Close();
@@ -258,34 +76,33 @@ void Agent::Shutdown(const std::string& why) {
   io_.stop();
 }
 
-void Agent::ScheduleTick() {
-  tick_due_ = convergence_->NextWakeup();
-  timer_.expires_at(tick_due_);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    loop_lag_.Record(std::chrono::duration_cast<LoopLag::Duration>(
-        std::chrono::steady_clock::now() - tick_due_));
-    Tick();
-    ScheduleTick();
-  });
+void Agent::BeforeTick(std::chrono::steady_clock::time_point now) {
+  CheckDataPath(now);
+  watchdog_.PetWatchdog(now);
+  FeedLocalConnections();
 }
 
-void Agent::Tick() {
-  CheckDataPath(std::chrono::steady_clock::now());
-  watchdog_.PetWatchdog(std::chrono::steady_clock::now());
-  FeedLocalConnections();
-  const auto before = convergence_->Report();
-  Convergence::Actions actions = convergence_->OnTick(std::chrono::steady_clock::now());
-  // The data path and the kernel fast path switch to what this tick decided before the others
-  // hear of it: a peer that receives this host's report under a new map starts taking new
-  // connections in the buckets it gained, so this host must have stopped taking them by then (a
-  // SYN two hosts take is a broken connection). Send holds the datagrams until then.
-  if (actions.map_changed || actions.moving_changed) PublishSnapshot();
-  for (std::vector<uint8_t>& report : actions.moving_reports) Send(std::move(report), false);
-  if (actions.heartbeat) Send(std::move(*actions.heartbeat), true);
-  const auto after = convergence_->Report();
+void Agent::CheckDataPath(std::chrono::steady_clock::time_point now) {
+  if (!data_path_) return;
+  const auto period = std::chrono::milliseconds(config_.cluster.heartbeat.period_ms);
+  if (data_path_->exited()) {
+    loop_->Block(HostLoop::kBlockDataPath, "the data path thread stopped");
+  } else if (auto since = data_path_->failing_since(); since && now - *since > period) {
+    loop_->Block(
+        HostLoop::kBlockDataPath,
+        "the capture on " + config_.host.interface + " has failed for " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - *since).count()) +
+            " ms (link down?)");
+  } else if (!data_path_->failing_since()) {
+    loop_->Unblock(HostLoop::kBlockDataPath);
+  }
+}
+
+void Agent::AfterTick(const ConvergenceReport& before, const ConvergenceReport& after,
+                      bool map_changed) {
   WarnIfAlone(after);
-  if (actions.map_changed) {
+  if (map_changed) {
     responder_->Announce();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after.last_duration);
     ++convergences_;
@@ -357,20 +174,6 @@ void Agent::CompleteDrainstop() {
   (void)SetRole(HostRole::kStopped, "stopped", /*by_operator=*/false);
 }
 
-void Agent::OnDatagrams(std::span<const ReceivedDatagram> batch) {
-  for (const ReceivedDatagram& d : batch) {
-    const Status s = convergence_->OnDatagram(d.bytes, d.arrival);
-    if (!s.ok()) {
-      LogDebug("heartbeat", "dropped datagram from " + d.from.ToString() + ": " + s.message());
-    }
-  }
-  // One tick for the whole queue: a tick between two queued datagrams would judge the silence
-  // of peers whose heartbeats are still waiting behind the first. Ticking now keeps convergence
-  // to network latency (a datagram may complete an agreement).
-  Tick();
-  ScheduleTick();
-}
-
 void Agent::WarnIfAlone(const ConvergenceReport& report) {
   // Ten periods: long past any start-up race of hosts started together, short enough that an
   // operator watching the log of a new cluster sees it.
@@ -396,44 +199,12 @@ void Agent::WarnIfAlone(const ConvergenceReport& report) {
   NoteEvent(line);
 }
 
-void Agent::Send(std::vector<uint8_t> datagram, bool heartbeat) {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < silent_until_) return;  // see silent_until_
-  if (fast_path_ && fast_path_->holds_announcement()) {
-    if (held_.size() >= kMaxHeld) held_.erase(held_.begin());
-    held_.emplace_back(std::move(datagram), heartbeat);
-    return;
+void Agent::Restrict(MapSnapshot& snapshot) const {
+  // A rule this host disabled stops at once, before the cluster has moved its buckets.
+  for (size_t i = 0; i < snapshot.rules.size() && i < rule_control_.size(); ++i) {
+    if (rule_control_[i] == RuleControl::kDisabled) snapshot.rules[i].enabled = false;
   }
-  heartbeats_->Send(datagram);
-  if (heartbeat) GrantLease(now);
-}
-
-void Agent::SendHeld() {
-  std::vector<std::pair<std::vector<uint8_t>, bool>> held;
-  held.swap(held_);
-  for (auto& [datagram, heartbeat] : held) Send(std::move(datagram), heartbeat);
-}
-
-void Agent::PublishSnapshot() {
-  auto snapshot = std::make_shared<MapSnapshot>();
-  const ConvergedMap* map = convergence_->CurrentMap();
-  if (map != nullptr) {
-    *snapshot = ToMapSnapshot(*map, config_.cluster.port_rules, config_.cluster.vips,
-                              config_.host.id, convergence_->serving(),
-                              convergence_->MovingSnapshot(), convergence_->PendingSnapshot());
-    // A rule this host disabled stops at once, before the cluster has moved its buckets.
-    for (size_t i = 0; i < snapshot->rules.size() && i < rule_control_.size(); ++i) {
-      if (rule_control_[i] == RuleControl::kDisabled) snapshot->rules[i].enabled = false;
-    }
-    if (AnnouncedRole() == HostRole::kStopped || role_ == HostRole::kSuspended) {
-      snapshot->serving = false;
-    }
-  } else {
-    snapshot->local_host_id = config_.host.id;
-    snapshot->vips = config_.cluster.vips;
-  }
-  snapshot->numbering = numbering_;
-  fast_path_->Apply(std::move(snapshot));
+  if (role_ == HostRole::kStopped || role_ == HostRole::kSuspended) snapshot.serving = false;
 }
 
 void Agent::NoteEvent(std::string event) {

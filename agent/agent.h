@@ -1,9 +1,10 @@
 // Agent: one running nlbd. Ties the configuration, the heartbeat channel, the convergence state
 // machine, the data path and the control socket together. Its parts live in files by reason to
-// change: agent.cc (start, ticks, heartbeats, publishing maps), agent_operator.cc (what operator
-// commands and reloads do; the routing is agent/control_dispatcher.h, the reload rules
-// agent/reload_planner.h), agent_views.cc (query, params and report replies) and
-// agent_fast_path.cc (the kernel fast path's hand-over).
+// change: agent.cc (what each tick does around convergence), agent_start.cc (start and set-up),
+// agent/host_loop.h (the loop itself: ticks, heartbeats in and out, publishing maps, the lease),
+// agent_operator.cc (what operator commands and reloads do; the routing is
+// agent/control_dispatcher.h, the reload rules agent/reload_planner.h), agent_views.cc (query,
+// params and report replies) and agent/fast_path_switch.h (the kernel fast path's hand-over).
 //
 // Everything but the data path runs on one Boost.Asio io_context thread: heartbeats in and out,
 // convergence ticks, control requests, signals. The data path has its own thread and reads the
@@ -13,7 +14,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -29,9 +29,11 @@
 #include "agent/fast_path_switch.h"
 #include "agent/health_monitor.h"
 #include "agent/heartbeat_channel.h"
+#include "agent/host_loop.h"
 #include "agent/http_server.h"
 #include "agent/instance_lock.h"
 #include "agent/kernel_worker.h"
+#include "agent/loop_clock.h"
 #include "agent/neighbour_responder.h"
 #include "agent/nft_monitor.h"
 #include "agent/nft_programmer.h"
@@ -47,7 +49,6 @@
 #include "common/convergence.h"
 #include "common/duration_histogram.h"
 #include "common/host_status.h"
-#include "common/loop_lag.h"
 #include "common/map_snapshot.h"
 #include "common/operator_state.h"
 #include "common/status.h"
@@ -55,8 +56,9 @@
 
 namespace nlb::agent {
 
-// The agent is also the StatusSource of its HTTP listener (agent/agent_status.cc).
-class Agent final : public ControlTarget, public StatusSource {
+// The agent is also the StatusSource of its HTTP listener (agent/agent_status.cc) and the owner
+// of its HostLoop.
+class Agent final : public ControlTarget, public StatusSource, private HostLoopOwner {
  public:
   // Checks and sets up everything (refusing with a clear Status when the key file is missing or
   // readable by others, the interface is missing, or another nlbd runs this cluster here), then
@@ -96,26 +98,20 @@ class Agent final : public ControlTarget, public StatusSource {
   Status SetUpDataPath();
   void WaitForSignal();
   void Shutdown(const std::string& why);
-  void ScheduleTick();
-  void Tick();
-  // Builds the snapshot of the map in force and hands it to the fast path switch, which
-  // publishes it (after the kernel's cut, if buckets leave the kernel).
-  void PublishSnapshot();
-  // Sends a datagram, or holds it while a kernel cut must finish before this host announces a
-  // new map (FastPathSwitch::holds_announcement). A sent heartbeat renews the lease.
-  void Send(std::vector<uint8_t> datagram, bool heartbeat);
-  void SendHeld();
-  // agent_lease.cc: the lease (docs/protocol.md), and the reasons this host leaves the cluster
-  // by itself (Block) until they are gone (Unblock).
-  enum BlockReason : uint8_t { kBlockKernel = 1, kBlockDataPath = 2 };
-  void GrantLease(std::chrono::steady_clock::time_point now);
+  // The loop's (agent/host_loop.h), for the operator's commands.
+  void ScheduleTick() { loop_->ScheduleTick(); }
+  void Tick() { loop_->Tick(); }
+  void PublishSnapshot() { loop_->PublishSnapshot(); }
+  HostRole AnnouncedRole() const { return loop_->AnnouncedRole(); }
+  // HostLoopOwner.
+  HostRole role() const override { return role_; }
+  void BeforeTick(std::chrono::steady_clock::time_point now) override;
+  void AfterTick(const ConvergenceReport& before, const ConvergenceReport& after,
+                 bool map_changed) override;
+  void Restrict(MapSnapshot& snapshot) const override;
+  std::shared_ptr<const RuleNumbering> numbering() const override { return numbering_; }
+  // Leaves the cluster while the data path thread is gone or its capture fails.
   void CheckDataPath(std::chrono::steady_clock::time_point now);
-  void Block(BlockReason reason, const std::string& why);
-  void Unblock(BlockReason reason);
-  // The role convergence announces: the operator's, or stopped while blocked.
-  HostRole AnnouncedRole() const { return blocked_ != 0 ? HostRole::kStopped : role_; }
-  // Applies a whole batch of queued datagrams by their arrival stamps, then ticks once.
-  void OnDatagrams(std::span<const ReceivedDatagram> batch);
   // Says once, in the log and the events, that no peer has been heard for kAlonePeriods.
   void WarnIfAlone(const ConvergenceReport& report);
   // Connection tracking: hands the table's per-bucket counts to convergence (at most every
@@ -124,7 +120,7 @@ class Agent final : public ControlTarget, public StatusSource {
   void CompleteDrainstop();
   // Answers the commands waiting until in force (agent_operator.cc); polls while any waits.
   void CheckInForce();
-  void NoteEvent(std::string event);
+  void NoteEvent(std::string event) override;
   // Per rule: the configured weight, or 0 while the operator disabled or drains the rule or its
   // health check drains it (agent/health_monitor.h).
   std::vector<HostRuleParams> EffectiveRuleParams() const;
@@ -163,8 +159,8 @@ class Agent final : public ControlTarget, public StatusSource {
   InForceWaiters in_force_;
   boost::asio::steady_timer in_force_timer_{io_};
   std::optional<InstanceLock> lock_;
+  AsioLoopClock clock_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer timer_;
   std::unique_ptr<HeartbeatChannel> heartbeats_;
   bool alone_warned_ = false;
   std::unique_ptr<Convergence> convergence_;
@@ -197,21 +193,7 @@ class Agent final : public ControlTarget, public StatusSource {
   std::unique_ptr<KernelWorker> worker_;
   std::unique_ptr<FastPathSwitch> fast_path_;
   std::unique_ptr<NftMonitor> nft_monitor_;
-  std::vector<std::pair<std::vector<uint8_t>, bool>> held_;  // datagrams waiting for a cut
-  // The lease (agent_lease.cc).
-  std::chrono::milliseconds lease_length_{0};
-  bool lease_granted_ = false;
-  std::optional<std::chrono::steady_clock::time_point> lease_hold_until_;
-  std::chrono::steady_clock::time_point lease_ended_at_{};  // of the last expired lease
-  bool map_forgotten_ = false;  // this hold dropped the map (Convergence::ForgetMap)
-  uint64_t lease_expiries_ = 0;
-  uint8_t blocked_ = 0;  // BlockReason bits
-  std::string blocked_why_;
-  // While the kernel may still deliver under a lease this host can no longer withdraw (its
-  // worker is stuck), it stays silent: its peers must not take its buckets before that lease ends.
-  std::chrono::steady_clock::time_point silent_until_{};
-  std::chrono::steady_clock::time_point tick_due_{};
-  LoopLag loop_lag_;
+  std::unique_ptr<HostLoop> loop_;  // ticks, heartbeats, the lease
   std::unique_ptr<PacketCapture> capture_;
   std::unique_ptr<TunDevice> tun_;
   std::unique_ptr<NeighbourResponder> responder_;

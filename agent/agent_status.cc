@@ -156,8 +156,8 @@ HostStatus Agent::CurrentStatus() const {
   s.convergences = convergences_;
   s.convergence_duration = convergence_durations_;
   s.last_convergence_cause = r.last_cause;
-  s.loop_lag_seconds = Seconds(loop_lag_.Quantile(0.99));
-  s.loop_lag_max_seconds = Seconds(loop_lag_.max());
+  s.loop_lag_seconds = Seconds(loop_->loop_lag().Quantile(0.99));
+  s.loop_lag_max_seconds = Seconds(loop_->loop_lag().max());
   s.kernel_update_seconds = Seconds(fast_path_->stats().last_update);
   s.kernel_update_errors = fast_path_->stats().errors;
   s.connections = table_->size();

@@ -268,17 +268,17 @@ std::string Agent::Report() const {
     return until > now ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()
                        : 0;
   };
-  w.Key("lease").BeginObject().Key("length_ms").Int(lease_length_.count());
+  w.Key("lease").BeginObject().Key("length_ms").Int(loop_->lease_length().count());
   w.Key("remaining_ms").Int(remaining_ms(snapshots_.lease_until()));
   w.Key("kernel_remaining_ms").Int(remaining_ms(snapshots_.kernel_lease_until()));
-  w.Key("expiries").Uint(lease_expiries_).Key("holding").Bool(lease_hold_until_.has_value());
+  w.Key("expiries").Uint(loop_->lease_expiries()).Key("holding").Bool(loop_->lease_holding());
   w.Key("expired_batches").Uint(p.lease_expired.load());
   w.Key("expired_frames").Uint(p.lease_expired_frames.load()).EndObject();
-  w.Key("loop").BeginObject().Key("ticks").Uint(loop_lag_.count());
-  w.Key("lag_p50_us").Int(loop_lag_.Quantile(0.5).count());
-  w.Key("lag_p99_us").Int(loop_lag_.Quantile(0.99).count());
-  w.Key("lag_max_us").Int(loop_lag_.max().count());
-  w.Key("left_cluster").Bool(blocked_ != 0).Key("why").String(blocked_why_).EndObject();
+  w.Key("loop").BeginObject().Key("ticks").Uint(loop_->loop_lag().count());
+  w.Key("lag_p50_us").Int(loop_->loop_lag().Quantile(0.5).count());
+  w.Key("lag_p99_us").Int(loop_->loop_lag().Quantile(0.99).count());
+  w.Key("lag_max_us").Int(loop_->loop_lag().max().count());
+  w.Key("left_cluster").Bool(loop_->blocked()).Key("why").String(loop_->blocked_why()).EndObject();
   // Connection tracking: this host's tracked connections and its moving buckets per rule.
   const DescriptorTableCounters& t = table_->counters();
   w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());

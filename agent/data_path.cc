@@ -38,9 +38,6 @@ constexpr auto kNap = std::chrono::microseconds(100);
 // frames of the ring at 1M/s).
 constexpr auto kNapObserving = std::chrono::microseconds(500);
 constexpr int kNapFrames = 16;
-// The kernel lease is counted on only this long before it ends: its timeout is kept in jiffies
-// (4 ms at HZ=250), so near the end both may deliver a packet (a duplicate), but never neither.
-constexpr auto kKernelLeaseMargin = std::chrono::milliseconds(10);
 // After a capture error (the link went down), the next try.
 constexpr auto kCaptureRetry = std::chrono::milliseconds(20);
 constexpr int kQuietRounds = 20;

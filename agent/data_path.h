@@ -22,6 +22,7 @@
 #include <optional>
 #include <thread>
 
+#include "agent/drained_rounds.h"
 #include "agent/neighbour_responder.h"
 #include "agent/packet_capture.h"
 #include "agent/tun_device.h"
@@ -46,13 +47,17 @@ struct DataPathCounters {
   std::atomic<uint64_t> lease_expired_frames{0};
 };
 
-class DataPath {
+class DataPath final : public DrainedRounds {
  public:
+  // The kernel lease is counted on only this long before it ends: its timeout is kept in jiffies
+  // (4 ms at HZ=250), so near the end both may deliver a packet (a duplicate), but never neither.
+  static constexpr auto kKernelLeaseMargin = std::chrono::milliseconds(10);
+
   // The four objects must outlive the DataPath. answer_when_not_serving: whether a host that is
   // stopped or not converged still answers ARP/NDP (all hosts answer alike, so it may).
   DataPath(PacketCapture& capture, const TunDevice& tun, NeighbourResponder& responder,
            const SnapshotHolder& snapshots, bool answer_when_not_serving = false);
-  ~DataPath();  // stops the thread
+  ~DataPath() override;  // stops the thread
   DataPath(const DataPath&) = delete;
   DataPath& operator=(const DataPath&) = delete;
 
@@ -70,7 +75,7 @@ class DataPath {
   // and emptied the capture ring in it: every frame captured before the call has then been
   // decided. Wakes the thread if it sleeps in poll(). One request at a time: a new one replaces
   // the last. REQUIRES: started. Control thread.
-  void RequestDrainedRound(std::function<void()> done);
+  void RequestDrainedRound(std::function<void()> done) override;
 
   // Health (the agent leaves the cluster while it is bad, docs/data-path.md): the thread ended
   // (exited), or the capture has failed since failing_since (nullopt: it works).

@@ -1,7 +1,5 @@
 #include "agent/fast_path_switch.h"
 
-#include <boost/asio/post.hpp>
-
 namespace nlb::agent {
 namespace {
 
@@ -31,17 +29,16 @@ std::vector<PortRule> RulesOf(const MapSnapshot& snapshot) {
 
 }  // namespace
 
-FastPathSwitch::FastPathSwitch(boost::asio::io_context& io, SnapshotHolder& snapshots,
-                               KernelWorker& worker, KernelProgrammer& kernel,
-                               std::vector<PortRule> installed_rules,
+FastPathSwitch::FastPathSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker,
+                               KernelProgrammer& kernel, std::vector<PortRule> installed_rules,
                                std::chrono::milliseconds deadline, FastPathSwitchHooks hooks)
-    : io_(io),
+    : clock_(clock),
       snapshots_(snapshots),
       worker_(worker),
       kernel_(kernel),
       deadline_(deadline),
       hooks_(std::move(hooks)),
-      deadline_timer_(io),
+      deadline_timer_(clock.NewTimer()),
       chain_rules_(std::move(installed_rules)) {}
 
 FastPathSwitch::~FastPathSwitch() { *alive_ = false; }
@@ -75,7 +72,7 @@ void FastPathSwitch::Submit(KernelWorker::Job job, std::function<void(Status)> d
   worker_.Submit(std::move(job), [this, alive = alive_, done = std::move(done)](
                                      Status s, std::chrono::microseconds took) {
     if (!*alive) return;
-    deadline_timer_.cancel();
+    deadline_timer_->Cancel();
     Record(took);
     Recover();
     done(s);
@@ -83,9 +80,8 @@ void FastPathSwitch::Submit(KernelWorker::Job job, std::function<void(Status)> d
 }
 
 void FastPathSwitch::Arm(const char* what) {
-  deadline_timer_.expires_after(deadline_);
-  deadline_timer_.async_wait([this, what, alive = alive_](const boost::system::error_code& ec) {
-    if (ec || !*alive) return;
+  deadline_timer_->At(clock_.Now() + deadline_, [this, what, alive = alive_] {
+    if (!*alive) return;
     stuck_ = true;
     hooks_.on_stuck(std::string(what) + " has not finished within " +
                     std::to_string(deadline_.count()) + " ms");
@@ -155,7 +151,7 @@ void FastPathSwitch::Step() {
 void FastPathSwitch::Finish(std::shared_ptr<MapSnapshot> next, std::vector<FastPathRule> desired) {
   auto publish = [this, next, desired, alive = alive_] {
     if (!*alive) return;
-    deadline_timer_.cancel();
+    deadline_timer_->Cancel();
     Recover();
     PublishWith(*next, installed_);
     holding_ = false;
@@ -167,7 +163,7 @@ void FastPathSwitch::Finish(std::shared_ptr<MapSnapshot> next, std::vector<FastP
   Arm("the data path's drained round after a kernel cut");
   data_path_->RequestDrainedRound([this, publish, alive = alive_] {
     // On the data path's thread: only post.
-    boost::asio::post(io_, publish);
+    clock_.Post(publish);
   });
 }
 
@@ -211,8 +207,8 @@ void FastPathSwitch::Fail(const Status& s, std::shared_ptr<MapSnapshot> next) {
 void FastPathSwitch::RenewLease(std::chrono::steady_clock::time_point until) {
   worker_.Submit(
       [this, until] {
-        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-            until - std::chrono::steady_clock::now());
+        const auto remaining =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_.Now());
         if (remaining.count() <= 0) return Status::Ok();
         return kernel_.RenewLease(remaining);
       },
@@ -236,8 +232,8 @@ void FastPathSwitch::CheckKernel(const std::string& why) {
   auto repaired = std::make_shared<bool>(false);
   worker_.Submit(
       [this, repaired, granted = granted_] {
-        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-            granted - std::chrono::steady_clock::now());
+        const auto remaining =
+            std::chrono::duration_cast<std::chrono::milliseconds>(granted - clock_.Now());
         // Renewing the lease fails at once when the table is gone (a flushed ruleset): repair
         // without the listing, which costs a fetch of every set.
         if (kernel_.RenewLease(remaining).ok()) {
@@ -246,8 +242,8 @@ void FastPathSwitch::CheckKernel(const std::string& why) {
         }
         *repaired = true;
         if (Status s = kernel_.Repair(); !s.ok()) return s;
-        return kernel_.RenewLease(std::chrono::duration_cast<std::chrono::milliseconds>(
-            granted - std::chrono::steady_clock::now()));
+        return kernel_.RenewLease(
+            std::chrono::duration_cast<std::chrono::milliseconds>(granted - clock_.Now()));
       },
       [this, why, repaired, alive = alive_](Status s, std::chrono::microseconds took) {
         if (!*alive) return;

@@ -22,20 +22,19 @@
 // a job that fails turns the fast path off until the next reload (the data path then delivers
 // everything).
 //
-// Io_context thread only.
+// The loop's thread only (agent/loop_clock.h).
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "agent/data_path.h"
+#include "agent/drained_rounds.h"
 #include "agent/kernel_programmer.h"
 #include "agent/kernel_worker.h"
+#include "agent/loop_clock.h"
 #include "common/fast_path.h"
 #include "common/map_snapshot.h"
 
@@ -61,13 +60,13 @@ struct KernelStats {
 
 class FastPathSwitch {
  public:
-  FastPathSwitch(boost::asio::io_context& io, SnapshotHolder& snapshots, KernelWorker& worker,
+  FastPathSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker,
                  KernelProgrammer& kernel, std::vector<PortRule> installed_rules,
                  std::chrono::milliseconds deadline, FastPathSwitchHooks hooks);
   ~FastPathSwitch();
 
   // REQUIRES: set before the first Apply. The data path whose ring steps 3 wait for.
-  void UseDataPath(DataPath* data_path) { data_path_ = data_path; }
+  void UseDataPath(DrainedRounds* data_path) { data_path_ = data_path; }
   // enabled: host.kernel_fast_path; a reload calls it again (and clears a failure).
   void SetEnabled(bool enabled);
   // Serves next from now on (published at once or after the switch's steps).
@@ -99,14 +98,14 @@ class FastPathSwitch {
                    // holds the announcement
   void PublishWith(const MapSnapshot& base, const std::vector<FastPathRule>& kernel);
 
-  boost::asio::io_context& io_;
+  LoopClock& clock_;
   SnapshotHolder& snapshots_;
-  KernelWorker& worker_;
+  KernelJobs& worker_;
   KernelProgrammer& kernel_;
-  DataPath* data_path_ = nullptr;
+  DrainedRounds* data_path_ = nullptr;
   const std::chrono::milliseconds deadline_;
   FastPathSwitchHooks hooks_;
-  boost::asio::steady_timer deadline_timer_;
+  std::unique_ptr<LoopTimer> deadline_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted completions
 
   bool enabled_ = true;

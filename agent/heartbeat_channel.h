@@ -17,12 +17,13 @@
 #include <string>
 
 #include "agent/datagram_reader.h"
+#include "agent/datagram_sink.h"
 #include "common/ip_address.h"
 #include "common/status.h"
 
 namespace nlb::agent {
 
-class HeartbeatChannel {
+class HeartbeatChannel final : public DatagramSink {
  public:
   // Called with every datagram queued at the time, in arrival order; never with an empty batch.
   using Receiver = std::function<void(std::span<const ReceivedDatagram> batch)>;
@@ -39,7 +40,7 @@ class HeartbeatChannel {
   const IpAddress& destination() const { return destination_address_; }
   const DatagramReaderCounters& read_counters() const { return reader_.counters(); }
   // Best effort: a failed send is counted, never thrown.
-  void Send(std::span<const uint8_t> datagram);
+  void Send(std::span<const uint8_t> datagram) override;
   void Close();
 
   uint64_t send_errors() const { return send_errors_; }

@@ -21,18 +21,25 @@
 
 namespace nlb::agent {
 
-class KernelWorker {
+// What FastPathSwitch needs of a worker: jobs run one at a time in order, off the loop, each
+// one's Done posted back to the loop (a fake in tests runs them on simulated time).
+class KernelJobs {
  public:
   using Job = std::function<Status()>;
   using Done = std::function<void(Status, std::chrono::microseconds)>;
+  virtual ~KernelJobs() = default;
+  virtual void Submit(Job job, Done done) = 0;
+};
 
+class KernelWorker final : public KernelJobs {
+ public:
   explicit KernelWorker(boost::asio::io_context& io);
   // Finishes the running job, drops the queued ones (their Done never runs) and joins.
-  ~KernelWorker();
+  ~KernelWorker() override;
   KernelWorker(const KernelWorker&) = delete;
   KernelWorker& operator=(const KernelWorker&) = delete;
 
-  void Submit(Job job, Done done);
+  void Submit(Job job, Done done) override;
   // The worker thread's kernel id (gettid): nftables names it as the maker of its changes.
   int thread_id() const { return thread_id_.load(); }
   // When the job running now started; nullopt while idle.

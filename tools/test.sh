@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds nlb twice (optimised with warnings as
-# errors, and under AddressSanitizer + UndefinedBehaviorSanitizer), and runs every test in both.
+# The README's test command: installs what is missing, builds nlb three times (optimised with
+# warnings as errors, under AddressSanitizer + UndefinedBehaviorSanitizer, and the unit tests
+# that run threads under ThreadSanitizer), and runs every test of each.
 # Integration tests (label "integration") need root and run only in the optimised build.
 # The Debian package is built from the optimised build and checked right after it.
 set -euo pipefail
@@ -32,6 +33,15 @@ cmake --build build-sanitize -j"$jobs"
 echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-sanitize --output-on-failure -j"$jobs" -LE integration
+
+echo "== build: Tsan (ThreadSanitizer), -Werror: only the unit tests that run threads"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan -DNLB_WERROR=ON \
+  -DNLB_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-tsan -j"$jobs" --target nlb_thread_tests
+
+echo "== unit tests that run threads (label threads), under TSan"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L threads -LE integration
 
 echo "== all tests (unit and integration), optimised build"
 ctest --test-dir build --output-on-failure -j1

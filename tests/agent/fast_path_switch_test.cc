@@ -91,7 +91,7 @@ class FastPathSwitchTest : public ::testing::Test {
     hooks.on_stuck = [this](const std::string&) { ++stuck_; };
     hooks.on_recovered = [] {};
     hooks.on_event = [this](const std::string& line) { events_.push_back(line); };
-    switch_ = std::make_unique<FastPathSwitch>(io_, snapshots_, worker_, kernel_,
+    switch_ = std::make_unique<FastPathSwitch>(clock_, snapshots_, worker_, kernel_,
                                                std::vector<PortRule>{kWeb}, milliseconds(5000),
                                                std::move(hooks));
   }
@@ -111,6 +111,7 @@ class FastPathSwitchTest : public ::testing::Test {
   SnapshotHolder snapshots_;
   FakeKernel kernel_;
   KernelWorker worker_{io_};
+  AsioLoopClock clock_{io_};
   std::unique_ptr<FastPathSwitch> switch_;
   int announced_ = 0;
   int stuck_ = 0;

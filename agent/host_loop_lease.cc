@@ -1,32 +1,31 @@
-// agent_lease.cc: the lease, and leaving the cluster while this host cannot serve
+// host_loop_lease.cc: the lease, and leaving the cluster while this host cannot serve
 // (docs/protocol.md, "The lease"; docs/data-path.md, "When the data path or the kernel fails").
-#include <boost/asio/post.hpp>
 #include <chrono>
 
-#include "agent/agent.h"
+#include "agent/host_loop.h"
 #include "agent/log.h"
 
 namespace nlb::agent {
 
-void Agent::GrantLease(std::chrono::steady_clock::time_point now) {
+void HostLoop::GrantLease(std::chrono::steady_clock::time_point now) {
   const auto period = std::chrono::milliseconds(config_.cluster.heartbeat.period_ms);
   if (blocked_ & kBlockKernel) return;  // see silent_until_: the kernel's lease must run out
   if (lease_hold_until_) {
     if (now < *lease_hold_until_) return;
-    if (!map_forgotten_ && !convergence_->AgreedSince(lease_ended_at_)) {
+    if (!map_forgotten_ && !convergence_.AgreedSince(lease_ended_at_)) {
       // A peer disagreed with this host's view after its lease ended: it may have dropped this
       // host and taken its buckets. Serving by the old map would make two owners until the
       // peers adopt their next one (Convergence::ForgetMap says why), so the map goes, and the
       // next is taken as a joining host takes one. The snapshot without it is published on the
       // loop's next turn (not from inside Send), within the extra period held here.
-      convergence_->ForgetMap(now);
+      convergence_.ForgetMap(now);
       map_forgotten_ = true;
       lease_hold_until_ = now + period;
-      boost::asio::post(io_, [this] { PublishSnapshot(); });
+      clock_.Post([this] { PublishSnapshot(); });
       const std::string line =
           "a peer may have dropped this host during its stall: serving only by the next map";
       LogNotice("lease", line);
-      NoteEvent(line);
+      owner_.NoteEvent(line);
       return;
     }
     lease_hold_until_.reset();
@@ -45,63 +44,47 @@ void Agent::GrantLease(std::chrono::steady_clock::time_point now) {
                              " ms ago (the loop stalled, or a kernel update held the heartbeats): "
                              "serving nothing for two heartbeat periods";
     LogWarning("lease", line);
-    NoteEvent(line);
+    owner_.NoteEvent(line);
     return;
   }
   lease_granted_ = true;
   const auto until = now + lease_length_;
   snapshots_.SetLease(until);
-  fast_path_->RenewLease(until);
+  fast_path_.RenewLease(until);
 }
 
-void Agent::CheckDataPath(std::chrono::steady_clock::time_point now) {
-  if (!data_path_) return;
-  const auto period = std::chrono::milliseconds(config_.cluster.heartbeat.period_ms);
-  if (data_path_->exited()) {
-    Block(kBlockDataPath, "the data path thread stopped");
-  } else if (auto since = data_path_->failing_since(); since && now - *since > period) {
-    Block(kBlockDataPath,
-          "the capture on " + config_.host.interface + " has failed for " +
-              std::to_string(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(now - *since).count()) +
-              " ms (link down?)");
-  } else if (!data_path_->failing_since()) {
-    Unblock(kBlockDataPath);
-  }
-}
-
-void Agent::Block(BlockReason reason, const std::string& why) {
+void HostLoop::Block(BlockReason reason, const std::string& why) {
   if (blocked_ & reason) return;
   const bool was_blocked = blocked_ != 0;
   blocked_ |= reason;
   blocked_why_ = why;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.Now();
   if (reason == kBlockKernel) {
     // The stuck worker can no longer withdraw the kernel's lease: serve nothing here, and say
     // nothing until that lease has run out, so that no peer takes a bucket the kernel still
     // delivers (the peers drop this host by tolerance meanwhile, or hear it leave after).
     snapshots_.SetLease({});
-    silent_until_ = fast_path_->granted();
+    silent_until_ = fast_path_.granted();
     held_.clear();
   }
   const std::string line = "leaving the cluster: " + why;
   LogError("agent", line);
-  NoteEvent(line);
+  owner_.NoteEvent(line);
   if (!was_blocked) {
-    convergence_->SetRole(AnnouncedRole(), now);
+    convergence_.SetRole(AnnouncedRole(), now);
     PublishSnapshot();
   }
 }
 
-void Agent::Unblock(BlockReason reason) {
+void HostLoop::Unblock(BlockReason reason) {
   if ((blocked_ & reason) == 0) return;
   blocked_ &= static_cast<uint8_t>(~reason);
   if (blocked_ != 0) return;
   const std::string line = "rejoining the cluster: " + blocked_why_ + " no more";
   blocked_why_.clear();
   LogNotice("agent", line);
-  NoteEvent(line);
-  convergence_->SetRole(AnnouncedRole(), std::chrono::steady_clock::now());
+  owner_.NoteEvent(line);
+  convergence_.SetRole(AnnouncedRole(), clock_.Now());
   PublishSnapshot();
 }
 
