@@ -36,7 +36,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== build: Tsan (ThreadSanitizer), -Werror: only the unit tests that run threads"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Tsan -DNLB_WERROR=ON \
-  -DNLB_BUILD_BENCHMARKS=OFF >/dev/null
+  -DNLB_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
 cmake --build build-tsan -j"$jobs" --target nlb_thread_tests
 
 echo "== unit tests that run threads (label threads), under TSan"
