@@ -45,20 +45,39 @@ uint32_t ReferenceJhash(const std::vector<uint8_t>& key, uint32_t initval) {
     b += words[3 * blk + 1];
     c += words[3 * blk + 2];
     if (blk + 1 == blocks) break;
-    a -= c; a ^= Rotl(c, 4);  c += b;
-    b -= a; b ^= Rotl(a, 6);  a += c;
-    c -= b; c ^= Rotl(b, 8);  b += a;
-    a -= c; a ^= Rotl(c, 16); c += b;
-    b -= a; b ^= Rotl(a, 19); a += c;
-    c -= b; c ^= Rotl(b, 4);  b += a;
+    a -= c;
+    a ^= Rotl(c, 4);
+    c += b;
+    b -= a;
+    b ^= Rotl(a, 6);
+    a += c;
+    c -= b;
+    c ^= Rotl(b, 8);
+    b += a;
+    a -= c;
+    a ^= Rotl(c, 16);
+    c += b;
+    b -= a;
+    b ^= Rotl(a, 19);
+    a += c;
+    c -= b;
+    c ^= Rotl(b, 4);
+    b += a;
   }
-  c ^= b; c -= Rotl(b, 14);
-  a ^= c; a -= Rotl(c, 11);
-  b ^= a; b -= Rotl(a, 25);
-  c ^= b; c -= Rotl(b, 16);
-  a ^= c; a -= Rotl(c, 4);
-  b ^= a; b -= Rotl(a, 14);
-  c ^= b; c -= Rotl(b, 24);
+  c ^= b;
+  c -= Rotl(b, 14);
+  a ^= c;
+  a -= Rotl(c, 11);
+  b ^= a;
+  b -= Rotl(a, 25);
+  c ^= b;
+  c -= Rotl(b, 16);
+  a ^= c;
+  a -= Rotl(c, 4);
+  b ^= a;
+  b -= Rotl(a, 14);
+  c ^= b;
+  c -= Rotl(b, 24);
   return c;
 }
 
@@ -84,9 +103,15 @@ TEST(JhashTest, GoldenVectors) {
     uint32_t expected;
   };
   const Case cases[] = {
-      {0, kFlowHashSeed, 0x2cfa0120u},  {1, kFlowHashSeed, 0xeeb13a23u},  {4, kFlowHashSeed, 0x9ed3125fu},
-      {8, kFlowHashSeed, 0xae2d6812u},  {12, kFlowHashSeed, 0x11cb43f3u}, {13, kFlowHashSeed, 0x91697e50u},
-      {16, kFlowHashSeed, 0x1de2940fu}, {20, kFlowHashSeed, 0x65cf1a10u}, {20, 0, 0x98d5bdd4u},
+      {0, kFlowHashSeed, 0x2cfa0120u},
+      {1, kFlowHashSeed, 0xeeb13a23u},
+      {4, kFlowHashSeed, 0x9ed3125fu},
+      {8, kFlowHashSeed, 0xae2d6812u},
+      {12, kFlowHashSeed, 0x11cb43f3u},
+      {13, kFlowHashSeed, 0x91697e50u},
+      {16, kFlowHashSeed, 0x1de2940fu},
+      {20, kFlowHashSeed, 0x65cf1a10u},
+      {20, 0, 0x98d5bdd4u},
   };
   for (const Case& c : cases) {
     const std::vector<uint8_t> key = PatternKey(c.length);
@@ -177,8 +202,7 @@ TEST(FlowHashTest, AffinityDecidesWhatIsEqual) {
     bool equal;
   };
   const Case cases[] = {
-      {"v4 none: ports differ", "198.18.0.7", 1000, "198.18.0.7", 1001, Affinity::kNone, 64,
-       false},
+      {"v4 none: ports differ", "198.18.0.7", 1000, "198.18.0.7", 1001, Affinity::kNone, 64, false},
       {"v4 single: ports ignored", "198.18.0.7", 1000, "198.18.0.7", 1001, Affinity::kSingle, 64,
        true},
       {"v4 single: hosts differ", "198.18.0.7", 1000, "198.18.0.8", 1000, Affinity::kSingle, 64,
@@ -192,12 +216,12 @@ TEST(FlowHashTest, AffinityDecidesWhatIsEqual) {
        true},
       {"v6 network /64: same prefix", "2001:2::1", 1000, "2001:2::abcd:ffff:1", 9,
        Affinity::kNetwork, 64, true},
-      {"v6 network /64: other prefix", "2001:2::1", 1000, "2001:2:0:1::1", 1000,
-       Affinity::kNetwork, 64, false},
+      {"v6 network /64: other prefix", "2001:2::1", 1000, "2001:2:0:1::1", 1000, Affinity::kNetwork,
+       64, false},
       {"v6 network /128: hosts differ", "2001:2::1", 1000, "2001:2::2", 1000, Affinity::kNetwork,
        128, false},
-      {"v6 network /48: same prefix", "2001:2::1", 1000, "2001:2:0:1::1", 1000,
-       Affinity::kNetwork, 48, true},
+      {"v6 network /48: same prefix", "2001:2::1", 1000, "2001:2:0:1::1", 1000, Affinity::kNetwork,
+       48, true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.description);
@@ -213,7 +237,7 @@ TEST(BucketOfHashTest, EdgesAndScaling) {
     uint32_t bucket;
   };
   const Case cases[] = {
-      {0x00000000u, 0},    {0x0003ffffu, 0},    {0x00040000u, 1},   {0x7fffffffu, 8191},
+      {0x00000000u, 0},    {0x0003ffffu, 0},     {0x00040000u, 1},     {0x7fffffffu, 8191},
       {0x80000000u, 8192}, {0xfffbffffu, 16382}, {0xfffc0000u, 16383}, {0xffffffffu, 16383},
   };
   for (const Case& c : cases) {
