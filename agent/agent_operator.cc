@@ -148,7 +148,8 @@ std::string Agent::SetRuleControl(const RuleSelector& selector, RuleControl cont
 void Agent::AwaitInForce(std::string what, std::string done_reply, std::chrono::milliseconds wait,
                          std::function<void(std::string)> reply) {
   const auto now = std::chrono::steady_clock::now();
-  in_force_.Add(config_.host.id, std::move(what), std::move(done_reply), now, now + wait,
+  in_force_.Add(config_.host.id, std::move(what), std::move(done_reply),
+                InForceTarget{AnnouncedRole(), EffectiveRuleParams()}, now, now + wait,
                 std::move(reply));
   CheckInForce();
 }
@@ -164,7 +165,7 @@ void Agent::CheckInForce() {
   state.host_id = config_.host.id;
   state.role = AnnouncedRole();
   state.rule_params = params;
-  in_force_.Check(CommandInForce(state), std::chrono::steady_clock::now());
+  in_force_.Check(state, std::chrono::steady_clock::now());
   if (in_force_.size() == 0) return;
   // The data path and the kernel worker finish on their own threads: look again shortly (a
   // timer, never a wait on the loop), and at the latest at the next deadline.

@@ -7,9 +7,11 @@
 //
 // InForceWaiters holds the replies of commands that wait (the request's `wait=MS` word): each is
 // answered when the change is in force, or with a refusal `not_in_force` when its deadline passes
-// first. It keeps no clock and sends nothing itself: the agent's loop calls Check on every tick,
-// after a map is published and when NextDeadline comes, so nothing ever blocks the loop.
-// Pure; io_context thread only (one owner).
+// first or when what this host announces changes again before that (a later command, a health
+// verdict, the host leaving the cluster): the command it waits for is then never in force as such.
+// It keeps no clock and sends nothing itself: the agent's loop calls Check on every tick, after a
+// map is published and when NextDeadline comes, so nothing ever blocks the loop. Pure; io_context
+// thread only (one owner).
 #pragma once
 
 #include <chrono>
@@ -35,6 +37,12 @@ struct InForceState {
   std::span<const HostRuleParams> rule_params;  // as announced, canonical rule order
 };
 
+// What this host announced right after a command was applied.
+struct InForceTarget {
+  HostRole role = HostRole::kActive;
+  std::vector<HostRuleParams> rule_params;  // canonical rule order
+};
+
 // True when the agreed map was built from exactly what this host announces and the data path
 // decides by it. A host that owns nothing (stopped, suspended) is in force also when the map
 // leaves it out.
@@ -49,10 +57,13 @@ class InForceWaiters {
   // "in_force_ms": the time since start; or at deadline with ControlRefusal(host,
   // "not_in_force", ...) naming `what` (the request, e.g. "drain web"): the change is made and
   // stays, only the cluster's agreement on it is late.
-  void Add(uint16_t host, std::string what, std::string done_reply, TimePoint start,
-           TimePoint deadline, Reply reply);
-  // Answers every waiter whose change is in force (in_force) or whose deadline is at or before now.
-  void Check(bool in_force, TimePoint now);
+  // target: what the command made this host announce.
+  void Add(uint16_t host, std::string what, std::string done_reply, InForceTarget target,
+           TimePoint start, TimePoint deadline, Reply reply);
+  // Answers every waiter whose change is in force (CommandInForce(state) while the host still
+  // announces its target), whose target the host no longer announces, or whose deadline is at or
+  // before now.
+  void Check(const InForceState& state, TimePoint now);
   // The earliest deadline of a waiter, if any waits.
   std::optional<TimePoint> NextDeadline() const;
   size_t size() const { return waiters_.size(); }
@@ -62,6 +73,7 @@ class InForceWaiters {
     uint16_t host;
     std::string what;
     std::string done_reply;
+    InForceTarget target;
     TimePoint start;
     TimePoint deadline;
     Reply reply;

@@ -30,6 +30,24 @@ ViewMember Member(uint16_t id, HostRole role, std::vector<uint32_t> weights) {
   return m;
 }
 
+// Host 3 announces `drained` (active; web at weight 0): by the old map it is not in force yet,
+// by the drained map (applied) it is.
+const std::vector<HostRuleParams> kDrained = {{0, 1}, {50, 1}};
+const std::vector<HostRuleParams> kEnabled = {{50, 1}, {50, 1}};
+const ConvergedMap kOldMap = MapOf(7, {Member(3, HostRole::kActive, {50, 50})});
+const ConvergedMap kDrainedMap = MapOf(8, {Member(3, HostRole::kActive, {0, 50})});
+const InForceTarget kDrainTarget{HostRole::kActive, kDrained};
+
+InForceState HostState(bool in_force, const std::vector<HostRuleParams>& announced = kDrained) {
+  InForceState s;
+  s.map = in_force ? &kDrainedMap : &kOldMap;
+  s.applied_generation = s.map->generation;
+  s.host_id = 3;
+  s.role = HostRole::kActive;
+  s.rule_params = announced;
+  return s;
+}
+
 TEST(CommandInForceTest, Table) {
   const std::vector<HostRuleParams> drained = {{0, 1}, {50, 1}};
   const std::vector<HostRuleParams> enabled = {{50, 1}, {50, 1}};
@@ -113,13 +131,13 @@ TEST(InForceWaitersTest, RepliesWhenInForceOrAtDeadline) {
     int replied_at = -1;
     std::string reply;
     waiters.Add(3, "drain web", R"({"ok":true,"host":3,"result":"rule web draining by operator"})",
-                t0, t0 + milliseconds(c.wait_ms), [&](std::string r) {
+                kDrainTarget, t0, t0 + milliseconds(c.wait_ms), [&](std::string r) {
                   EXPECT_EQ(replied_at, -1) << c.name << ": answered twice";
                   reply = std::move(r);
                 });
     EXPECT_EQ(waiters.NextDeadline(), t0 + milliseconds(c.wait_ms)) << c.name;
     for (const Check& k : c.checks) {
-      waiters.Check(k.in_force, t0 + milliseconds(k.at_ms));
+      waiters.Check(HostState(k.in_force), t0 + milliseconds(k.at_ms));
       if (replied_at == -1 && !reply.empty()) replied_at = k.at_ms;
     }
     EXPECT_EQ(replied_at, c.replied_at_ms) << c.name;
@@ -143,15 +161,39 @@ TEST(InForceWaitersTest, EachWaiterHasItsOwnDeadline) {
   InForceWaiters waiters;
   const TimePoint t0{};
   std::vector<std::string> order;
-  waiters.Add(1, "a", "{}", t0, t0 + milliseconds(2000),
+  waiters.Add(3, "a", "{}", kDrainTarget, t0, t0 + milliseconds(2000),
               [&](std::string) { order.push_back("a"); });
-  waiters.Add(1, "b", "{}", t0, t0 + milliseconds(500), [&](std::string) { order.push_back("b"); });
+  waiters.Add(3, "b", "{}", kDrainTarget, t0, t0 + milliseconds(500),
+              [&](std::string) { order.push_back("b"); });
   EXPECT_EQ(waiters.NextDeadline(), t0 + milliseconds(500));
-  waiters.Check(false, t0 + milliseconds(600));
+  waiters.Check(HostState(false), t0 + milliseconds(600));
   EXPECT_EQ(order, std::vector<std::string>{"b"});
   EXPECT_EQ(waiters.NextDeadline(), t0 + milliseconds(2000));
-  waiters.Check(true, t0 + milliseconds(700));
+  waiters.Check(HostState(true), t0 + milliseconds(700));
   EXPECT_EQ(order, (std::vector<std::string>{"b", "a"}));
+}
+
+// `drain web` and then `enable web` before the cluster converged on the drain: the drain is
+// never in force as such, and must not be told it is when the enable is.
+TEST(InForceWaitersTest, ASupersededCommandIsNotInForce) {
+  InForceWaiters waiters;
+  const TimePoint t0{};
+  std::string drain_reply;
+  std::string enable_reply;
+  waiters.Add(3, "drain web", R"({"ok":true})", kDrainTarget, t0, t0 + milliseconds(5000),
+              [&](std::string r) { drain_reply = std::move(r); });
+  waiters.Check(HostState(false), t0 + milliseconds(100));
+  EXPECT_TRUE(drain_reply.empty());
+  // The enable: the host announces kEnabled from now on, and the old map already holds that.
+  waiters.Add(3, "enable web", R"({"ok":true})", InForceTarget{HostRole::kActive, kEnabled}, t0,
+              t0 + milliseconds(5000), [&](std::string r) { enable_reply = std::move(r); });
+  InForceState enabled = HostState(false, kEnabled);
+  ASSERT_TRUE(CommandInForce(enabled));
+  waiters.Check(enabled, t0 + milliseconds(200));
+  EXPECT_NE(drain_reply.find("\"code\":\"not_in_force\""), std::string::npos) << drain_reply;
+  EXPECT_NE(drain_reply.find("changed again"), std::string::npos) << drain_reply;
+  EXPECT_NE(enable_reply.find("\"ok\":true"), std::string::npos) << enable_reply;
+  EXPECT_EQ(waiters.size(), 0u);
 }
 
 TEST(ControlWaitTest, TakesTheWaitWord) {
