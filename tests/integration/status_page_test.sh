@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The status page in a real browser: headless Chromium (Debian's) in a client namespace loads
 # host 1's page from the lab; the DOM the page's script built from /status.json shows the three
-# members, their states and each rule's owners. Host 3 is killed: the page shows two members and
+# members, their states, each member's announced rule health and each rule's owners. Rule web has
+# a TCP check of a port nothing listens on, so every host's check fails and every host fails open
+# (docs/operations.md, "Health checks"): the page shows "web: fail-open" for every member. Host 3 is killed: the page shows two members and
 # the buckets split between hosts 1 and 2. Screenshots are kept under the build directory
 # (status-page-*.png); the endpoints refuse every method but GET and HEAD.
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +15,8 @@ mkdir -p "$ARTEFACTS"
 lab_start 3
 cat >"$STATE/rules.yaml" <<'YAML'
   port_rules:
-    - { name: web, ports: 80, protocol: tcp, affinity: none }
+    - { name: web, ports: 80, protocol: tcp, affinity: none,
+        health: { type: tcp, port: 81, interval_ms: 300, timeout_ms: 200, rise: 2, fall: 2 } }
     - { name: ssh, ports: 22, protocol: tcp, mode: single }
 YAML
 for i in 1 2 3; do
@@ -22,6 +25,12 @@ for i in 1 2 3; do
 done
 for i in 1 2 3; do wait_until 40 "host $i converged with 1,2,3" members_are "$i" "1,2,3"; done
 note "3 hosts converged"
+# every_member_fails_open: host 1's /status.json shows fail-open for web on all three members.
+every_member_fails_open() {
+  [ "$(scrape 1 /status.json | json "sorted(m['health'].get('web', '-') for m in r['members'])")" = \
+    "['fail-open', 'fail-open', 'fail-open']" ]
+}
+wait_until 20 "every member announces web failing open" every_member_fails_open
 
 # browse NAME: Chromium loads host 1's page, lets its script run (virtual time), and writes the
 # DOM to $STATE/NAME.html and a screenshot to $ARTEFACTS/status-page-NAME.png. Bounded by timeout.
@@ -41,16 +50,18 @@ browse() {
 }
 
 # dom NAME PYTHON-EXPR: evaluates an expression over the dumped DOM with `members` (id -> state),
-# `owners` (rule -> "host:buckets,..."), `single` (rule -> owner), `banner` (the status).
+# `health` (id -> "rule:verdict,..."), `owners` (rule -> "host:buckets,..."), `single` (rule -> owner), `banner` (the status).
 dom() {
   python3 - "$STATE/$1.html" "$2" <<'PY'
 import html.parser, sys
-members, owners, single, banner = {}, {}, {}, {}
+members, health, owners, single, banner = {}, {}, {}, {}, {}
 class P(html.parser.HTMLParser):
     rule = None
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if "data-member" in a: members[int(a["data-member"])] = a.get("data-state")
+        if "data-member" in a:
+            members[int(a["data-member"])] = a.get("data-state")
+            health[int(a["data-member"])] = a.get("data-health")
         if "data-rule" in a:
             P.rule = a["data-rule"]; owners[P.rule] = a.get("data-owners")
         if "data-single-owner" in a: single[P.rule] = int(a["data-single-owner"])
@@ -64,6 +75,9 @@ browse before
 [ "$(dom before 'banner.get("status")')" = ok ] || fail "the page did not load /status.json: $(dom before banner)"
 [ "$(dom before 'sorted(members.items())')" = "[(1, 'converged'), (2, 'converged'), (3, 'converged')]" ] ||
   fail "members before: $(dom before members)"
+[ "$(dom before 'sorted(health.items())')" = \
+  "[(1, 'web:fail-open'), (2, 'web:fail-open'), (3, 'web:fail-open')]" ] ||
+  fail "member health before: $(dom before health)"
 # 16384 buckets over three equal hosts: each 5461 or 5462.
 [ "$(dom before '[o.split(":")[0] for o in owners["web"].split(",")]')" = "['1', '2', '3']" ] ||
   fail "web owners before: $(dom before owners)"
