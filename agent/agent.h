@@ -207,11 +207,12 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::unique_ptr<ClusterMacBinding> mac_binding_;
   // The kernel: programmed on worker_'s thread only (the destructor joins it, then removes).
   // host.data_path capture: kernel_ (the nftables table) and fast_path_. bpf: bpf_plane_, tc_
-  // and bpf_ (kernel_ only in unicast mode, for its egress rewrite of the source MAC). tc_ goes
-  // after tun_: the VIPs leave this host before the program stops dropping their traffic.
+  // and bpf_, with kernel_ holding no VIPs or rules (agent_bpf.cc says why). tc_ goes after
+  // tun_: the VIPs leave this host before the program stops dropping their traffic.
   std::unique_ptr<NftProgrammer> kernel_;
   std::unique_ptr<BpfPlane> bpf_plane_;
   std::unique_ptr<TcAttachment> tc_;
+  std::unique_ptr<BpfPlaneKernel> bpf_kernel_;  // the two, for bpf_
   std::unique_ptr<KernelWorker> worker_;
   std::unique_ptr<FastPathSwitch> fast_path_;
   std::unique_ptr<BpfSwitch> bpf_;

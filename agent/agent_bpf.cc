@@ -39,11 +39,12 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks)
     return monitor.status();  // tc detaches as it goes
   }
   const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
-  bpf_ = std::make_unique<BpfSwitch>(clock_, snapshots_, *worker_, *plane.value(), *tc,
-                                     KernelDeadline(period, cluster.heartbeat.tolerance),
-                                     std::move(hooks));
   bpf_plane_ = std::move(plane.value());
   tc_ = std::move(tc);
+  bpf_kernel_ = std::make_unique<BpfPlaneKernel>(*bpf_plane_, *tc_);
+  bpf_ = std::make_unique<BpfSwitch>(
+      clock_, snapshots_, *worker_, *bpf_kernel_, config_.host.interface,
+      KernelDeadline(period, cluster.heartbeat.tolerance), std::move(hooks));
   kernel_ = std::move(table.value());
   nft_monitor_ = std::move(monitor.value());
   bpf_->UseTable(kernel_.get());
@@ -75,7 +76,6 @@ void Agent::ReportBackEnd(JsonWriter& w) const {
   w.Key("why").String(data_path_why_);
   // BPF: the counters above are as of the last of these checks (one per heartbeat period).
   w.Key("checks").Uint(bpf_ ? bpf_->checks() : 0);
-  w.Key("attached").Bool(tc_ != nullptr);
   w.EndObject();
   const DataPathCounters& p = data_path_->counters();
   // The kernel fast path: packets the data path decided the kernel delivers, and the kernel's

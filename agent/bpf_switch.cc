@@ -5,13 +5,13 @@
 namespace nlb::agent {
 
 BpfSwitch::BpfSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker,
-                     BpfPlane& plane, TcAttachment& attachment, std::chrono::milliseconds deadline,
+                     BpfKernel& kernel, std::string interface, std::chrono::milliseconds deadline,
                      FastPathSwitchHooks hooks)
     : clock_(clock),
       snapshots_(snapshots),
       worker_(worker),
-      plane_(plane),
-      attachment_(attachment),
+      kernel_(kernel),
+      interface_(std::move(interface)),
       deadline_(deadline),
       hooks_(std::move(hooks)),
       deadline_timer_(clock.NewTimer()) {}
@@ -33,7 +33,7 @@ void BpfSwitch::Step() {
   busy_ = true;
   holding_ = true;
   Arm("publishing a map into the BPF data plane");
-  worker_.Submit([this, next] { return plane_.Publish(*next); },
+  worker_.Submit([this, next] { return kernel_.Publish(*next); },
                  [this, next, alive = alive_](Status s, std::chrono::microseconds took) {
                    if (!*alive) return;
                    deadline_timer_->Cancel();
@@ -56,7 +56,7 @@ void BpfSwitch::Step() {
                    // The grace period the next Publish needs, now, off the announcement's path.
                    worker_.Submit(
                        [this] {
-                         plane_.AwaitGrace();
+                         kernel_.AwaitGrace();
                          return Status::Ok();
                        },
                        [](Status, std::chrono::microseconds) {});
@@ -90,7 +90,7 @@ void BpfSwitch::RenewLease(std::chrono::steady_clock::time_point until) {
         const auto remaining =
             std::chrono::duration_cast<std::chrono::nanoseconds>(until - clock_.Now());
         if (remaining.count() <= 0) return Status::Ok();
-        return plane_.RenewLease(remaining);
+        return kernel_.RenewLease(remaining);
       },
       [this, until, alive = alive_](Status s, std::chrono::microseconds) {
         if (!*alive) return;
@@ -116,13 +116,13 @@ void BpfSwitch::Check() {
   auto outcome = std::make_shared<Outcome>();
   worker_.Submit(
       [this, outcome] {
-        auto intact = attachment_.Intact();
+        auto intact = kernel_.Attached();
         if (!intact.ok()) return intact.status();
         if (!intact.value()) {
           outcome->repaired = true;
-          if (Status s = attachment_.Attach(); !s.ok()) return s;
+          if (Status s = kernel_.Attach(); !s.ok()) return s;
         }
-        auto counters = plane_.ReadCounters();
+        auto counters = kernel_.ReadCounters();
         if (!counters.ok()) return counters.status();
         outcome->counters = counters.value();
         return Status::Ok();
@@ -133,7 +133,7 @@ void BpfSwitch::Check() {
         ++checks_;
         if (!s.ok()) {
           ++stats_.errors;
-          Stuck("the BPF data plane's program is not attached to " + attachment_.interface() +
+          Stuck("the BPF data plane's program is not attached to " + interface_ +
                 " and attaching it failed: " + s.message());
           return;
         }
@@ -141,8 +141,8 @@ void BpfSwitch::Check() {
         if (outcome->repaired) {
           ++stats_.repairs;
           stats_.last_repair = took;
-          hooks_.on_event("re-attached the BPF data plane's program to " + attachment_.interface() +
-                          " in " + std::to_string(took.count()) + " us: it had been detached");
+          hooks_.on_event("re-attached the BPF data plane's program to " + interface_ + " in " +
+                          std::to_string(took.count()) + " us: it had been detached");
         }
         if (!busy_) Recover();
       });

@@ -13,7 +13,7 @@
 // the cluster (on_stuck) until a later one succeeds (on_recovered). After each flip it runs the
 // grace period the next Publish needs as a job of its own, so it delays no announcement.
 //
-// Loop thread only; plane and attachment are touched only by jobs on the worker.
+// Loop thread only; the BpfKernel is touched only by jobs on the worker.
 #pragma once
 
 #include <chrono>
@@ -32,12 +32,43 @@
 
 namespace nlb::agent {
 
+// What BpfSwitch drives in the kernel, on the worker's thread: BpfPlane and TcAttachment
+// (BpfPlaneKernel), or a fake in tests.
+class BpfKernel {
+ public:
+  virtual ~BpfKernel() = default;
+  [[nodiscard]] virtual Status Publish(const MapSnapshot& snapshot) = 0;
+  virtual void AwaitGrace() = 0;
+  [[nodiscard]] virtual Status RenewLease(std::chrono::nanoseconds remaining) = 0;
+  virtual Result<BpfPlane::Counters> ReadCounters() = 0;
+  virtual Result<bool> Attached() = 0;  // the program is on its hook
+  [[nodiscard]] virtual Status Attach() = 0;
+};
+
+class BpfPlaneKernel final : public BpfKernel {
+ public:
+  // REQUIRES: attachment holds plane's program; both outlive this.
+  BpfPlaneKernel(BpfPlane& plane, TcAttachment& attachment)
+      : plane_(plane), attachment_(attachment) {}
+  Status Publish(const MapSnapshot& snapshot) override { return plane_.Publish(snapshot); }
+  void AwaitGrace() override { plane_.AwaitGrace(); }
+  Status RenewLease(std::chrono::nanoseconds remaining) override {
+    return plane_.RenewLease(remaining);
+  }
+  Result<BpfPlane::Counters> ReadCounters() override { return plane_.ReadCounters(); }
+  Result<bool> Attached() override { return attachment_.Intact(); }
+  Status Attach() override { return attachment_.Attach(); }
+
+ private:
+  BpfPlane& plane_;
+  TcAttachment& attachment_;
+};
+
 class BpfSwitch final : public MapPublisher {
  public:
-  // REQUIRES: attachment holds plane's program and is attached; both outlive the worker's jobs.
-  BpfSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker, BpfPlane& plane,
-            TcAttachment& attachment, std::chrono::milliseconds deadline,
-            FastPathSwitchHooks hooks);
+  // REQUIRES: kernel outlives the worker's jobs. interface: for the log.
+  BpfSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker, BpfKernel& kernel,
+            std::string interface, std::chrono::milliseconds deadline, FastPathSwitchHooks hooks);
   ~BpfSwitch() override;
 
   void Apply(std::shared_ptr<MapSnapshot> next) override;
@@ -70,8 +101,8 @@ class BpfSwitch final : public MapPublisher {
   LoopClock& clock_;
   SnapshotHolder& snapshots_;
   KernelJobs& worker_;
-  BpfPlane& plane_;
-  TcAttachment& attachment_;
+  BpfKernel& kernel_;
+  const std::string interface_;
   KernelProgrammer* table_ = nullptr;
   const std::chrono::milliseconds deadline_;
   FastPathSwitchHooks hooks_;
