@@ -62,6 +62,7 @@ wait_until 10 "hosts 1,2 converged" converged_all 1,2
 ours 1 || fail "no filter after the link flap"
 note "after the link flap ($(repairs) repairs in all): $(requests 40)"
 check_every_packet_once 1,2
+note "host 1's map switches into the kernel: $(control 1 report | json "'%d updates, last %d us, slowest %d us' % (r['kernel']['updates'], r['kernel']['last_update_us'], r['kernel']['slowest_update_us'])")"
 
 # SIGKILL leaves the filter; --cleanup removes it.
 pid=$(cat "$STATE/pids/nlbd-h2")
