@@ -50,7 +50,10 @@ Agent::~Agent() {
   if (data_path_) data_path_->Stop();
   loop_.reset();
   fast_path_.reset();
+  bpf_.reset();
   worker_.reset();
+  // The program stops accepting at once; it is detached after the VIPs are gone (members).
+  if (bpf_plane_) (void)bpf_plane_->RenewLease(std::chrono::nanoseconds(0));
   if (kernel_) kernel_->Remove();
 }
 
@@ -78,6 +81,12 @@ void Agent::Shutdown(const std::string& why) {
 
 void Agent::BeforeTick(std::chrono::steady_clock::time_point now) {
   CheckDataPath(now);
+  // The BPF back end: the attachment checked (and repaired) and the counters read once a period.
+  if (bpf_ &&
+      now - last_bpf_check_ >= std::chrono::milliseconds(config_.cluster.heartbeat.period_ms)) {
+    last_bpf_check_ = now;
+    bpf_->Check();
+  }
   watchdog_.PetWatchdog(now);
   FeedLocalConnections();
 }
@@ -146,7 +155,7 @@ void Agent::FeedLocalConnections() {
   // be idle (AppliedGeneration() says kIdle) and yet not have loaded the latest map, which the
   // kernel switch may even hold back: after an affinity change, counts of the old keys would end
   // the holdings of every old connection. The table's key generation says which map it follows.
-  const uint64_t applied = CountsGeneration(data_path_->AppliedGeneration(), *table_);
+  const uint64_t applied = CountsGeneration(AppliedGeneration(), *table_);
   last_connections_feed_ = now;
   const size_t rules = config_.cluster.port_rules.size();
   std::vector<BucketSet> sets(rules);
@@ -167,7 +176,7 @@ void Agent::CompleteDrainstop() {
   for (const ViewMember& m : map->members) {
     drained_map |= m.host_id == config_.host.id && m.role == HostRole::kDraining;
   }
-  if (!drained_map || data_path_->AppliedGeneration() < map->generation) return;
+  if (!drained_map || AppliedGeneration() < map->generation) return;
   const std::string line = "drainstop complete: the last connection closed, host stopped";
   LogNotice("control", line);
   NoteEvent(line);

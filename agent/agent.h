@@ -22,10 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "agent/bpf_attach.h"
+#include "agent/bpf_plane.h"
+#include "agent/bpf_switch.h"
 #include "agent/cluster_mac.h"
 #include "agent/control_dispatcher.h"
 #include "agent/control_server.h"
 #include "agent/data_path.h"
+#include "agent/decision_totals.h"
 #include "agent/fast_path_switch.h"
 #include "agent/health_monitor.h"
 #include "agent/heartbeat_channel.h"
@@ -34,6 +38,7 @@
 #include "agent/instance_lock.h"
 #include "agent/kernel_worker.h"
 #include "agent/loop_clock.h"
+#include "agent/map_publisher.h"
 #include "agent/neighbour_responder.h"
 #include "agent/nft_monitor.h"
 #include "agent/nft_programmer.h"
@@ -49,6 +54,7 @@
 #include "common/convergence.h"
 #include "common/duration_histogram.h"
 #include "common/host_status.h"
+#include "common/json_writer.h"
 #include "common/map_snapshot.h"
 #include "common/operator_state.h"
 #include "common/status.h"
@@ -96,6 +102,17 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
  private:
   Agent(boost::asio::io_context& io, NodeConfig config);
   Status SetUpDataPath();
+  // The back ends' kernel parts (agent_start.cc, agent_bpf.cc): the nftables diversion and fast
+  // path with their switch, or the BPF program attached with its switch. Each sets publisher_.
+  Status SetUpNftables(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks);
+  Status SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks);
+  FastPathSwitchHooks KernelHooks();
+  // What "the data path" answers, whichever back end runs (agent_bpf.cc).
+  uint64_t AppliedGeneration() const;
+  DecisionTotals Decisions() const;
+  const KernelStats& kernel_stats() const;
+  // The report's "data_path", "fast_path" and "kernel" objects (agent_bpf.cc).
+  void ReportBackEnd(JsonWriter& w) const;
   void WaitForSignal();
   void Shutdown(const std::string& why);
   // The loop's (agent/host_loop.h), for the operator's commands.
@@ -189,9 +206,19 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::chrono::steady_clock::time_point last_connections_feed_{};
   std::unique_ptr<ClusterMacBinding> mac_binding_;
   // The kernel: programmed on worker_'s thread only (the destructor joins it, then removes).
+  // host.data_path capture: kernel_ (the nftables table) and fast_path_. bpf: bpf_plane_, tc_
+  // and bpf_, with kernel_ holding no VIPs or rules (agent_bpf.cc says why). tc_ goes after
+  // tun_: the VIPs leave this host before the program stops dropping their traffic.
   std::unique_ptr<NftProgrammer> kernel_;
+  std::unique_ptr<BpfPlane> bpf_plane_;
+  std::unique_ptr<TcAttachment> tc_;
+  std::unique_ptr<BpfPlaneKernel> bpf_kernel_;  // the two, for bpf_
   std::unique_ptr<KernelWorker> worker_;
   std::unique_ptr<FastPathSwitch> fast_path_;
+  std::unique_ptr<BpfSwitch> bpf_;
+  MapPublisher* publisher_ = nullptr;  // fast_path_ or bpf_
+  std::string data_path_why_;          // why this back end runs (report: data_path.why)
+  std::chrono::steady_clock::time_point last_bpf_check_{};
   std::unique_ptr<NftMonitor> nft_monitor_;
   std::unique_ptr<HostLoop> loop_;  // ticks, heartbeats, the lease
   std::unique_ptr<PacketCapture> capture_;

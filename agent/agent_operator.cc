@@ -159,9 +159,9 @@ void Agent::CheckInForce() {
   const std::vector<HostRuleParams> params = EffectiveRuleParams();
   InForceState state;
   state.map = convergence_->CurrentMap();
-  state.applied_generation = data_path_->AppliedGeneration();
+  state.applied_generation = AppliedGeneration();
   // A map handed to the switch is published only once its kernel steps are done.
-  state.switching = fast_path_->settling();
+  state.switching = publisher_->settling();
   state.host_id = config_.host.id;
   state.role = AnnouncedRole();
   state.rule_params = params;
@@ -204,7 +204,8 @@ Status Agent::Reload() {
       DescribeClientKeyChanges(config_.cluster.port_rules, plan.next.cluster.port_rules);
   const std::vector<std::string> names_before = RuleNamesOf(config_.cluster);
   config_ = std::move(plan.next);
-  fast_path_->SetEnabled(config_.host.kernel_fast_path);  // and tries it again after a failure
+  // ... and tries it again after a failure.
+  if (fast_path_) fast_path_->SetEnabled(config_.host.kernel_fast_path);
   // Disabled and drained rules stay so, by name, whatever the reload adds or renumbers.
   if (plan.rules_changed) FollowOperatorStateAcrossReload(names_before, rule_control_);
   // Unchanged checks keep their state (a reload does not make a failing rule healthy).

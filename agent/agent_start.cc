@@ -1,6 +1,7 @@
 // agent_start.cc: Agent::Start, the checks and set-up in order, and the data path's set-up
 // (capture, TUN, neighbour answers, the kernel programmer, its worker and the fast path switch,
-// the HostLoop). Everything here runs once, before the loop runs.
+// the HostLoop; the BPF back end's kernel part is in agent_bpf.cc). Everything here runs once,
+// before the loop runs.
 #include <sys/random.h>
 
 #include "agent/agent.h"
@@ -128,44 +129,30 @@ Status Agent::SetUpDataPath() {
   if (!binding.ok()) return binding.status();
   mac_binding_ = std::move(binding.value());
 
-  // The diversion goes in before the VIPs exist locally, so the kernel never takes one itself.
-  // At start the loop does not run yet: this one install may wait for the kernel.
-  DiversionOptions diversion_options;
-  diversion_options.cluster_name = cluster.name;
-  diversion_options.interface = config_.host.interface;
-  diversion_options.vips = cluster.vips;
-  if (cluster.mac_mode == MacMode::kUnicast) {
-    diversion_options.cluster_mac = cluster_mac->mac;
-    diversion_options.masked_source = MaskedSourceMac(*cluster_mac, config_.host.id);
-  }
-  auto kernel = NftProgrammer::Create(diversion_options);
-  if (!kernel.ok()) return kernel.status();
-  kernel_ = std::move(kernel.value());
-  if (Status s = kernel_->Install(cluster.port_rules); !s.ok()) return s;
+  // The kernel part goes in before the VIPs exist locally, so the kernel never takes one itself.
+  // At start the loop does not run yet: this set-up may wait for the kernel.
   worker_ = std::make_unique<KernelWorker>(io_);
-  FastPathSwitchHooks hooks;
-  hooks.announce = [this] { loop_->SendHeld(); };
-  hooks.on_stuck = [this](const std::string& why) { loop_->Block(HostLoop::kBlockKernel, why); };
-  hooks.on_recovered = [this] { loop_->Unblock(HostLoop::kBlockKernel); };
-  hooks.on_event = [this](const std::string& line) {
-    LogError("kernel", line);
-    NoteEvent(line);
-  };
+  if (config_.host.data_path != DataPathMode::kCapture) {
+    if (Status s = SetUpBpf(*cluster_mac, KernelHooks()); !s.ok()) {
+      if (config_.host.data_path == DataPathMode::kBpf) return s;
+      data_path_why_ = "auto: the BPF data plane is unavailable (" + s.message() + ")";
+      LogWarning("datapath", data_path_why_ + "; the capture decides instead");
+    }
+  } else {
+    data_path_why_ = "configured (host.data_path: capture)";
+  }
+  if (publisher_ == nullptr) {
+    if (Status s = SetUpNftables(*cluster_mac, KernelHooks()); !s.ok()) return s;
+  }
   const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
-  fast_path_ = std::make_unique<FastPathSwitch>(
-      clock_, snapshots_, *worker_, *kernel_, cluster.port_rules,
-      KernelDeadline(period, cluster.heartbeat.tolerance), std::move(hooks));
-  fast_path_->SetEnabled(config_.host.kernel_fast_path);
-  auto monitor = NftMonitor::Open(
-      io_, [this] { return worker_->thread_id(); },
-      [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });
-  if (!monitor.ok()) return monitor.status();
-  nft_monitor_ = std::move(monitor.value());
-  loop_ = std::make_unique<HostLoop>(clock_, config_, *convergence_, snapshots_, *fast_path_,
+  loop_ = std::make_unique<HostLoop>(clock_, config_, *convergence_, snapshots_, *publisher_,
                                      static_cast<HostLoopOwner&>(*this),
                                      LeaseLength(period, cluster.heartbeat.tolerance));
 
-  auto capture = PacketCapture::Open({config_.host.interface, cluster.vips});
+  // With the BPF back end the tap takes only neighbour requests: the program decides the rest.
+  CaptureOptions capture_options{config_.host.interface, cluster.vips};
+  capture_options.neighbours_only = bpf_ != nullptr;
+  auto capture = PacketCapture::Open(capture_options);
   if (!capture.ok()) return capture.status();
   capture_ = std::move(capture.value());
 
@@ -188,12 +175,55 @@ Status Agent::SetUpDataPath() {
   table_ = std::make_unique<DescriptorTable>(table_options, std::chrono::steady_clock::now());
   data_path_ = std::make_unique<DataPath>(*capture_, *tun_, *responder_, snapshots_);
   data_path_->UseDescriptorTable(table_.get());
-  fast_path_->UseDataPath(data_path_.get());
+  if (fast_path_) fast_path_->UseDataPath(data_path_.get());
   if (Status s = data_path_->Start(); !s.ok()) return s;
-  LogInfo("datapath", "capturing on " + config_.host.interface + ", cluster MAC " +
-                          FormatMac(cluster_mac->mac) + " (" +
-                          std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
-                          ", nftables table " + kernel_->table());
+  LogInfo("datapath",
+          std::string(bpf_ ? "BPF data plane (tc clsact ingress), neighbour requests captured"
+                           : "capturing") +
+              " on " + config_.host.interface + ", cluster MAC " + FormatMac(cluster_mac->mac) +
+              " (" + std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
+              (kernel_ ? ", nftables table " + kernel_->table() : std::string()) + "; " +
+              data_path_why_);
+  return Status::Ok();
+}
+
+FastPathSwitchHooks Agent::KernelHooks() {
+  FastPathSwitchHooks hooks;
+  hooks.announce = [this] { loop_->SendHeld(); };
+  hooks.on_stuck = [this](const std::string& why) { loop_->Block(HostLoop::kBlockKernel, why); };
+  hooks.on_recovered = [this] { loop_->Unblock(HostLoop::kBlockKernel); };
+  hooks.on_event = [this](const std::string& line) {
+    LogError("kernel", line);
+    NoteEvent(line);
+  };
+  return hooks;
+}
+
+Status Agent::SetUpNftables(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks) {
+  const ClusterConfig& cluster = config_.cluster;
+  DiversionOptions diversion_options;
+  diversion_options.cluster_name = cluster.name;
+  diversion_options.interface = config_.host.interface;
+  diversion_options.vips = cluster.vips;
+  if (cluster.mac_mode == MacMode::kUnicast) {
+    diversion_options.cluster_mac = cluster_mac.mac;
+    diversion_options.masked_source = MaskedSourceMac(cluster_mac, config_.host.id);
+  }
+  auto kernel = NftProgrammer::Create(diversion_options);
+  if (!kernel.ok()) return kernel.status();
+  kernel_ = std::move(kernel.value());
+  if (Status s = kernel_->Install(cluster.port_rules); !s.ok()) return s;
+  const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
+  fast_path_ = std::make_unique<FastPathSwitch>(
+      clock_, snapshots_, *worker_, *kernel_, cluster.port_rules,
+      KernelDeadline(period, cluster.heartbeat.tolerance), std::move(hooks));
+  fast_path_->SetEnabled(config_.host.kernel_fast_path);
+  auto monitor = NftMonitor::Open(
+      io_, [this] { return worker_->thread_id(); },
+      [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });
+  if (!monitor.ok()) return monitor.status();
+  nft_monitor_ = std::move(monitor.value());
+  publisher_ = fast_path_.get();
   return Status::Ok();
 }
 

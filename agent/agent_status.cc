@@ -73,7 +73,7 @@ std::vector<ErrorCount> Agent::ErrorCounts() const {
       {"control_malformed", control_->malformed_requests()},
       {"control_refused_remote", refused_remote_},
       {"reload_failures", reload_failures_},
-      {"fast_path_errors", fast_path_->stats().errors},
+      {"fast_path_errors", kernel_stats().errors},
   };
   if (remote_control_) {
     const RemoteControlCounters& rc = remote_control_->counters();
@@ -93,8 +93,7 @@ std::vector<ErrorCount> Agent::ErrorCounts() const {
   }
   for (size_t i = 1; i < static_cast<size_t>(ParseVerdict::kCount); ++i) {
     const auto v = static_cast<ParseVerdict>(i);
-    e.push_back({"malformed_" + std::string(ParseVerdictName(v)),
-                 data_path_->decisions().ReadMalformed(v)});
+    e.push_back({"malformed_" + std::string(ParseVerdictName(v)), Decisions().ReadMalformed(v)});
   }
   return e;
 }
@@ -102,7 +101,7 @@ std::vector<ErrorCount> Agent::ErrorCounts() const {
 HostStatus Agent::CurrentStatus() const {
   const ConvergenceReport r = convergence_->Report();
   const auto snapshot = snapshots_.Load();
-  const DecisionCounters& d = data_path_->decisions();
+  const DecisionTotals d = Decisions();
   HostStatus s;
   s.host_id = config_.host.id;
   s.cluster = config_.cluster.name;
@@ -158,8 +157,9 @@ HostStatus Agent::CurrentStatus() const {
   s.last_convergence_cause = r.last_cause;
   s.loop_lag_seconds = Seconds(loop_->loop_lag().Quantile(0.99));
   s.loop_lag_max_seconds = Seconds(loop_->loop_lag().max());
-  s.kernel_update_seconds = Seconds(fast_path_->stats().last_update);
-  s.kernel_update_errors = fast_path_->stats().errors;
+  s.data_path = bpf_ ? "bpf" : "capture";
+  s.kernel_update_seconds = Seconds(kernel_stats().last_update);
+  s.kernel_update_errors = kernel_stats().errors;
   s.connections = table_->size();
   s.connection_capacity = table_->capacity();
   const HeartbeatCounters& h = convergence_->counters();

@@ -136,6 +136,7 @@ std::string Agent::Params() const {
   w.Key("interface").String(config_.host.interface);
   w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
   w.Key("kernel_fast_path").Bool(config_.host.kernel_fast_path);
+  w.Key("data_path").String(DataPathModeName(config_.host.data_path));
   if (state_file_) w.Key("state_file").String(state_file_->path());
   w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
   w.Key("events").BeginArray();
@@ -159,7 +160,7 @@ std::string Agent::Report() const {
   }
   w.EndArray();
   w.Key("packets").BeginObject();
-  const DecisionCounters& d = data_path_->decisions();
+  const DecisionTotals d = Decisions();
   uint64_t accepted = 0, dropped = 0, accepted_bytes = 0, dropped_bytes = 0;
   for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
     const auto reason = static_cast<DecisionReason>(i);
@@ -238,31 +239,7 @@ std::string Agent::Report() const {
   w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
   w.Key("announcements").Uint(responder_->announcements()).EndObject();
   w.Key("delivered").Uint(p.delivered.load());
-  // The kernel fast path: packets the data path decided the kernel delivers, and the kernel's
-  // own count of those it did (equal while the map is steady and the capture lost nothing).
-  w.Key("fast_path").BeginObject();
-  w.Key("enabled").Bool(fast_path_->enabled());
-  w.Key("decided").Uint(p.kernel_delivered.load());
-  if (auto kernel = kernel_->DeliveredPackets(); kernel.ok()) {
-    w.Key("kernel_packets").Uint(kernel.value());
-  } else {
-    w.Key("kernel_packets").Null();
-  }
-  const KernelStats& k = fast_path_->stats();
-  w.Key("kernel_buckets").Uint(fast_path_->kernel_buckets()).Key("errors").Uint(k.errors);
-  // A switch is still on its way into the kernel.
-  w.Key("settling").Bool(fast_path_->settling());
-  w.Key("last_switch_ms").Uint(static_cast<uint64_t>(k.last_update.count() / 1000));
-  w.EndObject();
-  // The kernel programmer (agent/fast_path_switch.h) and the loop's health.
-  w.Key("kernel").BeginObject().Key("updates").Uint(k.updates);
-  w.Key("last_update_us").Int(k.last_update.count());
-  w.Key("slowest_update_us").Int(k.slowest_update.count());
-  w.Key("errors").Uint(k.errors).Key("repairs").Uint(k.repairs);
-  w.Key("last_repair_us").Int(k.last_repair.count());
-  w.Key("foreign_changes").Uint(nft_monitor_->foreign_changes());
-  w.Key("lease_renewals").Uint(k.lease_renewals).Key("lease_errors").Uint(k.lease_errors);
-  w.EndObject();
+  ReportBackEnd(w);  // data_path, fast_path, kernel (agent_bpf.cc)
   const auto now = std::chrono::steady_clock::now();
   auto remaining_ms = [&now](std::chrono::steady_clock::time_point until) {
     return until > now ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()

@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +12,7 @@
 #include <ctime>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/bpf/nlb_tc_object.h"
@@ -91,7 +94,21 @@ Status BpfPlane::WriteControl(const nlb_control& next) {
   return Status::Ok();
 }
 
+void BpfPlane::AwaitGrace() {
+  if (!grace_owed_) return;
+  // MEMBARRIER_CMD_GLOBAL is synchronize_rcu(): it returns once every RCU read-side section
+  // that began before it has ended, and tc programs run inside one, so no packet still reads
+  // the half the last flip left. Kernels booted with nohz_full refuse it (EINVAL): then a
+  // millisecond, far longer than a packet's run in softirq, which nothing preempts.
+  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+    ++grace_sleeps_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  grace_owed_ = false;
+}
+
 Status BpfPlane::Publish(const MapSnapshot& snapshot) {
+  AwaitGrace();
   const uint32_t inactive = (control_.active_half ^ 1u) & 1u;
   const std::span<nlb_rule_buckets> half_buckets(buckets_ + inactive * NLB_MAX_RULES,
                                                  NLB_MAX_RULES);
@@ -99,7 +116,9 @@ Status BpfPlane::Publish(const MapSnapshot& snapshot) {
   // The update is a system call: the stores above are visible to the program before the index.
   nlb_control next = control_;
   next.active_half = inactive;
-  return WriteControl(next);
+  if (Status s = WriteControl(next); !s.ok()) return s;
+  grace_owed_ = true;
+  return Status::Ok();
 }
 
 Status BpfPlane::RenewLease(std::chrono::nanoseconds remaining) {

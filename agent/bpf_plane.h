@@ -4,14 +4,13 @@
 // the half the program is not reading and flips nlb_control's index with one system call,
 // renews the lease, and reads the per-CPU counters.
 //
-// It is the kernel side a later BpfProgrammer (agent/kernel_programmer.h) drives: Install and
-// SetRules/SetBuckets become Publish of the snapshot they describe, RenewLease is RenewLease,
-// DeliveredPackets sums the accepting reasons of ReadCounters, Remove is the destructor plus
-// detaching the tc hook (Attach/Detach are not written yet: nothing attaches it today).
+// nlbd drives it through agent/bpf_switch.h on its kernel worker; agent/bpf_attach.h puts the
+// program on the interface.
 //
 // Thread: one owner (the kernel worker) calls everything; the program reads the maps at any time
-// in the kernel. Publish must not be called again before the program has stopped reading the
-// half the previous Publish left (a packet's run is microseconds; map switches are not).
+// in the kernel. Publish waits, before it rewrites the half the previous Publish left, until no
+// packet can still be reading it (an RCU grace period: AwaitGrace), so Publish may be called at
+// any pace.
 #pragma once
 
 #include <array>
@@ -57,6 +56,12 @@ class BpfPlane {
 
   int program_fd() const { return program_fd_; }
   uint32_t active_half() const { return control_.active_half; }
+  // Returns once no packet can still read the inactive half (an RCU grace period after the
+  // last flip; at once when there was none since). Publish calls it first; calling it right
+  // after a Publish (BpfSwitch does, after the announcement) keeps it off the next switch's path.
+  void AwaitGrace();
+  // Grace periods that fell back to a 1 ms sleep (membarrier refused: nohz_full).
+  uint64_t grace_sleeps() const { return grace_sleeps_; }
 
  private:
   BpfPlane() = default;
@@ -71,7 +76,9 @@ class BpfPlane {
   nlb_rule_buckets* buckets_ = nullptr;  // NLB_HALVES * NLB_MAX_RULES entries, mmap'ed
   size_t configs_size_ = 0;
   size_t buckets_size_ = 0;
-  nlb_control control_{};  // what nlb_control holds (this is its only writer)
+  nlb_control control_{};    // what nlb_control holds (this is its only writer)
+  bool grace_owed_ = false;  // a flip happened since the last grace period
+  uint64_t grace_sleeps_ = 0;
 };
 
 }  // namespace nlb::agent

@@ -6,17 +6,23 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <span>
 
 namespace nlb::agent {
 namespace {
 
-// When the BPF data plane lands it adds CAP_BPF (programs and maps) and, on kernels that still
-// ask for it to attach XDP, CAP_SYS_ADMIN here, and in the unit's CapabilityBoundingSet= and
-// AmbientCapabilities=.
 constexpr std::array<cap_value_t, 2> kKept = {CAP_NET_ADMIN, CAP_NET_RAW};
+// host.data_path bpf or auto: loading the program and its maps takes CAP_BPF, and without
+// CAP_PERFMON the verifier refuses pointer arithmetic the program relies on.
+constexpr std::array<cap_value_t, 4> kKeptForBpf = {CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF,
+                                                    CAP_PERFMON};
 
-bool IsKept(cap_value_t cap) {
-  for (cap_value_t kept : kKept) {
+std::span<const cap_value_t> Kept(bool bpf) {
+  return bpf ? std::span<const cap_value_t>(kKeptForBpf) : std::span<const cap_value_t>(kKept);
+}
+
+bool IsKept(cap_value_t cap, bool bpf) {
+  for (cap_value_t kept : Kept(bpf)) {
     if (kept == cap) return true;
   }
   return false;
@@ -35,13 +41,13 @@ Status Refused(const std::string& what) {
 
 }  // namespace
 
-std::vector<std::string> AgentCapabilities() {
+std::vector<std::string> AgentCapabilities(bool bpf) {
   std::vector<std::string> names;
-  for (cap_value_t cap : kKept) names.push_back(Name(cap));
+  for (cap_value_t cap : Kept(bpf)) names.push_back(Name(cap));
   return names;
 }
 
-Status DropUnneededCapabilities() {
+Status DropUnneededCapabilities(bool bpf) {
   cap_t current = cap_get_proc();
   if (current == nullptr) return Refused("reading the process capabilities");
   cap_flag_value_t setpcap = CAP_CLEAR;
@@ -50,7 +56,7 @@ Status DropUnneededCapabilities() {
   // The bounding set first: dropping from it takes CAP_SETPCAP, which goes next.
   if (setpcap == CAP_SET) {
     for (cap_value_t cap = 0; cap < static_cast<cap_value_t>(cap_max_bits()); ++cap) {
-      if (IsKept(cap) || cap_get_bound(cap) <= 0) continue;
+      if (IsKept(cap, bpf) || cap_get_bound(cap) <= 0) continue;
       if (cap_drop_bound(cap) != 0) {
         cap_free(current);
         return Refused("dropping " + Name(cap) + " from the bounding set");
@@ -59,7 +65,7 @@ Status DropUnneededCapabilities() {
   }
 
   cap_t wanted = cap_init();  // all clear
-  for (cap_value_t cap : kKept) {
+  for (cap_value_t cap : Kept(bpf)) {
     cap_flag_value_t permitted = CAP_CLEAR;
     cap_get_flag(current, cap, CAP_PERMITTED, &permitted);
     if (permitted != CAP_SET) continue;

@@ -1,5 +1,6 @@
 #include "agent/crash_cleanup.h"
 
+#include "agent/bpf_attach.h"
 #include "agent/capabilities.h"
 #include "agent/cluster_mac.h"
 #include "agent/command_line.h"
@@ -47,6 +48,17 @@ int RunCrashCleanup(const std::string& config_path, std::ostream& out, std::ostr
     }
   } else {
     out << "nftables table netdev " << table << ": none\n";
+  }
+
+  // The BPF data plane's tc filter would keep deciding by maps nobody updates (its lease has run
+  // out, so it drops the VIPs' traffic): whatever the configured back end, `auto` may have used it.
+  bool detached = false;
+  if (Status s = DetachLeftoverTcFilter(c.host.interface, &detached); !s.ok()) {
+    err << "nlbd --cleanup: " << s.message() << "\n";
+    status = kExitFailed;
+  } else {
+    out << "tc filter of " << c.host.interface << " (clsact ingress, handle 0x4e4c): "
+        << (detached ? "removed" : "none") << "\n";
   }
 
   bool restored = false;

@@ -2,6 +2,7 @@
 // FILE leaves in the kernel when it dies without running its destructors (a crash, SIGKILL, the
 // watchdog's abort):
 //   the nftables table nlb_<cluster>_<interface>  (it would keep dropping the VIPs' traffic);
+//   the BPF data plane's tc filter at nlbd's handle on the interface's clsact ingress (same);
 //   the unicast mode's cluster MAC on the interface (the real MAC is put back from the state
 //     file in StateDirectory(), then the file goes).
 // The rest goes with the process by itself: the TUN device and its VIP addresses (not

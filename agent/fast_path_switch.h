@@ -35,6 +35,7 @@
 #include "agent/kernel_programmer.h"
 #include "agent/kernel_worker.h"
 #include "agent/loop_clock.h"
+#include "agent/map_publisher.h"
 #include "common/fast_path.h"
 #include "common/map_snapshot.h"
 
@@ -58,33 +59,33 @@ struct KernelStats {
   std::chrono::microseconds last_repair{0};
 };
 
-class FastPathSwitch {
+class FastPathSwitch final : public MapPublisher {
  public:
   FastPathSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker,
                  KernelProgrammer& kernel, std::vector<PortRule> installed_rules,
                  std::chrono::milliseconds deadline, FastPathSwitchHooks hooks);
-  ~FastPathSwitch();
+  ~FastPathSwitch() override;
 
   // REQUIRES: set before the first Apply. The data path whose ring steps 3 wait for.
   void UseDataPath(DrainedRounds* data_path) { data_path_ = data_path; }
   // enabled: host.kernel_fast_path; a reload calls it again (and clears a failure).
   void SetEnabled(bool enabled);
   // Serves next from now on (published at once or after the switch's steps).
-  void Apply(std::shared_ptr<MapSnapshot> next);
+  void Apply(std::shared_ptr<MapSnapshot> next) override;
   // True while a switch must finish before the agent announces its map.
-  bool holds_announcement() const { return holding_; }
+  bool holds_announcement() const override { return holding_; }
   // Grants the kernel lease until `until` (a job; the data path counts on it once it is done).
-  void RenewLease(std::chrono::steady_clock::time_point until);
+  void RenewLease(std::chrono::steady_clock::time_point until) override;
   // Somebody else changed the ruleset: check the kernel's copy, repair it if it was touched.
   // Until that is done the data path delivers everything itself.
   void CheckKernel(const std::string& why);
 
   bool enabled() const { return enabled_ && !failed_; }
-  bool settling() const { return busy_ || pending_ != nullptr; }
+  bool settling() const override { return busy_ || pending_ != nullptr; }
   uint64_t kernel_buckets() const;
   const KernelStats& stats() const { return stats_; }
   // The latest kernel lease the kernel took (it stops delivering by itself at that time).
-  std::chrono::steady_clock::time_point granted() const { return granted_; }
+  std::chrono::steady_clock::time_point granted() const override { return granted_; }
 
  private:
   void Step();

@@ -26,7 +26,7 @@ std::chrono::milliseconds KernelDeadline(std::chrono::milliseconds period, uint3
 }
 
 HostLoop::HostLoop(LoopClock& clock, const NodeConfig& config, Convergence& convergence,
-                   SnapshotHolder& snapshots, FastPathSwitch& fast_path, HostLoopOwner& owner,
+                   SnapshotHolder& snapshots, MapPublisher& fast_path, HostLoopOwner& owner,
                    std::chrono::milliseconds lease_length)
     : clock_(clock),
       config_(config),

@@ -1,11 +1,11 @@
 // HostLoop: the agent's control loop on one host, in the order the cluster's promises need. It
 // ticks convergence at its wakeups and once after each batch of queued heartbeats, publishes a
-// new map through the FastPathSwitch before this host announces it (holding heartbeats while a
-// kernel cut is outstanding), grants the lease per heartbeat sent, and leaves the cluster while
-// this host cannot serve (Block). Set-up, operator commands and views stay in Agent, which is
-// its HostLoopOwner.
+// new map through the MapPublisher (FastPathSwitch or BpfSwitch) before this host announces it
+// (holding heartbeats while a kernel cut is outstanding), grants the lease per heartbeat sent, and
+// leaves the cluster while this host cannot serve (Block). Set-up, operator commands and views stay
+// in Agent, which is its HostLoopOwner.
 //
-// It holds only narrow parts (LoopClock, DatagramSink, Convergence, FastPathSwitch,
+// It holds only narrow parts (LoopClock, DatagramSink, Convergence, MapPublisher,
 // SnapshotHolder), so the code nlbd runs is the code the simulated clusters of
 // tests/support/sim_agent.h run on simulated time. Loop thread only.
 #pragma once
@@ -21,8 +21,8 @@
 
 #include "agent/datagram_reader.h"
 #include "agent/datagram_sink.h"
-#include "agent/fast_path_switch.h"
 #include "agent/loop_clock.h"
+#include "agent/map_publisher.h"
 #include "common/convergence.h"
 #include "common/loop_lag.h"
 #include "common/map_snapshot.h"
@@ -61,7 +61,7 @@ class HostLoop {
 
   // All references outlive the loop; config is the agent's, changed in place by reloads.
   HostLoop(LoopClock& clock, const NodeConfig& config, Convergence& convergence,
-           SnapshotHolder& snapshots, FastPathSwitch& fast_path, HostLoopOwner& owner,
+           SnapshotHolder& snapshots, MapPublisher& fast_path, HostLoopOwner& owner,
            std::chrono::milliseconds lease_length);
   // REQUIRES: set before the first tick.
   void UseSink(DatagramSink* sink) { sink_ = sink; }
@@ -90,7 +90,7 @@ class HostLoop {
 
  private:
   // Sends a datagram, or holds it while a kernel cut must finish before this host announces a
-  // new map (FastPathSwitch::holds_announcement). A sent heartbeat renews the lease.
+  // new map (MapPublisher::holds_announcement). A sent heartbeat renews the lease.
   void Send(std::vector<uint8_t> datagram, bool heartbeat);
   // host_loop_lease.cc: the lease (docs/protocol.md).
   void GrantLease(std::chrono::steady_clock::time_point now);
@@ -99,7 +99,7 @@ class HostLoop {
   const NodeConfig& config_;
   Convergence& convergence_;
   SnapshotHolder& snapshots_;
-  FastPathSwitch& fast_path_;
+  MapPublisher& fast_path_;
   HostLoopOwner& owner_;
   DatagramSink* sink_ = nullptr;
   std::unique_ptr<LoopTimer> timer_;

@@ -61,15 +61,21 @@ int PacketCapture::AutomaticSnaplen(const std::string& interface) {
   return std::min(kMaxSnaplen, mtu + kEthernetAndTwoVlanTags);
 }
 
-std::string PacketCapture::FilterFor(const std::vector<IpAddress>& vips) {
-  // For an IPv4 address "dst host" also matches ARP whose target protocol address it is.
+std::string PacketCapture::FilterFor(const std::vector<IpAddress>& vips, bool neighbours_only) {
   std::string filter;
   for (const IpAddress& vip : vips) {
     if (!filter.empty()) filter += " or ";
+    if (neighbours_only) {
+      filter += vip.is_v6() ? "(icmp6 and ip6[40] == 135 and (dst host " + vip.ToString() +
+                                  " or dst host " + SolicitedNodeGroup(vip).ToString() + "))"
+                            : "(arp and arp dst host " + vip.ToString() + ")";
+      continue;
+    }
+    // For an IPv4 address "dst host" also matches ARP whose target protocol address it is.
     filter += "dst host " + vip.ToString();
     if (vip.is_v6()) {
-      filter += " or (icmp6 and ip6[40] == 135 and dst host " +
-                SolicitedNodeGroup(vip).ToString() + ")";
+      filter +=
+          " or (icmp6 and ip6[40] == 135 and dst host " + SolicitedNodeGroup(vip).ToString() + ")";
     }
   }
   return filter;
@@ -79,11 +85,9 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
   char error[PCAP_ERRBUF_SIZE] = "";
   pcap_t* handle = pcap_create(options.interface.c_str(), error);
   if (handle == nullptr) {
-    return Status::Error(ErrorCode::kUnavailable,
-                         "capture on " + options.interface + ": " + error);
+    return Status::Error(ErrorCode::kUnavailable, "capture on " + options.interface + ": " + error);
   }
-  const int snaplen =
-      options.snaplen > 0 ? options.snaplen : AutomaticSnaplen(options.interface);
+  const int snaplen = options.snaplen > 0 ? options.snaplen : AutomaticSnaplen(options.interface);
   std::unique_ptr<PacketCapture> capture(new PacketCapture(handle, -1, snaplen));
   if (pcap_set_snaplen(handle, snaplen) != 0 ||
       pcap_set_buffer_size(handle, options.buffer_bytes) != 0 ||
@@ -92,10 +96,10 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
   }
   const int activated = pcap_activate(handle);
   if (activated < 0) {
-    return Status::Error(activated == PCAP_ERROR_PERM_DENIED ? ErrorCode::kPermission
-                                                             : ErrorCode::kUnavailable,
-                         "capture on " + options.interface + ": " + pcap_statustostr(activated) +
-                             " " + pcap_geterr(handle));
+    return Status::Error(
+        activated == PCAP_ERROR_PERM_DENIED ? ErrorCode::kPermission : ErrorCode::kUnavailable,
+        "capture on " + options.interface + ": " + pcap_statustostr(activated) + " " +
+            pcap_geterr(handle));
   }
   if (pcap_datalink(handle) != DLT_EN10MB) {
     return Status::Error(ErrorCode::kInvalidArgument,
@@ -106,7 +110,7 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
     return PcapError("incoming-only capture on " + options.interface, handle);
   }
   bpf_program program{};
-  const std::string filter = FilterFor(options.vips);
+  const std::string filter = FilterFor(options.vips, options.neighbours_only);
   if (pcap_compile(handle, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
     return PcapError("compiling filter '" + filter + "'", handle);
   }

@@ -30,11 +30,15 @@ struct CaptureOptions {
   // one fixed slot per frame sized by the snaplen: 65535 leaves 512 slots in 32 MiB, a few
   // milliseconds of slack at 100k packets/s, while MTU-sized slots give about 16k.
   int snaplen = 0;
+  // The BPF data plane decides every data packet in the kernel: the tap then takes only the
+  // neighbour requests for a VIP (ARP, and neighbour solicitations to a VIP or its
+  // solicited-node group), which the data path answers.
+  bool neighbours_only = false;
 };
 
 struct CaptureStats {
-  uint64_t received = 0;         // passed the filter, as the kernel counts them
-  uint64_t dropped = 0;          // the ring was full (the data path fell behind)
+  uint64_t received = 0;  // passed the filter, as the kernel counts them
+  uint64_t dropped = 0;   // the ring was full (the data path fell behind)
   uint64_t interface_dropped = 0;
 };
 
@@ -67,7 +71,7 @@ class PacketCapture {
   static int AutomaticSnaplen(const std::string& interface);
 
   // The BPF filter text for vips, exposed for tests and diagnostics.
-  static std::string FilterFor(const std::vector<IpAddress>& vips);
+  static std::string FilterFor(const std::vector<IpAddress>& vips, bool neighbours_only = false);
 
  private:
   PacketCapture(pcap_t* handle, int fd, int snaplen)

@@ -22,6 +22,8 @@ std::string FieldNeedingRestart(const NodeConfig& running, const NodeConfig& nex
   if (next.host.dedicated_address != running.host.dedicated_address) {
     return "host.dedicated_address";
   }
+  // The back end is chosen once at start (docs/data-path.md).
+  if (next.host.data_path != running.host.data_path) return "host.data_path";
   // The HTTP listener is bound once at start: refuse to change it rather than ignore it.
   const HttpListenConfig& h = running.host.http;
   const HttpListenConfig& n = next.host.http;

@@ -22,7 +22,8 @@ int RunAgent(const std::string& config_path) {
     return kExitConfigInvalid;
   }
   // Before Start: the data path thread it creates inherits this thread's capabilities.
-  if (Status s = DropUnneededCapabilities(); !s.ok()) {
+  if (Status s = DropUnneededCapabilities(config->host.data_path != DataPathMode::kCapture);
+      !s.ok()) {
     LogError("agent", "refusing to start: " + s.message());
     return kExitFailed;
   }

@@ -4,8 +4,22 @@ namespace nlb {
 
 std::string_view InitialStateName(InitialState s) {
   switch (s) {
-    case InitialState::kStarted: return "started";
-    case InitialState::kStopped: return "stopped";
+    case InitialState::kStarted:
+      return "started";
+    case InitialState::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+std::string_view DataPathModeName(DataPathMode m) {
+  switch (m) {
+    case DataPathMode::kCapture:
+      return "capture";
+    case DataPathMode::kBpf:
+      return "bpf";
+    case DataPathMode::kAuto:
+      return "auto";
   }
   return "?";
 }

@@ -20,6 +20,9 @@ namespace nlb {
 
 enum class InitialState : uint8_t { kStarted = 0, kStopped };
 std::string_view InitialStateName(InitialState s);  // "started", "stopped"
+// host.data_path (docs/data-path.md, docs/bpf-data-plane.md): who decides each packet.
+enum class DataPathMode : uint8_t { kCapture = 0, kBpf, kAuto };
+std::string_view DataPathModeName(DataPathMode m);  // "capture", "bpf", "auto"
 
 struct HeartbeatConfig {
   uint32_t period_ms = 1000;  // 100..10000
@@ -82,6 +85,10 @@ struct HostConfig {
   // buckets in the kernel, the capture only decides and counts them. Off: the capture and TUN
   // deliver everything, as the design's default back end alone does.
   bool kernel_fast_path = true;
+  // capture: libpcap + TUN (+ the nftables fast path above). bpf: the tc program decides every
+  // packet in the kernel. auto: bpf, else capture with the reason logged and reported. The
+  // default stays capture until the kernel tracks connections of moving buckets. Not reloadable.
+  DataPathMode data_path = DataPathMode::kCapture;
   HttpListenConfig http;
   // Where nlbd keeps the operator's state (docs/configuration.md, "Operator state"). Empty:
   // /var/lib/nlb/state-<cluster name>-<host id>. Read at start; a reload does not move it.

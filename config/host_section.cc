@@ -12,6 +12,10 @@ namespace {
 
 constexpr std::array<std::pair<std::string_view, InitialState>, 2> kStates{
     {{"started", InitialState::kStarted}, {"stopped", InitialState::kStopped}}};
+constexpr std::array<std::pair<std::string_view, DataPathMode>, 3> kDataPaths{
+    {{"auto", DataPathMode::kAuto},
+     {"bpf", DataPathMode::kBpf},
+     {"capture", DataPathMode::kCapture}}};
 
 constexpr uint32_t kMaxHostId = 256;
 constexpr uint32_t kMaxPriority = 32;
@@ -196,7 +200,7 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
                      ConfigErrors* errors) {
   MappingReader reader(section,
                        {"id", "interface", "dedicated_address", "initial_state", "kernel_fast_path",
-                        "rules", "http", "state_file"},
+                        "data_path", "rules", "http", "state_file"},
                        errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("id")) {
@@ -215,6 +219,11 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
   }
   if (reader.Has("kernel_fast_path")) {
     if (auto v = ReadBool(reader.Field("kernel_fast_path"), errors)) host->kernel_fast_path = *v;
+  }
+  if (reader.Has("data_path")) {
+    if (auto v = ReadChoice<DataPathMode>(reader.Field("data_path"), kDataPaths, errors)) {
+      host->data_path = *v;
+    }
   }
   ReadHttp(reader.Field("http"), &host->http, errors);
   if (reader.Has("state_file")) {

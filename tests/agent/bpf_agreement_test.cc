@@ -267,10 +267,21 @@ TEST_F(BpfAgreementTest, Measurements) {
   MapSnapshot one = Snapshot(1);
   one.rules.resize(1);
   constexpr int kSwitches = 200;
-  const Clock::time_point start = Clock::now();
-  for (int i = 0; i < kSwitches; ++i) ASSERT_TRUE(plane_->Publish(one).ok());
-  const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-  std::printf("map switch (16384 buckets + flip): %.1f us\n", us / kSwitches);
+  // Each switch apart from the grace period the next one needs (BpfSwitch runs it after the
+  // announcement), which is timed on its own.
+  Clock::duration switching{};
+  Clock::duration grace{};
+  for (int i = 0; i < kSwitches; ++i) {
+    const Clock::time_point start = Clock::now();
+    plane_->AwaitGrace();
+    const Clock::time_point graced = Clock::now();
+    ASSERT_TRUE(plane_->Publish(one).ok());
+    switching += Clock::now() - graced;
+    grace += graced - start;
+  }
+  std::printf("map switch (16384 buckets + flip): %.1f us; grace period after it: %.1f us\n",
+              std::chrono::duration<double, std::micro>(switching).count() / kSwitches,
+              std::chrono::duration<double, std::micro>(grace).count() / kSwitches);
 
   const MapSnapshot s = Snapshot(1);
   Install(s);

@@ -48,6 +48,8 @@ int InChild(int (*body)()) {
 
 TEST(Capabilities, NamesWhatTheAgentKeeps) {
   EXPECT_EQ(AgentCapabilities(), (std::vector<std::string>{"cap_net_admin", "cap_net_raw"}));
+  EXPECT_EQ(AgentCapabilities(/*bpf=*/true),
+            (std::vector<std::string>{"cap_net_admin", "cap_net_raw", "cap_bpf", "cap_perfmon"}));
 }
 
 TEST(Capabilities, RootKeepsOnlyTheNetworkCapabilities) {

@@ -76,6 +76,9 @@ TEST(PlanReloadTest, Table) {
       Refused(
           "interface", [](NodeConfig& c) { c.host.interface = "eth1"; }, "host.interface"),
       Refused(
+          "data path", [](NodeConfig& c) { c.host.data_path = DataPathMode::kBpf; },
+          "host.data_path"),
+      Refused(
           "dedicated address",
           [](NodeConfig& c) { c.host.dedicated_address = *IpAddress::Parse("198.18.1.9"); },
           "host.dedicated_address"),

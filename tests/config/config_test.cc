@@ -211,6 +211,14 @@ const ErrorCase kErrorCases[] = {
      "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
      "  dedicated_address: 198.18.1.1\n  kernel_fast_path: sometimes\n",
      "t.yaml:8:21: host.kernel_fast_path"},
+    {"data_path not a back end",
+     "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
+     "  dedicated_address: 198.18.1.1\n  data_path: xdp\n",
+     "t.yaml:8:14: host.data_path: 'xdp' is not valid; expected one of auto | bpf | capture"},
+    {"data_path not a word",
+     "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
+     "  dedicated_address: 198.18.1.1\n  data_path: [bpf]\n",
+     "t.yaml:8:14: host.data_path"},
     {"override names an unknown rule",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\n  port_rules:\n    - {name: http, ports: 80}\n"
      "host:\n  id: 1\n  interface: eth0\n  dedicated_address: 198.18.1.1\n  rules:\n"
@@ -355,6 +363,7 @@ TEST(ConfigLoader, AppliesDefaultsWhenFieldsAreOmitted) {
   EXPECT_EQ(h.dedicated_address, *IpAddress::Parse("198.18.1.7"));
   EXPECT_EQ(h.initial_state, InitialState::kStarted);
   EXPECT_TRUE(h.kernel_fast_path);
+  EXPECT_EQ(h.data_path, DataPathMode::kCapture);  // until the kernel tracks moving buckets
   ASSERT_EQ(h.rule_params.size(), 1u);
   EXPECT_EQ(h.rule_params[0].weight, 50u);
   EXPECT_EQ(h.rule_params[0].priority, 7u);  // the host id while it is <= 32
@@ -443,6 +452,27 @@ TEST(ConfigLoader, SortsRulesCanonicallyAndAlignsHostParams) {
   EXPECT_EQ(config->host.rule_params[5].priority, 9u);  // all-low
   EXPECT_EQ(config->host.rule_params[0].weight, 50u);   // untouched: defaults
   EXPECT_EQ(config->host.rule_params[0].priority, 3u);
+}
+
+TEST(ConfigLoader, DataPathTable) {
+  const struct {
+    const char* text;
+    DataPathMode mode;
+  } cases[] = {
+      {"auto", DataPathMode::kAuto},
+      {"bpf", DataPathMode::kBpf},
+      {"capture", DataPathMode::kCapture},
+  };
+  for (const auto& c : cases) {
+    Result<NodeConfig> config = ParseConfig(
+        "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
+        "  dedicated_address: 198.18.1.1\n  data_path: " +
+            std::string(c.text) + "\n",
+        "t.yaml");
+    ASSERT_TRUE(config.ok()) << c.text << ": " << config.status().message();
+    EXPECT_EQ(config->host.data_path, c.mode) << c.text;
+    EXPECT_EQ(DataPathModeName(c.mode), c.text);
+  }
 }
 
 TEST(ConfigLoader, HostIdAbove32WithPrioritiesIsValid) {

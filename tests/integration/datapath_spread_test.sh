@@ -7,6 +7,8 @@
 #
 # The flows are fixed (source address k % 8, port 20000 + k) and so is the hash and the map, so
 # the split is the same on every run; the bound is the issue's, the split measured is printed.
+# With NLB_DATA_PATH=bpf the tc program decides instead (same split), and the part without the
+# fast path is left out.
 source "$(dirname "$0")/datapath_lib.sh"
 
 lab_start 3
@@ -34,10 +36,17 @@ for i in 1 2 3; do
   a=$(accepted "$i")
   [ "$a" -ge $((4 * n)) ] && [ "$a" -le $((8 * n)) ] ||
     fail "host $i accepted $a packets for its $n requests (want 4-8 per request)"
-  # The kernel fast path (on by default) delivered every one of them.
+  # The kernel fast path (on by default) delivered every one of them (the BPF back end has no
+  # fast path: its program's own counters are the accepted packets, checked above).
+  [ "$(backend "$i")" = bpf ] && continue
   k=$(control "$i" report | json "r['fast_path']['kernel_packets']")
   [ "$k" = "$a" ] || fail "host $i: the kernel fast path delivered $k of its $a accepted packets"
 done
+if [ "$(backend 1)" = bpf ]; then
+  note "BPF back end: no fast path to switch off"
+  echo "PASS"
+  exit 0
+fi
 
 # The same again with the fast path switched off by a reload on every host: capture + TUN
 # deliver everything, with the same split (same flows, same map).

@@ -38,9 +38,12 @@ lab_start() {
 }
 
 # host_config I [nlb-lab config options...]: writes $STATE/hI.yaml.
+# NLB_DATA_PATH=capture|bpf|auto in the environment sets host.data_path in every config written
+# (the host section is the file's last), so one test runs on either back end.
 host_config() {
   local i=$1; shift
   "$LAB" config --run "$RUN" --host "$i" "$@" >"$STATE/h$i.yaml"
+  if [ -n "${NLB_DATA_PATH:-}" ]; then echo "  data_path: $NLB_DATA_PATH" >>"$STATE/h$i.yaml"; fi
 }
 
 start_agent() { "$LAB" agent --run "$RUN" --host "$1" --config "${2:-$STATE/h$1.yaml}" >/dev/null; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/data_path.h"
+#include "agent/fast_path_switch.h"
 #include "common/decision.h"
 #include "common/fast_path.h"
 #include "common/flow_hash.h"

@@ -1,0 +1,64 @@
+// DecisionTotals: the data path's decision counters as `nlbctl report`, /metrics and the status
+// page show them, whichever back end decided (docs/data-path.md): the capture's DecisionCounters,
+// or the BPF program's per-CPU counters as the kernel worker last read them (BpfSwitch::Check).
+// The BPF program counts by reason and parse verdict only, not per rule (those read 0), and it
+// sees every frame at the interface, so its not_for_vip and malformed counts include frames the
+// capture's filter never passes. A plain copy; any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "agent/bpf_plane.h"
+#include "common/decision.h"
+
+namespace nlb::agent {
+
+class DecisionTotals {
+ public:
+  static DecisionTotals Of(const DecisionCounters& d);
+  static DecisionTotals Of(const BpfPlane::Counters& c);
+
+  uint64_t ReadPackets(DecisionReason r) const { return packets_[static_cast<size_t>(r)]; }
+  uint64_t ReadBytes(DecisionReason r) const { return bytes_[static_cast<size_t>(r)]; }
+  uint64_t ReadMalformed(ParseVerdict v) const { return malformed_[static_cast<size_t>(v)]; }
+  uint64_t ReadRulePackets(size_t rule, bool accepted) const {
+    return per_rule_ != nullptr ? per_rule_->ReadRulePackets(rule, accepted) : 0;
+  }
+  uint64_t ReadRuleBytes(size_t rule, bool accepted) const {
+    return per_rule_ != nullptr ? per_rule_->ReadRuleBytes(rule, accepted) : 0;
+  }
+
+ private:
+  static constexpr size_t kReasons = static_cast<size_t>(DecisionReason::kCount);
+  static constexpr size_t kVerdicts = static_cast<size_t>(ParseVerdict::kCount);
+  static_assert(kReasons == NLB_REASON_COUNT && kVerdicts == NLB_PARSE_COUNT);
+  std::array<uint64_t, kReasons> packets_{};
+  std::array<uint64_t, kReasons> bytes_{};
+  std::array<uint64_t, kVerdicts> malformed_{};
+  const DecisionCounters* per_rule_ = nullptr;  // the capture's; outlives this copy
+};
+
+inline DecisionTotals DecisionTotals::Of(const DecisionCounters& d) {
+  DecisionTotals t;
+  for (size_t i = 0; i < kReasons; ++i) {
+    t.packets_[i] = d.ReadPackets(static_cast<DecisionReason>(i));
+    t.bytes_[i] = d.ReadBytes(static_cast<DecisionReason>(i));
+  }
+  for (size_t i = 0; i < kVerdicts; ++i)
+    t.malformed_[i] = d.ReadMalformed(static_cast<ParseVerdict>(i));
+  t.per_rule_ = &d;
+  return t;
+}
+
+inline DecisionTotals DecisionTotals::Of(const BpfPlane::Counters& c) {
+  DecisionTotals t;
+  for (size_t i = 0; i < kReasons; ++i) {
+    t.packets_[i] = c.by_reason[i].packets;
+    t.bytes_[i] = c.by_reason[i].bytes;
+  }
+  for (size_t i = 0; i < kVerdicts; ++i) t.malformed_[i] = c.malformed[i];
+  return t;
+}
+
+}  // namespace nlb::agent
