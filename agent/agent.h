@@ -32,6 +32,7 @@
 #include "agent/host_loop.h"
 #include "agent/http_server.h"
 #include "agent/instance_lock.h"
+#include "agent/kernel_count.h"
 #include "agent/kernel_worker.h"
 #include "agent/loop_clock.h"
 #include "agent/neighbour_responder.h"
@@ -192,6 +193,7 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::unique_ptr<NftProgrammer> kernel_;
   std::unique_ptr<KernelWorker> worker_;
   std::unique_ptr<FastPathSwitch> fast_path_;
+  std::unique_ptr<KernelCount> kernel_count_;  // read on worker_, shown by report
   std::unique_ptr<NftMonitor> nft_monitor_;
   std::unique_ptr<HostLoop> loop_;  // ticks, heartbeats, the lease
   std::unique_ptr<PacketCapture> capture_;

@@ -243,11 +243,20 @@ std::string Agent::Report() const {
   w.Key("fast_path").BeginObject();
   w.Key("enabled").Bool(fast_path_->enabled());
   w.Key("decided").Uint(p.kernel_delivered.load());
-  if (auto kernel = kernel_->DeliveredPackets(); kernel.ok()) {
-    w.Key("kernel_packets").Uint(kernel.value());
+  // Read on the kernel worker (agent/kernel_count.h): a listing must not stall the loop. A value
+  // older than a period is read again for the next report.
+  kernel_count_->Refresh(std::chrono::milliseconds(config_.cluster.heartbeat.period_ms));
+  if (auto kernel = kernel_count_->packets()) {
+    w.Key("kernel_packets").Uint(*kernel);
   } else {
     w.Key("kernel_packets").Null();
   }
+  if (auto age = kernel_count_->age()) {
+    w.Key("kernel_packets_age_ms").Int(age->count());
+  } else {
+    w.Key("kernel_packets_age_ms").Null();
+  }
+  w.Key("kernel_packets_read_errors").Uint(kernel_count_->read_errors());
   const KernelStats& k = fast_path_->stats();
   w.Key("kernel_buckets").Uint(fast_path_->kernel_buckets()).Key("errors").Uint(k.errors);
   // A switch is still on its way into the kernel.

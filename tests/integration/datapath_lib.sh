@@ -106,6 +106,25 @@ check_every_packet_once() {
   check_fast_path "$1"
 }
 
+# fresh_report I: host I's report once its kernel packet count was read after this call began.
+# nlbd reads that count on its kernel worker (once a period, and when a report finds it older),
+# so a report shows it with its age (fast_path.kernel_packets_age_ms). Fails after 10 s.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+fresh_report() {
+  local start r age before deadline=$(( $(date +%s) + 10 ))
+  start=$(now_ms)
+  sleep 0.01
+  while :; do
+    before=$(now_ms)
+    r=$(control "$1" report)
+    age=$(json "r['fast_path']['kernel_packets_age_ms']" <<<"$r")
+    # Read at (report time - age) >= (before - age): after start.
+    if [ "$age" != None ] && [ $((before - age)) -gt "$start" ]; then echo "$r"; return; fi
+    [ "$(date +%s)" -lt "$deadline" ] || fail "host $1: no fresh kernel packet count within 10 s"
+    sleep 0.1
+  done
+}
+
 # check_fast_path "1,2,3": on each host, the kernel fast path's own count of the packets it
 # delivered equals the number the data path decided it delivers (the nftables jhash rule and
 # Decide() agree bit for bit), and TUN deliveries plus those add up to the accepted packets.
@@ -116,7 +135,7 @@ check_every_packet_once() {
 check_fast_path() {
   local i r acc tun decided kernel enabled
   for i in ${1//,/ }; do
-    r=$(control "$i" report)
+    r=$(fresh_report "$i")
     read -r acc tun decided kernel enabled < <(json "'%d %d %d %d %s' % (r['packets']['accepted'], r['delivered'], r['fast_path']['decided'], r['fast_path']['kernel_packets'], r['fast_path']['enabled'])" <<<"$r")
     [ "$kernel" -ge "$decided" ] && [ "$kernel" -le $((decided + 8)) ] ||
       fail "host $i: the kernel fast path delivered $kernel packets, the data path decided $decided"

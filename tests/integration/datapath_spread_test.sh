@@ -35,7 +35,7 @@ for i in 1 2 3; do
   [ "$a" -ge $((4 * n)) ] && [ "$a" -le $((8 * n)) ] ||
     fail "host $i accepted $a packets for its $n requests (want 4-8 per request)"
   # The kernel fast path (on by default) delivered every one of them.
-  k=$(control "$i" report | json "r['fast_path']['kernel_packets']")
+  k=$(fresh_report "$i" | json "r['fast_path']['kernel_packets']")
   [ "$k" = "$a" ] || fail "host $i: the kernel fast path delivered $k of its $a accepted packets"
 done
 
@@ -45,7 +45,7 @@ for i in 1 2 3; do
   echo "  kernel_fast_path: false" >>"$STATE/h$i.yaml"
   control "$i" reload | json "r['ok']" | grep -qx True || fail "host $i refused the reload"
 done
-before=$(for i in 1 2 3; do control "$i" report | json "'%d %d' % (r['delivered'], r['fast_path']['kernel_packets'])"; done)
+before=$(for i in 1 2 3; do fresh_report "$i" | json "'%d %d' % (r['delivered'], r['fast_path']['kernel_packets'])"; done)
 out2=$(client_tool http --vip "$VIP" --port 80 --sources "$SOURCES" --count 1000 --parallel 8)
 [ "$(json "r['answered']" <<<"$out2")" = 1000 ] ||
   fail "fast path off: $(json "r['answered']" <<<"$out2") of 1000 answered"
@@ -55,7 +55,7 @@ check_every_packet_once 1,2,3
 i=0
 while read -r tun kernel; do
   i=$((i + 1))
-  r=$(control "$i" report)
+  r=$(fresh_report "$i")
   now_tun=$(json "r['delivered']" <<<"$r")
   now_kernel=$(json "r['fast_path']['kernel_packets']" <<<"$r")
   [ "$now_kernel" = "$kernel" ] || fail "host $i: the kernel delivered $((now_kernel - kernel)) packets with the fast path off"
