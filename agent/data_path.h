@@ -13,6 +13,8 @@
 // Start/Stop and the accessors: control thread. Counters: any thread.
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -93,6 +95,11 @@ class DataPath final : public DrainedRounds {
  private:
   static void OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length);
   void Run();
+  // Sleeps length unless Stop or RequestDrainedRound wakes it; false when stopping.
+  bool Nap(std::chrono::microseconds length, pollfd* stop_and_kick);
+  // Frames handed on so far (TUN deliveries, failed ones, neighbour answers): a round that
+  // handed none on only observed (agent/capture_pacing.h).
+  uint64_t HandedOn() const;
   // The snapshot a batch decides by once the lease has ended: the VIPs, serving nothing.
   const MapSnapshot& Unleased(const MapSnapshot& snapshot);
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);
