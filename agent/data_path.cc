@@ -120,6 +120,14 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
     expired_in_batch_ = true;
   }
   if (expired_in_batch_) Bump(counters_.lease_expired_frames);
+  // libpcap puts a tag the kernel took out into metadata back into the frame. Accepting a tagged
+  // frame wrote its packet to the TUN device as if it came untagged: SYNs of a foreign VLAN were
+  // answered by this host's stack (issue 11). Decide() is shared with the BPF program, which
+  // must drop them as well; the capture back end drops them here.
+  if (frame.size() >= 14 && frame[12] == 0x81 && frame[13] == 0x00)
+    return Bump(counters_.vlan_tagged);
+  if (frame.size() >= 14 && frame[12] == 0x88 && frame[13] == 0xa8)
+    return Bump(counters_.vlan_tagged);
   ParsedPacket packet;
   const Decision d = table_ != nullptr ? DecideTracked(frame, *current_, *table_, now_, &packet)
                                        : Decide(frame, *current_, &packet);
