@@ -89,6 +89,9 @@ void Agent::BeforeTick(std::chrono::steady_clock::time_point now) {
   }
   watchdog_.PetWatchdog(now);
   FeedLocalConnections();
+  if (kernel_count_) {
+    kernel_count_->Refresh(std::chrono::milliseconds(config_.cluster.heartbeat.period_ms));
+  }
 }
 
 void Agent::CheckDataPath(std::chrono::steady_clock::time_point now) {

@@ -36,6 +36,7 @@
 #include "agent/host_loop.h"
 #include "agent/http_server.h"
 #include "agent/instance_lock.h"
+#include "agent/kernel_count.h"
 #include "agent/kernel_worker.h"
 #include "agent/loop_clock.h"
 #include "agent/map_publisher.h"
@@ -219,6 +220,7 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   MapPublisher* publisher_ = nullptr;  // fast_path_ or bpf_
   std::string data_path_why_;          // why this back end runs (report: data_path.why)
   std::chrono::steady_clock::time_point last_bpf_check_{};
+  std::unique_ptr<KernelCount> kernel_count_;  // read on worker_, shown by report
   std::unique_ptr<NftMonitor> nft_monitor_;
   std::unique_ptr<HostLoop> loop_;  // ticks, heartbeats, the lease
   std::unique_ptr<PacketCapture> capture_;

@@ -2,6 +2,8 @@
 // and what "the data path" answers whichever back end runs: the generation in force, the
 // decision counters, the kernel's statistics and the report's back-end objects. Loop thread.
 #include "agent/agent.h"
+
+#include <optional>
 #include "agent/log.h"
 
 namespace nlb::agent {
@@ -84,13 +86,28 @@ void Agent::ReportBackEnd(JsonWriter& w) const {
   w.Key("fast_path").BeginObject();
   w.Key("enabled").Bool(fast_path_ && fast_path_->enabled());
   w.Key("decided").Uint(p.kernel_delivered.load());
-  if (bpf_) {
-    w.Key("kernel_packets").Uint(0);
-  } else if (auto kernel = kernel_->DeliveredPackets(); kernel.ok()) {
-    w.Key("kernel_packets").Uint(kernel.value());
+  // Read on the kernel worker (agent/kernel_count.h): a listing must not stall the loop. A value
+  // older than a period is read again for the next report. BPF: no fast path, no count.
+  std::optional<uint64_t> kernel_packets;
+  std::optional<std::chrono::milliseconds> kernel_packets_age;
+  if (kernel_count_) {
+    kernel_count_->Refresh(std::chrono::milliseconds(config_.cluster.heartbeat.period_ms));
+    kernel_packets = kernel_count_->packets();
+    kernel_packets_age = kernel_count_->age();
+  } else {
+    kernel_packets = 0;
+  }
+  if (kernel_packets) {
+    w.Key("kernel_packets").Uint(*kernel_packets);
   } else {
     w.Key("kernel_packets").Null();
   }
+  if (kernel_packets_age) {
+    w.Key("kernel_packets_age_ms").Int(kernel_packets_age->count());
+  } else {
+    w.Key("kernel_packets_age_ms").Null();
+  }
+  w.Key("kernel_packets_read_errors").Uint(kernel_count_ ? kernel_count_->read_errors() : 0);
   w.Key("kernel_buckets").Uint(fast_path_ ? fast_path_->kernel_buckets() : 0);
   w.Key("errors").Uint(k.errors);
   // A switch is still on its way into the kernel.

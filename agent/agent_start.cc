@@ -218,6 +218,7 @@ Status Agent::SetUpNftables(const ClusterMac& cluster_mac, FastPathSwitchHooks h
       clock_, snapshots_, *worker_, *kernel_, cluster.port_rules,
       KernelDeadline(period, cluster.heartbeat.tolerance), std::move(hooks));
   fast_path_->SetEnabled(config_.host.kernel_fast_path);
+  kernel_count_ = std::make_unique<KernelCount>(clock_, *worker_, *kernel_);
   auto monitor = NftMonitor::Open(
       io_, [this] { return worker_->thread_id(); },
       [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "agent/capture_pacing.h"
 #include "agent/log.h"
 #include "common/fast_path.h"
 #include "common/tracked_decision.h"
@@ -22,25 +23,9 @@ constexpr int kBatch = 256;
 // Batches before going back to poll(): keeps Stop responsive under a flood.
 constexpr int kBatchesPerWake = 64;
 constexpr int kStatsPeriodMs = 1000;
-// While frames keep coming fast, the thread naps instead of waiting in poll(): a thread asleep
-// on the capture socket makes the kernel wake it for nearly every frame, and on these machines
-// that wake-up (an inter-processor interrupt, in a VM a VM exit) costs the receive path more
-// than the frame itself. The ring holds the frames of a nap (21k slots: 0.1 ms is 100 frames at
-// 1M/s). A nap delays the frames the data path delivers by up to kNap, so it naps only when
-// that costs nothing (the kernel fast path delivers, the data path only observes) or when the
-// last round found at least kNapFrames frames (a high rate, where wake-ups cost the most).
-// After kQuietRounds naps without a frame the thread goes back to poll(), so an idle host
-// sleeps and the first frame after a pause is seen at once.
-constexpr auto kNap = std::chrono::microseconds(100);
-// With the kernel fast path, a nap delays only what the data path still delivers (moving and
-// pending buckets, fragments, ICMP, the default host's share), and the observation of what the
-// kernel delivered: longer naps, fewer wake-ups for the machine's other work (0.5 ms is 500
-// frames of the ring at 1M/s).
-constexpr auto kNapObserving = std::chrono::microseconds(500);
-constexpr int kNapFrames = 16;
+// Between rounds the thread naps or sleeps in poll(): agent/capture_pacing.h says which, and why.
 // After a capture error (the link went down), the next try.
 constexpr auto kCaptureRetry = std::chrono::milliseconds(20);
-constexpr int kQuietRounds = 20;
 
 // True when the kernel fast path delivers some of this snapshot's traffic.
 bool KernelDelivers(const MapSnapshot& snapshot) {
@@ -135,6 +120,14 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
     expired_in_batch_ = true;
   }
   if (expired_in_batch_) Bump(counters_.lease_expired_frames);
+  // libpcap puts a tag the kernel took out into metadata back into the frame. Accepting a tagged
+  // frame wrote its packet to the TUN device as if it came untagged: SYNs of a foreign VLAN were
+  // answered by this host's stack (issue 11). Decide() is shared with the BPF program, which
+  // must drop them as well; the capture back end drops them here.
+  if (frame.size() >= 14 && frame[12] == 0x81 && frame[13] == 0x00)
+    return Bump(counters_.vlan_tagged);
+  if (frame.size() >= 14 && frame[12] == 0x88 && frame[13] == 0xa8)
+    return Bump(counters_.vlan_tagged);
   ParsedPacket packet;
   const Decision d = table_ != nullptr ? DecideTracked(frame, *current_, *table_, now_, &packet)
                                        : Decide(frame, *current_, &packet);
@@ -210,15 +203,34 @@ void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
   table_->SetKeyGeneration(snapshot.generation);
 }
 
+uint64_t DataPath::HandedOn() const {
+  return counters_.delivered.load(std::memory_order_relaxed) +
+         counters_.delivery_errors.load(std::memory_order_relaxed) + responder_.answers();
+}
+
+bool DataPath::Nap(std::chrono::microseconds length, pollfd* stop_and_kick) {
+  // Not sleep_for: a drained round asked for (the kick) starts at once, and Stop is not delayed.
+  const timespec timeout{0, static_cast<long>(length.count()) * 1000};
+  if (ppoll(stop_and_kick, 2, &timeout, nullptr) > 0) {
+    if (stop_and_kick[0].revents != 0) return false;
+    if (stop_and_kick[1].revents != 0) {
+      uint64_t kicks;
+      [[maybe_unused]] ssize_t r = read(kick_fd_, &kicks, sizeof(kicks));
+    }
+  }
+  return !stopping_.load(std::memory_order_relaxed);
+}
+
 void DataPath::Run() {
   pollfd fds[3] = {
       {capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}, {kick_fd_, POLLIN, 0}};
   auto last_stats = std::chrono::steady_clock::now();
-  int quiet_rounds = kQuietRounds;
-  bool kernel_delivers = false;  // in the last round's snapshot
+  CapturePacing pacing(capture_.ring_frames());
+  std::optional<std::chrono::microseconds> nap;  // before the next round; nullopt: poll()
+  auto last_round = std::chrono::steady_clock::now();
   for (;;) {
     int ready = 1;
-    if (quiet_rounds >= kQuietRounds) {
+    if (!nap) {
       ready = poll(fds, 3, kStatsPeriodMs);
       if (ready < 0 && errno != EINTR) {
         LogError("data-path", std::string("poll: ") + std::strerror(errno) +
@@ -230,11 +242,13 @@ void DataPath::Run() {
         uint64_t kicks;
         [[maybe_unused]] ssize_t r = read(kick_fd_, &kicks, sizeof(kicks));
       }
-    } else {
-      std::this_thread::sleep_for(kernel_delivers ? kNapObserving : kNap);
-      if (stopping_.load(std::memory_order_relaxed)) break;
+    } else if (!Nap(*nap, fds + 1)) {
+      break;
     }
     int frames = 0;
+    bool kernel_delivers = false;  // in this round's snapshots
+    const uint64_t handed_on_before = HandedOn();
+    const auto round_start = std::chrono::steady_clock::now();
     // The round's number, taken before its first Dispatch (see WaitForDrainedRound).
     const uint64_t round = rounds_started_.load() + 1;
     rounds_started_.store(round);
@@ -256,7 +270,7 @@ void DataPath::Run() {
         current_ = &Unleased(*snapshot);
         Bump(counters_.lease_expired);
       }
-      kernel_delivers = kernel_live_ && KernelDelivers(*snapshot);
+      kernel_delivers |= kernel_live_ && KernelDelivers(*snapshot);
       const int n = capture_.Dispatch(kBatch, &DataPath::OnFrame, this);
       // Not serving would sweep every flow away: an expired lease keeps the table as it is.
       if (table_ != nullptr && leased) Sweep(*snapshot);
@@ -296,13 +310,9 @@ void DataPath::Run() {
         break;
       }
     }
-    if (frames >= (kernel_delivers ? 1 : kNapFrames)) {
-      quiet_rounds = 0;  // nap next
-    } else {
-      // A slow round: back to poll() at once when frames came (their delivery is due), else
-      // after kQuietRounds empty naps.
-      quiet_rounds = frames > 0 ? kQuietRounds : std::min(quiet_rounds + 1, kQuietRounds);
-    }
+    nap = pacing.After(
+        {frames, HandedOn() - handed_on_before, kernel_delivers, round_start - last_round});
+    last_round = round_start;
     if (table_ != nullptr && ready == 0) {  // idle: the sweep still has to come round
       now_ = std::chrono::steady_clock::now();
       const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();

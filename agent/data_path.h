@@ -13,6 +13,8 @@
 // Start/Stop and the accessors: control thread. Counters: any thread.
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +40,9 @@ struct DataPathCounters {
   std::atomic<uint64_t> kernel_delivered{0};  // accepted, and the kernel fast path delivered it
   std::atomic<uint64_t> delivery_errors{0};   // accepted but the TUN write failed
   std::atomic<uint64_t> truncated{0};         // cut at snaplen: dropped (counted also as malformed)
+  // VLAN-tagged: dropped before any decision. The cluster serves its interface's own untagged
+  // traffic; a VLAN is served by an nlbd on that VLAN's interface, where frames arrive untagged.
+  std::atomic<uint64_t> vlan_tagged{0};
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)
   std::atomic<uint64_t> capture_errors{0};
   std::atomic<uint64_t> capture_dropped{0};  // the kernel ring overflowed (from pcap_stats)
@@ -93,6 +98,11 @@ class DataPath final : public DrainedRounds {
  private:
   static void OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length);
   void Run();
+  // Sleeps length unless Stop or RequestDrainedRound wakes it; false when stopping.
+  bool Nap(std::chrono::microseconds length, pollfd* stop_and_kick);
+  // Frames handed on so far (TUN deliveries, failed ones, neighbour answers): a round that
+  // handed none on only observed (agent/capture_pacing.h).
+  uint64_t HandedOn() const;
   // The snapshot a batch decides by once the lease has ended: the VIPs, serving nothing.
   const MapSnapshot& Unleased(const MapSnapshot& snapshot);
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);

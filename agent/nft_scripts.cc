@@ -116,6 +116,13 @@ std::string SetDeclaration(const std::string& table, size_t i, const PortRule& r
 std::vector<std::string> ChainLines(const DiversionOptions& options,
                                     const std::vector<PortRule>& rules) {
   std::vector<std::string> lines;
+  // A frame tagged with a VLAN is not the cluster's (docs/data-path.md): no fast path line may
+  // accept it (with a VLAN interface of that id on the host, its stack would answer). At this hook
+  // the tag is usually in metadata already; `ether type` still sees it.
+  const std::string v4 = Set(options.vips, true);
+  const std::string v6 = Set(options.vips, false);
+  if (!v4.empty()) lines.push_back("ether type 8021q ip daddr " + v4 + " drop");
+  if (!v6.empty()) lines.push_back("ether type 8021q ip6 daddr " + v6 + " drop");
   // Rules after the last one with a fast path need no line: the drops below take their traffic.
   size_t end = 0;
   for (size_t i = 0; i < rules.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "agent/packet_capture.h"
 
 #include <linux/ethtool.h>
+#include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -8,9 +9,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 
+#include "agent/log.h"
 #include "common/cluster_mac.h"
 
 namespace nlb::agent {
@@ -32,6 +35,8 @@ Status PcapError(const std::string& what, pcap_t* handle) {
 
 constexpr int kMaxSnaplen = 65535;
 constexpr int kEthernetAndTwoVlanTags = 14 + 2 * 4;
+// A ring slot's bytes beyond the snaplen: tpacket2_hdr, sockaddr_ll, alignment (about).
+constexpr int kSlotOverhead = 96;
 
 // ETHTOOL_GGRO or ETHTOOL_GFLAGS; nullopt when the interface does not say.
 std::optional<uint32_t> EthtoolValue(int fd, const std::string& interface, uint32_t command) {
@@ -109,6 +114,19 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
   if (pcap_setdirection(handle, PCAP_D_IN) != 0) {
     return PcapError("incoming-only capture on " + options.interface, handle);
   }
+  // pcap_setdirection drops outgoing frames after the kernel copied them to the tap; this makes
+  // the kernel skip the tap for them (Linux 4.20+). Without it the capture still works.
+  const int one = 1;
+  if (setsockopt(pcap_fileno(handle), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) == 0) {
+    capture->ignores_outgoing_ = true;
+  } else {
+    LogWarning("capture", "the kernel still hands " + options.interface +
+                              "'s outgoing frames to the capture (PACKET_IGNORE_OUTGOING: " +
+                              std::strerror(errno) + ")");
+  }
+  // libpcap's TPACKET_V2 slot: the frame header and the snaplen, aligned (an estimate).
+  capture->ring_frames_ =
+      static_cast<uint64_t>(options.buffer_bytes) / static_cast<uint64_t>(snaplen + kSlotOverhead);
   bpf_program program{};
   const std::string filter = FilterFor(options.vips, options.neighbours_only);
   if (pcap_compile(handle, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {

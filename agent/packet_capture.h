@@ -1,6 +1,7 @@
 // PacketCapture: the libpcap tap on the cluster interface that feeds the data path. Immediate mode
 // (without it libpcap adds ~10 ms of latency), a large ring (bursts wait there, not in drops),
-// a snaplen that fits the interface's largest frame, non-blocking, incoming direction only, and a
+// a snaplen that fits the interface's largest frame, non-blocking, incoming direction only (the
+// kernel does not even offer it outgoing frames where it allows, PACKET_IGNORE_OUTGOING), and a
 // kernel BPF filter that passes only
 // what the data path can use: IP packets to a VIP, ARP for a VIP, and neighbour solicitations
 // sent to a VIP's solicited-node group (VLAN-tagged frames are not matched yet).
@@ -64,6 +65,12 @@ class PacketCapture {
 
   // The snaplen in force (after AutomaticSnaplen when options.snaplen was 0).
   int snaplen() const { return snaplen_; }
+  // About how many frames the ring holds (one slot per frame, sized by the snaplen).
+  uint64_t ring_frames() const { return ring_frames_; }
+  // The kernel skips this tap for outgoing frames (PACKET_IGNORE_OUTGOING): it neither clones
+  // nor filters our own replies. False on kernels that refuse it (the reason is logged); the
+  // capture then still takes incoming frames only, after the kernel's filter.
+  bool ignores_outgoing() const { return ignores_outgoing_; }
 
   // The longest frame the interface can hand to a tap: its MTU plus an Ethernet header and two
   // VLAN tags, or 65535 when it coalesces received segments (GRO or LRO on) or cannot tell.
@@ -79,6 +86,8 @@ class PacketCapture {
   pcap_t* handle_;
   int fd_;
   int snaplen_;
+  uint64_t ring_frames_ = 0;
+  bool ignores_outgoing_ = false;
 };
 
 }  // namespace nlb::agent

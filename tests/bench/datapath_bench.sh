@@ -43,7 +43,8 @@
 # HTTP: 1 host, nginx; wrk from the client for WRK_SECONDS, 20 keep-alive connections, to the VIP
 # through nlbd with the kernel fast path ("vip"), to the VIP with capture + TUN alone ("pcap"),
 # and to the host's dedicated address ("direct"; same nginx, same run), REPS times, in rotating
-# order.
+# order. Beside each: the context switches per second of all nlbd's threads and of the machine
+# (the data path's wake-ups, docs/data-path.md).
 set -euo pipefail
 source "$(dirname "$0")/../integration/datapath_lib.sh"
 
@@ -60,6 +61,9 @@ NFT_VIP=198.18.0.200
 OUT=$(mktemp -d /tmp/nlb-bench.XXXXXX)
 [ -x "$FLOOD" ] || fail "no $FLOOD (build first)"
 
+# Context switches (voluntary: mostly wake-ups after a sleep) of every nlbd thread, and of the machine.
+nlbd_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/_ctxt_switches/{n+=$2} END{print n+0}'; }
+machine_switches() { awk '/^ctxt/{print $2}' /proc/stat; }
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 proc_jiffies() { [ -n "${1:-}" ] && awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 snmp_reached() { awk '/^Udp:/{ if (!h) { for (i=2;i<=NF;i++) n[$i]=i; h=1 } else print $(n["InDatagrams"]) + $(n["RcvbufErrors"]) }' "/proc/$SINK_PID/net/snmp"; }
@@ -257,8 +261,11 @@ http() {
     for target in $order; do
       url=http://$VIP/; [ "$target" = direct ] && url=http://198.18.1.1/
       case $target in vip) fast_path 1 fast ;; pcap) fast_path 1 pcap ;; esac
+      cs0=$(nlbd_switches "$(cat "$STATE/pids/nlbd-h1")"); m0=$(machine_switches); t0=$(date +%s%N)
       in_client 1 wrk -t 1 -c 20 -d "${WRK_SECONDS}s" --latency "$url" >"$OUT/wrk-$target-$rep" 2>&1
-      python3 - "$OUT/wrk-$target-$rep" "$target" "$rep" >>"$OUT/wrk" <<'PY'
+      cs1=$(nlbd_switches "$(cat "$STATE/pids/nlbd-h1")"); m1=$(machine_switches); t1=$(date +%s%N)
+      python3 - "$OUT/wrk-$target-$rep" "$target" "$rep" "$(( (cs1 - cs0) * 1000000000 / (t1 - t0) ))" \
+        "$(( (m1 - m0) * 1000000000 / (t1 - t0) ))" >>"$OUT/wrk" <<'PY'
 import json, re, sys
 t = open(sys.argv[1]).read()
 unit = {"us": 1e-3, "ms": 1, "s": 1e3}
@@ -268,9 +275,10 @@ lat = re.search(r"Latency\s+(\S+)", t).group(1)
 p99 = re.search(r"99%\s+(\S+)", t).group(1)
 errors = re.search(r"Socket errors: (.*)", t)
 print(json.dumps(dict(target=sys.argv[2], rep=int(sys.argv[3]), rps=rps, mean_ms=ms(lat), p99_ms=ms(p99),
-                      errors=errors.group(1) if errors else "none")))
+                      errors=errors.group(1) if errors else "none", nlbd_cs=int(sys.argv[4]),
+                      machine_cs=int(sys.argv[5]))))
 PY
-      tail -n 1 "$OUT/wrk" | json "'  %-6s rep %d: %.0f requests/s, mean %.3f ms, p99 %.3f ms, socket errors: %s' % (r['target'], r['rep'], r['rps'], r['mean_ms'], r['p99_ms'], r['errors'])"
+      tail -n 1 "$OUT/wrk" | json "'  %-6s rep %d: %.0f requests/s, mean %.3f ms, p99 %.3f ms, socket errors: %s, context switches/s: nlbd %d, machine %d' % (r['target'], r['rep'], r['rps'], r['mean_ms'], r['p99_ms'], r['errors'], r['nlbd_cs'], r['machine_cs'])"
     done
   done
   note "host 1: $(control 1 report | json "'accepted %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
@@ -279,7 +287,8 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 med = lambda t, k: statistics.median(r[k] for r in rows if r["target"] == t)
 for t in ("vip", "pcap", "direct"):
-    print("%-6s median %.0f requests/s, mean latency %.3f ms, p99 %.3f ms" % (t, med(t, "rps"), med(t, "mean_ms"), med(t, "p99_ms")))
+    print("%-6s median %.0f requests/s, mean latency %.3f ms, p99 %.3f ms, context switches/s: nlbd %d, machine %d" % (
+        t, med(t, "rps"), med(t, "mean_ms"), med(t, "p99_ms"), med(t, "nlbd_cs"), med(t, "machine_cs")))
 # Each rep's runs are back to back: their ratio cancels the machine's slow load changes.
 pairs = {}
 for r in rows: pairs.setdefault(r["rep"], {})[r["target"]] = r

@@ -7,10 +7,10 @@
 # leaves (SIGTERM). After each change it waits until every host holds a new map generation, is
 # converged and its kernel fast path settled, while a poller reads every host's `report` every
 # 100 ms and records each kernel update it sees (kernel.updates going up: kernel.last_update_us;
-# a switch's cut and its growth are two periods apart). Not faster: `report` reads the kernel's
-# packet counter through libnftables on the agent's loop, so a fast poller adds loop lag itself. Prints per kind of change the
-# median and the worst update and, at the end, each host's loop lag (p50/p99/max over its last
-# 1024 ticks, which are this run's) and the machine's load average.
+# a switch's cut and its growth are two periods apart). Prints per kind of change the median and
+# the worst update and, at the end, each host's loop lag (p50/p99/max over its last 1024 ticks,
+# which are this run's) and the machine's load average. NLB_BUILD_DIR picks the nlbd, so two
+# builds can be compared in one session (docs/benchmarks.md).
 source "$(dirname "$0")/../integration/lib.sh"
 ROUNDS=${1:-5}
 PERIOD=${2:-1000}
@@ -154,3 +154,5 @@ for h in (1, 2):
            lag["lag_max_us"] / 1000))
 print("load average: " + open("/proc/loadavg").read().strip())
 PY
+# NLB_BENCH_LOGS=DIR keeps the agents' logs (the lab removes its own at the end).
+if [ -n "${NLB_BENCH_LOGS:-}" ]; then mkdir -p "$NLB_BENCH_LOGS" && cp /run/nlb-lab/"$RUN"/logs/* "$NLB_BENCH_LOGS"/; fi

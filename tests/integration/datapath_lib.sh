@@ -106,6 +106,36 @@ check_every_packet_once() {
   check_fast_path "$1"
 }
 
+# fresh_report I: host I's report once its kernel packet count was read after this call began.
+# nlbd reads that count on its kernel worker (once a period, and when a report finds it older),
+# so a report shows it with its age (fast_path.kernel_packets_age_ms). Fails after 10 s.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+fresh_report() {
+  local start r age before deadline=$(( $(date +%s) + 10 ))
+  start=$(now_ms)
+  sleep 0.01
+  local checks0=""
+  while :; do
+    before=$(now_ms)
+    r=$(control "$1" report)
+    # The BPF back end reads the program's counters once a period (data_path.checks counts the
+    # reads): a count two reads later was read after start.
+    if [ "$(json "r['data_path']['backend']" <<<"$r")" = bpf ]; then
+      local checks; checks=$(json "r['data_path']['checks']" <<<"$r")
+      [ -n "$checks0" ] || checks0=$checks
+      if [ "$checks" -ge $((checks0 + 2)) ]; then echo "$r"; return; fi
+      [ "$(date +%s)" -lt "$deadline" ] || fail "host $1: no fresh BPF counter read within 10 s"
+      sleep 0.1
+      continue
+    fi
+    age=$(json "r['fast_path']['kernel_packets_age_ms']" <<<"$r")
+    # Read at (report time - age) >= (before - age): after start.
+    if [ "$age" != None ] && [ $((before - age)) -gt "$start" ]; then echo "$r"; return; fi
+    [ "$(date +%s)" -lt "$deadline" ] || fail "host $1: no fresh kernel packet count within 10 s"
+    sleep 0.1
+  done
+}
+
 # check_fast_path "1,2,3": on each host, the kernel fast path's own count of the packets it
 # delivered equals the number the data path decided it delivers (the nftables jhash rule and
 # Decide() agree bit for bit), and TUN deliveries plus those add up to the accepted packets.
@@ -120,7 +150,7 @@ check_every_packet_once() {
 check_fast_path() {
   local i r acc tun decided kernel enabled
   for i in ${1//,/ }; do
-    r=$(control "$i" report)
+    r=$(fresh_report "$i")
     if [ "$(json "r['data_path']['backend']" <<<"$r")" = bpf ]; then
       read -r acc tun decided kernel < <(json "'%d %d %d %d' % (r['packets']['accepted'], r['delivered'], r['fast_path']['decided'], r['fast_path']['kernel_packets'])" <<<"$r")
       [ "$tun" = 0 ] && [ "$decided" = 0 ] && [ "$kernel" = 0 ] ||

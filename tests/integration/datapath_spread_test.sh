@@ -39,7 +39,7 @@ for i in 1 2 3; do
   # The kernel fast path (on by default) delivered every one of them (the BPF back end has no
   # fast path: its program's own counters are the accepted packets, checked above).
   [ "$(backend "$i")" = bpf ] && continue
-  k=$(control "$i" report | json "r['fast_path']['kernel_packets']")
+  k=$(fresh_report "$i" | json "r['fast_path']['kernel_packets']")
   [ "$k" = "$a" ] || fail "host $i: the kernel fast path delivered $k of its $a accepted packets"
 done
 if [ "$(backend 1)" = bpf ]; then
@@ -54,7 +54,7 @@ for i in 1 2 3; do
   echo "  kernel_fast_path: false" >>"$STATE/h$i.yaml"
   control "$i" reload | json "r['ok']" | grep -qx True || fail "host $i refused the reload"
 done
-before=$(for i in 1 2 3; do control "$i" report | json "'%d %d' % (r['delivered'], r['fast_path']['kernel_packets'])"; done)
+before=$(for i in 1 2 3; do fresh_report "$i" | json "'%d %d' % (r['delivered'], r['fast_path']['kernel_packets'])"; done)
 out2=$(client_tool http --vip "$VIP" --port 80 --sources "$SOURCES" --count 1000 --parallel 8)
 [ "$(json "r['answered']" <<<"$out2")" = 1000 ] ||
   fail "fast path off: $(json "r['answered']" <<<"$out2") of 1000 answered"
@@ -64,7 +64,7 @@ check_every_packet_once 1,2,3
 i=0
 while read -r tun kernel; do
   i=$((i + 1))
-  r=$(control "$i" report)
+  r=$(fresh_report "$i")
   now_tun=$(json "r['delivered']" <<<"$r")
   now_kernel=$(json "r['fast_path']['kernel_packets']" <<<"$r")
   [ "$now_kernel" = "$kernel" ] || fail "host $i: the kernel delivered $((now_kernel - kernel)) packets with the fast path off"

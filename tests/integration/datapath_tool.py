@@ -211,6 +211,44 @@ def cmd_raw(args):
     print(json.dumps(sent))
 
 
+def cmd_vlan_syn(args):
+    """Tagged SYNs (802.1Q, --vid) to VIP:port from --count source ports; counts SYN-ACKs back."""
+    dst_mac = bytes.fromhex(args.dst_mac.replace(":", ""))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    s.bind((args.interface, 0))
+    s.settimeout(0.2)
+    src_mac = s.getsockname()[4]
+    src, vip = args.source, args.vip
+    ports = set(range(args.first_port, args.first_port + args.count))
+    for sport in sorted(ports):
+        tcp = tcp_header(sport, args.port)
+        pseudo = socket.inet_aton(src) + socket.inet_aton(vip) + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+        tag = struct.pack("!HH", 0x8100, args.vid & 0x0FFF)
+        s.send(dst_mac + src_mac + tag + struct.pack("!H", 0x0800) + ipv4_header(src, vip, 6, len(tcp)) + tcp)
+    answered = set()
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        try:
+            frame, _ = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        at = 14
+        while struct.unpack("!H", frame[at - 2:at])[0] in (0x8100, 0x88A8):
+            at += 4
+        if struct.unpack("!H", frame[at - 2:at])[0] != 0x0800 or frame[at + 9] != 6:
+            continue
+        if socket.inet_ntoa(frame[at + 12:at + 16]) != vip:
+            continue
+        l4 = at + (frame[at] & 0x0F) * 4
+        sport, dport = struct.unpack("!HH", frame[l4:l4 + 4])
+        flags = frame[l4 + 13]
+        if sport == args.port and dport in ports and flags & 0x12 == 0x12:
+            answered.add(dport)
+    s.close()
+    print(json.dumps({"sent": args.count, "answered": len(answered)}))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -237,8 +275,19 @@ def main():
     c.add_argument("--each", type=int, default=20)
     c.add_argument("--junk", type=int, default=200)
     c.add_argument("--seed", type=int, default=1)
+    c = sub.add_parser("vlan_syn")
+    c.add_argument("--interface", default="eth0")
+    c.add_argument("--dst-mac", required=True)
+    c.add_argument("--source", required=True)
+    c.add_argument("--vip", required=True)
+    c.add_argument("--port", type=int, default=80)
+    c.add_argument("--vid", type=int, required=True)
+    c.add_argument("--count", type=int, default=20)
+    c.add_argument("--first-port", type=int, default=41000)
+    c.add_argument("--wait", type=float, default=2.0)
     args = p.parse_args()
-    {"http": cmd_http, "udp": cmd_udp, "serve": cmd_serve, "raw": cmd_raw}[args.cmd](args)
+    {"http": cmd_http, "udp": cmd_udp, "serve": cmd_serve, "raw": cmd_raw,
+     "vlan_syn": cmd_vlan_syn}[args.cmd](args)
 
 
 if __name__ == "__main__":
