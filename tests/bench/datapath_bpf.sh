@@ -18,7 +18,8 @@
 #                          `jhash ip saddr . tcp sport mod 2 == I-1` (pkttype set host), dropping
 #                          the rest; the program leaves NFT_VIP's frames untouched (not a VIP);
 #                  direct: host 1's dedicated address (one nginx, no balancing);
-#                REPS times per mode, order rotating. Ratios nlb/nft and direct/nft.
+#                REPS times per mode (HTTP_MODES, default "keepalive close"), order rotating.
+#                Ratios nlb/nft and direct/nft.
 
 # bpf_stats_on: the kernel's BPF run-time statistics (run_time_ns, run_cnt per program) while
 # this run lasts: a process holding a BPF_ENABLE_STATS descriptor (reference-counted in the
@@ -98,7 +99,7 @@ bpf_http() {
   [ "$(backend 1)" = bpf ] && [ "$(backend 2)" = bpf ] || fail "a host is not on the BPF back end"
   nft_cluster_on
   for rep in $(seq "$REPS"); do
-    for mode in keepalive close; do
+    for mode in ${HTTP_MODES:-keepalive close}; do
       # Rotate which goes first, so that a drift in the machine's load favours none.
       case $((rep % 3)) in
         1) order="nlb nft direct" ;; 2) order="nft direct nlb" ;; 0) order="direct nlb nft" ;;

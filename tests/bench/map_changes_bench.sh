@@ -149,7 +149,7 @@ for name, values in updates.items():
     if name.endswith("(missed)"):
         print("%-12s the poller missed %d updates" % (name, sum(values)))
         continue
-    print("%-12s %3d kernel updates: median %6.1f ms, worst %6.1f ms" %
+    print("%-12s %3d kernel updates: median %7.3f ms, worst %7.3f ms" %
           (name, len(values), statistics.median(values) / 1000, max(values) / 1000))
 for h in (1, 2):
     r = ask(h, "report")
