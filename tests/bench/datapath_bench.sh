@@ -107,7 +107,7 @@ r.update(phase=sys.argv[2], rep=int(sys.argv[3]), rate=int(sys.argv[4]),
          nlbd_cs_per_s=int(sys.argv[9]) / r["seconds"])
 print(json.dumps(r))
 PY
-  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s, program %.0f ns/frame' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], r.get('prog_ns_per_run', 0))"
+  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s%s' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], ', program %.0f ns/frame' % r['prog_ns_per_run'] if 'prog_ns_per_run' in r else '')"
 }
 
 nft_on() {

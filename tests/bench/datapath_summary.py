@@ -56,9 +56,10 @@ def packets(path):
         res[phase] = m
         print("%-4s kept %.3f | loss-free %s | best processed %s | at top offered %s: processed %s"
               " | cpu %.0f ns/pkt (nlbd %.0f) | nlbd cs/s at loss-free %.0f, all steps %.0f"
-              " | tc program %.0f ns/frame  [reps: loss-free %s]" % (
+              "%s  [reps: loss-free %s]" % (
                   phase, m["kept"], int(m["lossfree"]), int(m["best"]), int(m["top_offered"]),
-                  int(m["top_processed"]), m["cpu"], m["nlbd_cpu"], m["cs"], m["cs_all"], m["prog"],
+                  int(m["top_processed"]), m["cpu"], m["nlbd_cpu"], m["cs"], m["cs_all"],
+                  "" if m["prog"] != m["prog"] else " | tc program %.0f ns/frame" % m["prog"],
                   [int(o["lossfree"]) for o in all_reps]))
     k = res["nft"]
     for phase in present[1:]:
