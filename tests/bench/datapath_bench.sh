@@ -5,7 +5,8 @@
 # directly. Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
 # tools/nlb-lab and removes it on exit, whatever happens.
 #
-#   bash tests/bench/datapath_bench.sh [packets|http|all]     (default all)
+#   bash tests/bench/datapath_bench.sh [packets|http|bpf|bpf-http|all]     (default all)
+#   (bpf and bpf-http: the BPF back end, host.data_path: bpf; see tests/bench/datapath_bpf.sh)
 #   environment: REPS (3), RATES (offered packets/s per step), STEP_SECONDS (2), WRK_SECONDS (5),
 #                PIN=CPU: sender (and its softirq work) and host 1's nlbd share that one CPU, the
 #                receive-livelock case: does the data path collapse when the kernel's receive work
@@ -54,6 +55,7 @@ RATES=${RATES:-"25000 50000 75000 100000 150000 200000 400000 1000000"}
 STEP_SECONDS=${STEP_SECONDS:-2}
 WRK_SECONDS=${WRK_SECONDS:-5}
 FLOOD=$BUILD/tests/bench/udp_flood
+SUMMARY=$(dirname "$0")/datapath_summary.py
 CLUSTER_MAC=03:bf:c6:12:00:64
 # The nft baseline's address: not a cluster VIP, so nlbd's capture filter refuses its frames in
 # the kernel and both can stay up while the steps alternate (see "Packets" above).
@@ -61,36 +63,54 @@ NFT_VIP=198.18.0.200
 OUT=$(mktemp -d /tmp/nlb-bench.XXXXXX)
 [ -x "$FLOOD" ] || fail "no $FLOOD (build first)"
 
-# Context switches (voluntary: mostly wake-ups after a sleep) of every nlbd thread, and of the machine.
-nlbd_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/_ctxt_switches/{n+=$2} END{print n+0}'; }
+# Context switches of the whole machine (ctx_switches below: of one process).
 machine_switches() { awk '/^ctxt/{print $2}' /proc/stat; }
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 proc_jiffies() { [ -n "${1:-}" ] && awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# ctx_switches PID: context switches of every thread of PID so far (voluntary + involuntary): each
+# is a wake-up or a preemption of nlbd, what the issue asks to be none per frame in steady state.
+ctx_switches() {
+  [ -n "${1:-}" ] || { echo 0; return; }
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/{n+=$2} END{print n+0}'
+}
 snmp_reached() { awk '/^Udp:/{ if (!h) { for (i=2;i<=NF;i++) n[$i]=i; h=1 } else print $(n["InDatagrams"]) + $(n["RcvbufErrors"]) }' "/proc/$SINK_PID/net/snmp"; }
+
+# prog_stats: "run_time_ns run_cnt" of the BPF program BPF_PROG_ID (kernel.bpf_stats_enabled on,
+# see datapath_bpf.sh), or "0 0".
+prog_stats() {
+  [ -n "${BPF_PROG_ID:-}" ] || { echo "0 0"; return; }
+  bpftool prog show id "$BPF_PROG_ID" --json | json "'%d %d' % (r.get('run_time_ns', 0), r.get('run_cnt', 0))"
+}
 
 # step PHASE REP RATE DST [NLBD_PID]: one bounded burst; appends a JSON line to $OUT/steps.
 step() {
-  local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc r last now
+  local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc before_cs cs r last now
   count=$(( rate * STEP_SECONDS ))
-  before_cpu=$(busy_jiffies); before_proc=$(proc_jiffies "$pid")
+  before_cpu=$(busy_jiffies); before_proc=$(proc_jiffies "$pid"); before_cs=$(ctx_switches "$pid")
+  local prog_before prog_after; prog_before=$(prog_stats)
   local pin=${PIN:-}
   [ -n "${SPLIT:-}" ] && pin=0
   r=$(${pin:+taskset -c "$pin"} ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
       "/proc/$SINK_PID/net/snmp")
+  cs=$(( $(ctx_switches "$pid") - before_cs )); prog_after=$(prog_stats)
   # Drain: until the count stops moving (the capture ring empties), at most 5 s.
   last=-1; now=$(snmp_reached)
   for _ in $(seq 50); do [ "$now" = "$last" ] && break; last=$now; sleep 0.1; now=$(snmp_reached); done
   python3 - "$r" "$phase" "$rep" "$rate" "$now" "$(( $(busy_jiffies) - before_cpu ))" \
-    "$(( $(proc_jiffies "$pid") - before_proc ))" "$(getconf CLK_TCK)" >>"$OUT/steps" <<'PY'
+    "$(( $(proc_jiffies "$pid") - before_proc ))" "$(getconf CLK_TCK)" "$cs" $prog_before $prog_after >>"$OUT/steps" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
+runs = int(sys.argv[13]) - int(sys.argv[11])
+if runs > 0:  # the BPF program's own time per frame it ran on (host 1, both halves)
+    r["prog_ns_per_run"] = (int(sys.argv[12]) - int(sys.argv[10])) / runs
 r.update(phase=sys.argv[2], rep=int(sys.argv[3]), rate=int(sys.argv[4]),
          reached=int(sys.argv[5]) - r["reached_start"],
          cpu_ns_per_packet=int(sys.argv[6]) * 1e9 / int(sys.argv[8]) / r["sent"],
-         nlbd_cpu_ns_per_packet=int(sys.argv[7]) * 1e9 / int(sys.argv[8]) / r["sent"])
+         nlbd_cpu_ns_per_packet=int(sys.argv[7]) * 1e9 / int(sys.argv[8]) / r["sent"],
+         nlbd_cs_per_s=int(sys.argv[9]) / r["seconds"])
 print(json.dumps(r))
 PY
-  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'])"
+  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s%s' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], ', program %.0f ns/frame' % r['prog_ns_per_run'] if 'prog_ns_per_run' in r else '')"
 }
 
 nft_on() {
@@ -160,7 +180,10 @@ fast_path() {
   wait_until 10 "fast path $2 on host $1" fast_path_is "$1" "$want"
 }
 
-packets() {
+# packets_lab: the 2-host lab of "Packets" above with the UDP receiver on host 1, the client's
+# neighbour entries for VIP and NFT_VIP, the flood's port rule, host configs (NLB_DATA_PATH
+# chooses their back end) and the nft baseline's chain on host 1.
+packets_lab() {
   lab_start 2
   trap bench_teardown EXIT
   for a in "$VIP" "$NFT_VIP"; do
@@ -186,8 +209,12 @@ time.sleep(3600)' "$VIP" "$NFT_VIP" >"$STATE/sink.out" 2>&1 </dev/null &
     - { name: flood, ports: 9000, protocol: udp, affinity: none }
 YAML
   for i in 1 2; do host_config "$i" --period-ms 1000 --tolerance 100 --rules "$OUT/rules.yaml"; done
-  fast_and_pcap_configs 1
   nft_on
+}
+
+packets() {
+  packets_lab
+  fast_and_pcap_configs 1
   if [ -n "${SPLIT:-}" ]; then
     in_host 1 sh -c 'echo 2 >/sys/class/net/eth0/queues/rx-0/rps_cpus'
     note "host 1's receive work on CPU 1 (RPS), the sender on CPU 0"
@@ -210,41 +237,7 @@ YAML
     kill -CONT "$(cat "$STATE/pids/nlbd-h2")"
     stop_agents 1 2
   done
-  python3 - "$OUT/steps" <<'PY'
-import json, statistics, sys
-steps = [json.loads(l) for l in open(sys.argv[1])]
-def summary(phase):
-    out = []
-    for rep in sorted({s["rep"] for s in steps}):
-        mine = sorted((s for s in steps if s["phase"] == phase and s["rep"] == rep), key=lambda s: s["rate"])
-        kept = mine[0]["reached"] / mine[0]["sent"]
-        lossfree, best, cpu_at = 0, 0, None
-        for s in mine:
-            processed = s["steady_reached_pps"] / kept
-            best = max(best, processed)
-            ok = s["reached"] >= 0.999 * kept * s["sent"] and s["steady_reached_pps"] >= 0.99 * kept * s["offered_pps"]
-            if ok and s["offered_pps"] > lossfree:
-                lossfree, cpu_at = s["offered_pps"], s
-        top = mine[-1]
-        out.append(dict(kept=kept, lossfree=lossfree, best=best, top_offered=top["offered_pps"],
-                        top_processed=top["steady_reached_pps"] / kept,
-                        cpu=cpu_at["cpu_ns_per_packet"] if cpu_at else float("nan"),
-                        nlbd_cpu=cpu_at["nlbd_cpu_ns_per_packet"] if cpu_at else float("nan")))
-    med = lambda k: statistics.median(o[k] for o in out)
-    return {k: med(k) for k in out[0]}, out
-res = {}
-for phase in ("nft", "nlbd", "pcap"):
-    m, all_reps = summary(phase)
-    res[phase] = m
-    print("%-4s kept %.3f | loss-free %s | best processed %s | at top offered %s: processed %s | cpu %.0f ns/pkt (nlbd %.0f)  [reps: loss-free %s]" % (
-        phase, m["kept"], int(m["lossfree"]), int(m["best"]), int(m["top_offered"]), int(m["top_processed"]),
-        m["cpu"], m["nlbd_cpu"], [int(o["lossfree"]) for o in all_reps]))
-k = res["nft"]
-for phase in ("nlbd", "pcap"):
-    n = res[phase]
-    print("ratio %s/nft: loss-free %.2f, best processed %.2f; under overload (top/best) %.2f, offered/loss-free %.1fx" % (
-        phase, n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1)))
-PY
+  python3 "$SUMMARY" packets "$OUT/steps"
   "$LAB" down --run "$RUN"; RUN=""
 }
 
@@ -261,54 +254,28 @@ http() {
     for target in $order; do
       url=http://$VIP/; [ "$target" = direct ] && url=http://198.18.1.1/
       case $target in vip) fast_path 1 fast ;; pcap) fast_path 1 pcap ;; esac
-      cs0=$(nlbd_switches "$(cat "$STATE/pids/nlbd-h1")"); m0=$(machine_switches); t0=$(date +%s%N)
+      cs0=$(ctx_switches "$(cat "$STATE/pids/nlbd-h1")"); m0=$(machine_switches); t0=$(date +%s%N)
       in_client 1 wrk -t 1 -c 20 -d "${WRK_SECONDS}s" --latency "$url" >"$OUT/wrk-$target-$rep" 2>&1
-      cs1=$(nlbd_switches "$(cat "$STATE/pids/nlbd-h1")"); m1=$(machine_switches); t1=$(date +%s%N)
-      python3 - "$OUT/wrk-$target-$rep" "$target" "$rep" "$(( (cs1 - cs0) * 1000000000 / (t1 - t0) ))" \
-        "$(( (m1 - m0) * 1000000000 / (t1 - t0) ))" >>"$OUT/wrk" <<'PY'
-import json, re, sys
-t = open(sys.argv[1]).read()
-unit = {"us": 1e-3, "ms": 1, "s": 1e3}
-def ms(v): m = re.match(r"([\d.]+)(us|ms|s)", v); return float(m.group(1)) * unit[m.group(2)]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-lat = re.search(r"Latency\s+(\S+)", t).group(1)
-p99 = re.search(r"99%\s+(\S+)", t).group(1)
-errors = re.search(r"Socket errors: (.*)", t)
-print(json.dumps(dict(target=sys.argv[2], rep=int(sys.argv[3]), rps=rps, mean_ms=ms(lat), p99_ms=ms(p99),
-                      errors=errors.group(1) if errors else "none", nlbd_cs=int(sys.argv[4]),
-                      machine_cs=int(sys.argv[5]))))
-PY
+      cs1=$(ctx_switches "$(cat "$STATE/pids/nlbd-h1")"); m1=$(machine_switches); t1=$(date +%s%N)
+      python3 "$SUMMARY" wrk "$OUT/wrk-$target-$rep" "$target" "$rep" keepalive \
+        "$(( (cs1 - cs0) * 1000000000 / (t1 - t0) ))" "$(( (m1 - m0) * 1000000000 / (t1 - t0) ))" >>"$OUT/wrk"
       tail -n 1 "$OUT/wrk" | json "'  %-6s rep %d: %.0f requests/s, mean %.3f ms, p99 %.3f ms, socket errors: %s, context switches/s: nlbd %d, machine %d' % (r['target'], r['rep'], r['rps'], r['mean_ms'], r['p99_ms'], r['errors'], r['nlbd_cs'], r['machine_cs'])"
     done
   done
   note "host 1: $(control 1 report | json "'accepted %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
-  python3 - "$OUT/wrk" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-med = lambda t, k: statistics.median(r[k] for r in rows if r["target"] == t)
-for t in ("vip", "pcap", "direct"):
-    print("%-6s median %.0f requests/s, mean latency %.3f ms, p99 %.3f ms, context switches/s: nlbd %d, machine %d" % (
-        t, med(t, "rps"), med(t, "mean_ms"), med(t, "p99_ms"), med(t, "nlbd_cs"), med(t, "machine_cs")))
-# Each rep's runs are back to back: their ratio cancels the machine's slow load changes.
-pairs = {}
-for r in rows: pairs.setdefault(r["rep"], {})[r["target"]] = r
-for t in ("vip", "pcap"):
-    print("ratio %s/direct of the medians: requests/s %.3f (overhead %.1f%%), mean latency %.2fx" % (
-        t, med(t, "rps") / med("direct", "rps"), 100 * (1 - med(t, "rps") / med("direct", "rps")),
-        med(t, "mean_ms") / med("direct", "mean_ms")))
-    rps_ratios = sorted(p[t]["rps"] / p["direct"]["rps"] for p in pairs.values())
-    lat_ratios = sorted(p[t]["mean_ms"] / p["direct"]["mean_ms"] for p in pairs.values())
-    print("per-rep ratios %s/direct, requests/s: %s -> median %.3f (overhead %.1f%%); mean latency median %.2fx" % (
-        t, " ".join("%.2f" % x for x in rps_ratios), statistics.median(rps_ratios),
-        100 * (1 - statistics.median(rps_ratios)), statistics.median(lat_ratios)))
-PY
+  python3 "$SUMMARY" http "$OUT/wrk" direct vip pcap
   "$LAB" down --run "$RUN"; RUN=""
 }
+
+# The BPF back end's phases (bpf_packets, bpf_http), on the helpers above.
+source "$(dirname "$0")/datapath_bpf.sh"
 
 case "$what" in
   packets) packets ;;
   http) http ;;
-  all) packets; http ;;
-  *) fail "usage: datapath_bench.sh [packets|http|all]" ;;
+  bpf) bpf_packets ;;
+  bpf-http) bpf_http ;;
+  all) packets; http; bpf_packets; bpf_http ;;
+  *) fail "usage: datapath_bench.sh [packets|http|bpf|bpf-http|all]" ;;
 esac
 rm -rf "$OUT"

@@ -2,6 +2,8 @@
 # Loop lag and kernel update times of real nlbd processes through map changes
 # (docs/benchmarks.md, "Kernel updates and loop lag through map changes"):
 #   sudo bash tests/bench/map_changes_bench.sh [ROUNDS] [PERIOD_MS] [TOLERANCE]
+#   sudo NLB_DATA_PATH=bpf bash tests/bench/map_changes_bench.sh ...   (the BPF back end: an
+#   update is then one Publish, the inactive half written and the index flipped; no cut/growth)
 # Three hosts (default 1000 ms x 5). Each round: host 3 joins (its nlbd starts), host 2 drains rule
 # web (`drain web`, then `enable web`), host 1 reloads a new weight for web (and back), host 3
 # leaves (SIGTERM). After each change it waits until every host holds a new map generation, is
@@ -112,6 +114,8 @@ def reload_weight(w):
         subprocess.run([lab, "config", "--run", run, "--host", "1", "--period-ms", period,
                         "--tolerance", tolerance, "--host-rules", "%s/w1" % state],
                        check=True, stdout=f)
+        if os.environ.get("NLB_DATA_PATH"):  # as lib.sh's host_config writes it
+            f.write("  data_path: %s\n" % os.environ["NLB_DATA_PATH"])
     r = ask(1, "reload")
     if not r.get("ok"):
         sys.exit("reload refused: %s" % r)
@@ -145,8 +149,13 @@ for name, values in updates.items():
     if name.endswith("(missed)"):
         print("%-12s the poller missed %d updates" % (name, sum(values)))
         continue
-    print("%-12s %3d kernel updates: median %6.1f ms, worst %6.1f ms" %
+    print("%-12s %3d kernel updates: median %7.3f ms, worst %7.3f ms" %
           (name, len(values), statistics.median(values) / 1000, max(values) / 1000))
+for h in (1, 2):
+    r = ask(h, "report")
+    k = r["kernel"]
+    print("host %d (%s back end): %d kernel updates, slowest %.2f ms, %d errors" %
+          (h, r["data_path"]["backend"], k["updates"], k["slowest_update_us"] / 1000, k["errors"]))
 for h in (1, 2):
     lag = ask(h, "report")["loop"]
     print("host %d loop lag over %d ticks: p50 %.2f ms, p99 %.2f ms, max %.2f ms" %

@@ -1,0 +1,126 @@
+# The BPF back end's phases of tests/bench/datapath_bench.sh (sourced by it, after its helpers:
+# step, packets_lab, bench_teardown, limit_cpu; not run on its own). Issue 11's measurements,
+# each against a baseline taken in the same run (docs/benchmarks.md, "BPF data plane"):
+#
+#   bpf_packets  (datapath_bench.sh bpf): the "Packets" rig with both hosts' nlbd on
+#                host.data_path: bpf (host 2 frozen once converged, as in "packets": its
+#                program's lease then runs out and it drops the VIP's frames), steps alternating
+#                nft jhash filter / bpf. Per step also nlbd's context switches per second of
+#                sending (every thread, /proc/PID/task/*/status): with the program deciding, user
+#                space should see no frame, so these stay at the idle rate measured before the
+#                steps. The capture phases' figure comes from "datapath_bench.sh packets".
+#   bpf_http     (datapath_bench.sh bpf-http): 2 hosts with nginx, wrk from the client
+#                (WRK_CONNECTIONS, default 32, as the issue's measurement), keep-alive and one
+#                request per connection (`Connection: close`), to
+#                  nlb:    the VIP through the 2 nlbd on the BPF back end;
+#                  nft:    the NLB model done by the kernel alone, the ceiling: NFT_VIP on every
+#                          host's lo and per host a netdev ingress chain keeping
+#                          `jhash ip saddr . tcp sport mod 2 == I-1` (pkttype set host), dropping
+#                          the rest; the program leaves NFT_VIP's frames untouched (not a VIP);
+#                  direct: host 1's dedicated address (one nginx, no balancing);
+#                REPS times per mode (HTTP_MODES, default "keepalive close"), order rotating.
+#                Ratios nlb/nft and direct/nft.
+
+# bpf_stats_on: the kernel's BPF run-time statistics (run_time_ns, run_cnt per program) while
+# this run lasts: a process holding a BPF_ENABLE_STATS descriptor (reference-counted in the
+# kernel, so it leaves the setting as others had it), killed with the lab (its PID in pids/).
+# The program's own time per frame is then a figure the machine's load does not enter (beyond
+# hypervisor steal), unlike the machine's CPU per packet on this shared machine.
+bpf_stats_on() {
+  python3 -c '
+import ctypes, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(struct.pack("I", 0), 16)  # BPF_STATS_RUN_TIME
+fd = libc.syscall(321, 32, attr, 16)  # __NR_bpf (x86_64), BPF_ENABLE_STATS
+print("ready" if fd >= 0 else "errno %d" % ctypes.get_errno(), flush=True)
+time.sleep(3600)' >"$STATE/bpfstats.out" 2>&1 </dev/null &
+  echo $! >"$STATE/pids/bpfstats"
+  wait_until 10 "BPF statistics on" grep -q . "$STATE/bpfstats.out"
+  grep -qx ready "$STATE/bpfstats.out" || note "no BPF statistics: $(cat "$STATE/bpfstats.out")"
+}
+
+# prog_of_host I: the id of the tc program at host I's eth0 ingress.
+prog_of_host() {
+  in_host "$1" bpftool net show dev eth0 --json | json "[t.get('id', t.get('prog_id')) for t in r[0]['tc'] if 'ingress' in t['kind']][0]"
+}
+
+bpf_packets() {
+  NLB_DATA_PATH=bpf packets_lab
+  local rep rate pid idle
+  [ "$(uname -m)" = x86_64 ] && bpf_stats_on
+  for rep in $(seq "$REPS"); do
+    start_agent 1; start_agent 2
+    wait_until 30 "2 hosts converged" converged_all 1,2
+    [ "$(backend 1)" = bpf ] && [ "$(backend 2)" = bpf ] || fail "a host is not on the BPF back end"
+    kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
+    pid=$(cat "$STATE/pids/nlbd-h1")
+    BPF_PROG_ID=$(prog_of_host 1)
+    if [ -n "${PIN:-}" ]; then taskset -a -p -c "$PIN" "$pid" >/dev/null; fi
+    if [ -n "${NLBD_CPU:-}" ]; then limit_cpu "$pid"; fi
+    idle=$(ctx_switches "$pid"); sleep 3; idle=$(( ($(ctx_switches "$pid") - idle) / 3 ))
+    note "rep $rep: host 1's nlbd idle: $idle context switches/s; steps alternate nft / bpf (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    for rate in $RATES; do
+      step nft "$rep" "$rate" "$NFT_VIP"
+      step bpf "$rep" "$rate" "$VIP" "$pid"
+    done
+    note "host 1 report: $(control 1 report | json "'backend %s, accepted %d, dropped %d, capture_dropped %d, kernel errors %d, repairs %d' % (r['data_path']['backend'], r['packets']['accepted'], r['packets']['dropped'], r['errors']['capture_dropped'], r['kernel']['errors'], r['kernel']['repairs'])")"
+    kill -CONT "$(cat "$STATE/pids/nlbd-h2")"
+    BPF_PROG_ID=""
+    stop_agents 1 2
+  done
+  python3 "$SUMMARY" packets "$OUT/steps"
+  note "load average: $(cat /proc/loadavg)"
+  "$LAB" down --run "$RUN"; RUN=""
+}
+
+# nft_cluster_on: the plain nftables jhash cluster for NFT_VIP:80 on hosts 1 and 2.
+nft_cluster_on() {
+  local i
+  in_client 1 ip neigh replace "$NFT_VIP" lladdr "$CLUSTER_MAC" dev eth0 nud permanent
+  for i in 1 2; do
+    in_host "$i" ip addr add "$NFT_VIP/32" dev lo
+    in_host "$i" nft -f - <<NFT
+table netdev nlbbench {
+  chain ingress {
+    type filter hook ingress device eth0 priority 0; policy accept;
+    ip daddr $NFT_VIP tcp dport 80 jhash ip saddr . tcp sport mod 2 seed 0x4e4c4231 == $((i - 1)) meta pkttype set host accept
+    ip daddr $NFT_VIP tcp dport 80 drop
+  }
+}
+NFT
+  done
+}
+
+bpf_http() {
+  local conns=${WRK_CONNECTIONS:-32} rep mode target order url
+  lab_start 2
+  start_webs 1 2
+  NLB_DATA_PATH=bpf start_cluster 1,2
+  [ "$(backend 1)" = bpf ] && [ "$(backend 2)" = bpf ] || fail "a host is not on the BPF back end"
+  nft_cluster_on
+  for rep in $(seq "$REPS"); do
+    for mode in ${HTTP_MODES:-keepalive close}; do
+      # Rotate which goes first, so that a drift in the machine's load favours none.
+      case $((rep % 3)) in
+        1) order="nlb nft direct" ;; 2) order="nft direct nlb" ;; 0) order="direct nlb nft" ;;
+      esac
+      for target in $order; do
+        case $target in
+          nlb) url=http://$VIP/ ;; nft) url=http://$NFT_VIP/ ;; direct) url=http://198.18.1.1/ ;;
+        esac
+        local header=()
+        [ "$mode" = close ] && header=(-H "Connection: close")
+        in_client 1 wrk -t 1 -c "$conns" -d "${WRK_SECONDS}s" --latency "${header[@]}" "$url" \
+          >"$OUT/wrk-$target-$mode-$rep" 2>&1
+        python3 "$SUMMARY" wrk "$OUT/wrk-$target-$mode-$rep" "$target" "$rep" "$mode" >>"$OUT/wrk"
+        tail -n 1 "$OUT/wrk" | json "'  %-6s %-9s rep %d: %.0f requests/s, mean %.3f ms, p99 %.3f ms, socket errors: %s' % (r['target'], r['mode'], r['rep'], r['rps'], r['mean_ms'], r['p99_ms'], r['errors'])"
+      done
+    done
+    note "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+  for i in 1 2; do
+    note "host $i: $(control "$i" report | json "'backend %s, accepted %d, dropped %d, kernel errors %d, repairs %d' % (r['data_path']['backend'], r['packets']['accepted'], r['packets']['dropped'], r['kernel']['errors'], r['kernel']['repairs'])")"
+  done
+  python3 "$SUMMARY" http "$OUT/wrk" nft nlb direct
+  "$LAB" down --run "$RUN"; RUN=""
+}
