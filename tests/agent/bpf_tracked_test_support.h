@@ -68,12 +68,20 @@ class TrackedFixture : public ::testing::Test {
   static constexpr uint32_t kFlowCapacity = 65536;
   static constexpr uint32_t kHalfOpenCapacity = 8192;
 
-  static void SetUpTestSuite() {
+  static agent::BpfPlane::LoadOptions SmallMaps() {
     agent::BpfPlane::LoadOptions options;
     options.flow_capacity = kFlowCapacity;
     options.half_open_capacity = kHalfOpenCapacity;
+    return options;
+  }
+  static void SetUpTestSuite() {
+    agent::BpfPlane::LoadOptions options = SmallMaps();
     options.close_delay = std::chrono::seconds(600);
     options.half_open_timeout = std::chrono::seconds(600);
+    Load(options);
+  }
+  // For fixtures that need other options: call from their own SetUpTestSuite.
+  static void Load(const agent::BpfPlane::LoadOptions& options) {
     Result<std::unique_ptr<agent::BpfPlane>> loaded = agent::BpfPlane::Load(options);
     if (loaded.ok()) {
       plane_ = std::move(loaded).value().release();
