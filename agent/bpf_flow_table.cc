@@ -112,12 +112,14 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
         ++result.live;
         continue;
       }
-      // A packet may have refreshed it since the batch read: delete only what still qualifies.
-      nlb_flow now_value{};
-      if (bpf_map_lookup_elem(fds[m], &e.id, &now_value) != 0) continue;
-      if (!expired && Expired(now_value, half_open, now)) continue;  // cannot happen
-      if (expired && !Expired(now_value, half_open, now)) continue;
-      if (bpf_map_delete_elem(fds[m], &e.id) != 0) continue;
+      // Taken out atomically with its current value: a SYN may have renewed an expired
+      // half-open entry since the batch read, and then it goes back.
+      nlb_flow taken{};
+      if (bpf_map_lookup_and_delete_elem(fds[m], &e.id, &taken) != 0) continue;  // gone already
+      if (expired && !Expired(taken, half_open, now)) {
+        (void)bpf_map_update_elem(fds[m], &e.id, &taken, BPF_NOEXIST);
+        continue;
+      }
       ++result.removed;
       --present[m];
       ++user_removed_[m];

@@ -210,6 +210,8 @@ TEST_F(BpfTrackedAgreementTest, RandomFlowsInRandomMovingStates) {
   }
   const std::array<uint8_t, 8> flag_choices = {kSyn, kSyn, kAck, kData, kData, kFin, kRst, kSynAck};
   std::array<int, static_cast<size_t>(DecisionReason::kCount)> reasons{};
+  const Result<agent::BpfPlane::Counters> before = plane_->ReadCounters();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
   MapSnapshot s;
   for (int i = 0; i < kPackets; ++i) {
     if (i % 500 == 0) {
@@ -239,6 +241,14 @@ TEST_F(BpfTrackedAgreementTest, RandomFlowsInRandomMovingStates) {
     ASSERT_TRUE(Agrees(frame, s, "random packet " + std::to_string(i), &reference));
     ++reasons[static_cast<size_t>(reference.reason)];
   }
+  // The per-CPU counters count every packet by the reason it got, the two tracked ones included.
+  const Result<agent::BpfPlane::Counters> after = plane_->ReadCounters();
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  for (size_t r = 0; r < reasons.size(); ++r) {
+    EXPECT_EQ(after->by_reason[r].packets - before->by_reason[r].packets,
+              static_cast<uint64_t>(reasons[r]))
+        << DecisionReasonName(static_cast<DecisionReason>(r));
+  }
   // The run must reach every tracked outcome, or it proves little.
   EXPECT_GT(reasons[static_cast<size_t>(DecisionReason::kTrackedConnection)], kPackets / 100);
   EXPECT_GT(reasons[static_cast<size_t>(DecisionReason::kMovingOthersConnection)], kPackets / 100);
@@ -246,6 +256,43 @@ TEST_F(BpfTrackedAgreementTest, RandomFlowsInRandomMovingStates) {
   std::printf("tracked agreement: %d packets, %d tracked_connection, %d moving_others_connection\n",
               kPackets, reasons[static_cast<size_t>(DecisionReason::kTrackedConnection)],
               reasons[static_cast<size_t>(DecisionReason::kMovingOthersConnection)]);
+}
+
+// What tracking costs per packet (BPF_PROG_TEST_RUN, repeated): printed for
+// docs/bpf-data-plane.md.
+TEST_F(BpfTrackedAgreementTest, Measurements) {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr uint32_t kRepeat = 50000;
+#else
+  constexpr uint32_t kRepeat = 500000;
+#endif
+  MapSnapshot s = Snapshot(test::kTrackedLocal);
+  ParsedPacket packet;
+  uint16_t port = 20000;
+  while (Decide(TcpFrame(kClient, kVip, port, 80, kAck), s, &packet).verdict != Verdict::kAccept) {
+    ++port;
+  }
+  uint16_t dns = 20000;
+  while (Decide(Udp(kClient, kVip2, dns, 53), s, &packet).verdict != Verdict::kAccept) ++dns;
+  Install(s);
+  const auto ns = [&](const std::vector<uint8_t>& frame) {
+    uint32_t duration = 0;
+    EXPECT_GE(test::RunProgram(plane_->program_fd(), frame, kRepeat, &duration).action, 0);
+    return duration;
+  };
+  const uint32_t udp = ns(Udp(kClient, kVip2, dns, 53));
+  const uint32_t untracked = ns(TcpFrame(kClient, kVip, port, 80, kData));
+  EXPECT_EQ(test::RunProgram(plane_->program_fd(), TcpFrame(kClient, kVip, port, 80, kSyn))
+                .decision.reason,
+            DecisionReason::kOwnedBucket);
+  const uint32_t tracked = ns(TcpFrame(kClient, kVip, port, 80, kData));  // promotes, then hits
+  const uint32_t bucket = Decide(TcpFrame(kClient, kVip, port, 80, kAck), s, &packet).bucket;
+  Install(test::StateSnapshot(kWebNone, bucket, BucketState::kOthersMoving, 2));
+  const uint32_t held = ns(TcpFrame(kClient, kVip, port, 80, kData));
+  std::printf(
+      "per packet: UDP (not tracked) %u ns, TCP owned untracked %u ns, TCP owned tracked "
+      "%u ns, TCP tracked in another's moving bucket %u ns\n",
+      udp, untracked, tracked, held);
 }
 
 }  // namespace
