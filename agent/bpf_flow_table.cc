@@ -69,10 +69,13 @@ uint32_t BpfFlowTable::BucketOf(const Entry& e, std::span<const ClientKey> rule_
       FlowHash(client, true, e.id.client_port, key.affinity, key.ipv6_network_prefix));
 }
 
-Status BpfFlowTable::ReadAll(int fd, std::vector<Entry>* out) {
+// Batch lookups: the cursor is a hash bucket, so deleting an entry already returned (its bucket is
+// behind the cursor) is safe during the walk, and the memory used is one batch, whatever the size
+// of the map.
+Status BpfFlowTable::ForEach(int fd, const std::function<void(const Entry&)>& fn) {
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  nlb_flow_id in_batch{};
-  nlb_flow_id out_batch{};
+  uint32_t in_batch = 0;
+  uint32_t out_batch = 0;
   bool first = true;
   for (;;) {
     uint32_t count = kBatch;
@@ -80,7 +83,7 @@ Status BpfFlowTable::ReadAll(int fd, std::vector<Entry>* out) {
                                         batch_keys_.data(), batch_values_.data(), &count, &opts);
     const int error = rc == 0 ? 0 : errno;
     if (rc != 0 && error != ENOENT) return Unavailable("batch lookup", error);
-    for (uint32_t i = 0; i < count; ++i) out->push_back(Entry{batch_keys_[i], batch_values_[i]});
+    for (uint32_t i = 0; i < count; ++i) fn(Entry{batch_keys_[i], batch_values_[i]});
     if (error == ENOENT) return Status::Ok();  // the last batch
     in_batch = out_batch;
     first = false;
@@ -92,15 +95,16 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
   BpfSweepResult result;
   std::fill(scratch_.begin(), scratch_.end(), 0u);
   std::array<uint64_t, NLB_MAX_RULES> totals{};
-  const std::array<int, 2> fds = {flows_fd_, half_open_fd_};
+  const std::array<int, 2> fds = {flows_fd_, half_open_fd_};  // [m]: 0 flows, 1 half-open
   std::array<uint64_t, 2> present{};
-  for (size_t m = 0; m < fds.size(); ++m) {
+  // Half-open first: a flow promoted during the sweep is then met in one map or the other (or
+  // both: counted twice for one sweep, which only delays the end of a move), never in neither,
+  // which could make a held bucket look empty.
+  for (const size_t m : {size_t{1}, size_t{0}}) {
     const bool half_open = m == 1;
-    entries_.clear();
-    if (Status s = ReadAll(fds[m], &entries_); !s.ok()) return s;
-    result.examined += entries_.size();
-    present[m] = entries_.size();
-    for (const Entry& e : entries_) {
+    const Status walked = ForEach(fds[m], [&](const Entry& e) {
+      ++result.examined;
+      ++present[m];
       const uint32_t bucket = BucketOf(e, options.rule_keys);
       const bool expired = Expired(e.value, half_open, now);
       const bool kept = !expired && (!options.keep || options.keep(e.id.rule, bucket));
@@ -110,21 +114,23 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
           ++totals[e.id.rule];
         }
         ++result.live;
-        continue;
+        return;
       }
       // Taken out atomically with its current value: a SYN may have renewed an expired
       // half-open entry since the batch read, and then it goes back.
       nlb_flow taken{};
-      if (bpf_map_lookup_and_delete_elem(fds[m], &e.id, &taken) != 0) continue;  // gone already
+      if (bpf_map_lookup_and_delete_elem(fds[m], &e.id, &taken) != 0) return;  // gone already
       if (expired && !Expired(taken, half_open, now)) {
+        // Same key, same hash bucket: behind the cursor, so the walk does not meet it again.
         (void)bpf_map_update_elem(fds[m], &e.id, &taken, BPF_NOEXIST);
-        continue;
+        return;
       }
       ++result.removed;
       --present[m];
       ++user_removed_[m];
       ++(expired ? swept_expired_ : swept_not_kept_);
-    }
+    });
+    if (!walked.ok()) return walked;
   }
   // Each count is a whole sweep's value; readers may see some buckets of this sweep and some of
   // the last while it is copied, never a count of half a sweep.
@@ -173,15 +179,18 @@ Status BpfFlowTable::Renumber(std::span<const uint8_t> old_to_new) {
   renumber_old_.clear();
   renumber_new_.clear();
   for (const int fd : {flows_fd_, half_open_fd_}) {
-    entries_.clear();
-    if (Status s = ReadAll(fd, &entries_); !s.ok()) return s;
-    for (const Entry& e : entries_) {
+    // Copies are written after the walk: written during it, one could be met again and moved twice.
+    std::vector<Entry> copies;
+    const Status walked = ForEach(fd, [&](const Entry& e) {
       const uint8_t to = e.id.rule < old_to_new.size() ? old_to_new[e.id.rule] : 0xff;
-      if (to == e.id.rule) continue;
+      if (to == e.id.rule) return;
       renumber_old_.push_back(OldKey{fd, e.id, to >= NLB_MAX_RULES});
-      if (to >= NLB_MAX_RULES) continue;  // a removed rule: its flows go in FinishRenumber
-      Entry copy = e;
-      copy.id.rule = to;
+      if (to >= NLB_MAX_RULES) return;  // a removed rule: its flows go in FinishRenumber
+      copies.push_back(e);
+      copies.back().id.rule = to;
+    });
+    if (!walked.ok()) return walked;
+    for (const Entry& copy : copies) {
       if (bpf_map_update_elem(fd, &copy.id, &copy.value, BPF_ANY) != 0) {
         return Unavailable("copy a flow to its new rule index", errno);
       }
@@ -210,11 +219,10 @@ Status BpfFlowTable::FinishRenumber() {
 
 Status BpfFlowTable::Clear() {
   for (const int fd : {flows_fd_, half_open_fd_}) {
-    entries_.clear();
-    if (Status s = ReadAll(fd, &entries_); !s.ok()) return s;
-    for (const Entry& e : entries_) {
+    const Status walked = ForEach(fd, [&](const Entry& e) {
       if (bpf_map_delete_elem(fd, &e.id) == 0) ++user_removed_[fd == flows_fd_ ? 0 : 1];
-    }
+    });
+    if (!walked.ok()) return walked;
   }
   present_ = {};
   return Status::Ok();

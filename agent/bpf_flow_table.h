@@ -112,8 +112,8 @@ class BpfFlowTable {
     nlb_flow_id id;
     nlb_flow value;
   };
-  // Appends every entry of map fd to out.
-  [[nodiscard]] Status ReadAll(int fd, std::vector<Entry>* out);
+  // Calls fn for every entry of map fd, one batch at a time.
+  [[nodiscard]] Status ForEach(int fd, const std::function<void(const Entry&)>& fn);
   bool Expired(const nlb_flow& f, bool half_open, uint64_t now_ns) const;
   uint32_t BucketOf(const Entry& e, std::span<const ClientKey> rule_keys) const;
 
@@ -125,7 +125,6 @@ class BpfFlowTable {
   const uint64_t half_open_ns_;
   std::vector<nlb_flow_id> batch_keys_;
   std::vector<nlb_flow> batch_values_;
-  std::vector<Entry> entries_;
   std::vector<uint32_t> scratch_;  // NLB_MAX_RULES * NLB_BUCKET_COUNT
   std::unique_ptr<std::atomic<uint32_t>[]> counts_;
   std::array<std::atomic<uint64_t>, NLB_MAX_RULES> rule_totals_{};

@@ -1,8 +1,9 @@
 // BpfPlane: the BPF data plane's program and maps, loaded from the object embedded in nlbd
-// (agent/bpf/nlb_tc.bpf.c; docs/bpf-data-plane.md). It opens and loads the object with libbpf,
-// memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a MapSnapshot into
-// the half the program is not reading and flips nlb_control's index with one system call,
-// renews the lease, and reads the per-CPU counters.
+// (agent/bpf/nlb_tc.bpf.c; docs/bpf-data-plane.md). It opens and loads the object with libbpf
+// (sizing the connection table's maps and writing its timeouts from LoadOptions; BpfFlowTable
+// sweeps them), memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a
+// MapSnapshot into the half the program is not reading and flips nlb_control's index with one
+// system call, renews the lease, and reads the per-CPU counters.
 //
 // It is the kernel side a later BpfProgrammer (agent/kernel_programmer.h) drives: Install and
 // SetRules/SetBuckets become Publish of the snapshot they describe, RenewLease is RenewLease,
