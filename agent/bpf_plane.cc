@@ -36,8 +36,13 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
   plane->options_ = options;
   LoadOptions& o = plane->options_;
   o.flow_capacity = std::max<uint32_t>(o.flow_capacity, 16);
-  if (o.half_open_capacity == 0)
-    o.half_open_capacity = std::max<uint32_t>(o.flow_capacity / 8, 1024);
+  if (o.half_open_capacity == 0) {
+    // An LRU map keeps up to 128 free entries per CPU of its own and may evict before it is full:
+    // keep those lists a small part of the map.
+    const int cpus = std::max(libbpf_num_possible_cpus(), 1);
+    o.half_open_capacity =
+        std::max({o.flow_capacity / 8, 1024u, 256u * static_cast<uint32_t>(cpus)});
+  }
   const std::span<const unsigned char> object = NlbTcObject();
   LIBBPF_OPTS(bpf_object_open_opts, open_options, .object_name = "nlb_tc");
   plane->object_ = bpf_object__open_mem(object.data(), object.size(), &open_options);

@@ -45,7 +45,7 @@ class BpfPlane {
   // are that section's defaults (asserted in tests/agent/bpf_flow_table_test.cc).
   struct LoadOptions {
     uint32_t flow_capacity = 1048576;  // established flows (connection_tracking.capacity)
-    uint32_t half_open_capacity = 0;   // 0: flow_capacity / 8, at least 1024
+    uint32_t half_open_capacity = 0;   // 0: flow_capacity / 8, at least 1024 and 256 per CPU
     std::chrono::seconds idle_timeout{900};
     std::chrono::seconds close_delay{10};
     // A SYN-only flow is forgotten this long after its last packet (the handshake's SYN-ACK
