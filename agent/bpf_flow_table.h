@@ -25,6 +25,7 @@
 
 #include "agent/bpf_plane.h"
 #include "common/bpf/flow_key_layout.h"
+#include "common/bpf/flow_table_layout.h"
 #include "common/port_rule.h"
 #include "common/status.h"
 

@@ -15,6 +15,7 @@
 
 #include "agent/bpf/nlb_tc_object.h"
 #include "agent/bpf_map_writer.h"
+#include "common/bpf/flow_table_layout.h"
 
 namespace nlb::agent {
 namespace {

@@ -22,6 +22,7 @@
 
 #include "agent/bpf/parse.bpf.h"
 #include "common/bpf/flow_key_layout.h"
+#include "common/bpf/flow_table_layout.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
