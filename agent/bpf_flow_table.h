@@ -97,9 +97,10 @@ class BpfFlowTable {
 
   // A reload renumbers the rules: old_to_new[r] is rule r's new index, 0xff when it is removed.
   // REQUIRES: called before the Publish of the first snapshot in the new numbering, and
-  // FinishRenumber after it, with no Sweep between the two. Renumber writes a copy of every flow of a renumbered rule under its
-  // new index (so packets decided by either half find it); FinishRenumber deletes the old keys and
-  // the flows of removed rules. Between the two, a packet refreshes only the copy its half names.
+  // FinishRenumber after it, with no Sweep between the two. Renumber writes a copy of every flow of
+  // a renumbered rule under its new index (so packets decided by either half find it);
+  // FinishRenumber deletes the old keys and the flows of removed rules. Between the two, a packet
+  // refreshes only the copy its half names.
   [[nodiscard]] Status Renumber(std::span<const uint8_t> old_to_new);
   [[nodiscard]] Status FinishRenumber();
 
