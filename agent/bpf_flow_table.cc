@@ -107,22 +107,29 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
       ++present[m];
       const uint32_t bucket = BucketOf(e, options.rule_keys);
       const bool expired = Expired(e.value, half_open, now);
-      const bool kept = !expired && (!options.keep || options.keep(e.id.rule, bucket));
-      if (kept) {
+      const auto count_live = [&] {
         if (e.id.rule < NLB_MAX_RULES) {
           ++scratch_[e.id.rule * NLB_BUCKET_COUNT + bucket];
           ++totals[e.id.rule];
         }
         ++result.live;
+      };
+      if (!expired && (!options.keep || options.keep(e.id.rule, bucket))) {
+        count_live();
         return;
       }
       // Taken out atomically with its current value: a SYN may have renewed an expired
       // half-open entry since the batch read, and then it goes back.
       nlb_flow taken{};
-      if (bpf_map_lookup_and_delete_elem(fds[m], &e.id, &taken) != 0) return;  // gone already
+      if (bpf_map_lookup_and_delete_elem(fds[m], &e.id, &taken) != 0) {
+        --present[m];  // gone already (the program, or the LRU)
+        return;
+      }
       if (expired && !Expired(taken, half_open, now)) {
         // Same key, same hash bucket: behind the cursor, so the walk does not meet it again.
+        // Counted: a live flow missing from the counts could end a move it still needs.
         (void)bpf_map_update_elem(fds[m], &e.id, &taken, BPF_NOEXIST);
+        if (!options.keep || options.keep(e.id.rule, bucket)) count_live();
         return;
       }
       ++result.removed;
