@@ -87,6 +87,7 @@ void Agent::BeforeTick(std::chrono::steady_clock::time_point now) {
       now - last_bpf_check_ >= std::chrono::milliseconds(config_.cluster.heartbeat.period_ms)) {
     last_bpf_check_ = now;
     bpf_->Check();
+    if (bpf_connections_) bpf_connections_->ReadCounters();
   }
   // Its connection table is swept on the worker, faster while this host holds moved buckets.
   if (bpf_connections_) bpf_connections_->Poll(now, convergence_->HoldsMovingBuckets());

@@ -86,4 +86,27 @@ void BpfConnections::Poll(Clock::time_point now, bool holding) {
       });
 }
 
+void BpfConnections::ReadCounters() {
+  if (sweeping_ || reading_) return;  // a sweep reads them too
+  reading_ = true;
+  auto counters = std::make_shared<BpfFlowCounters>();
+  worker_.Submit(
+      [this, counters] {
+        auto read = table_.ReadCounters();
+        if (!read.ok()) return read.status();
+        *counters = read.value();
+        return Status::Ok();
+      },
+      [this, counters, alive = alive_](Status s, std::chrono::microseconds) {
+        if (!*alive) return;
+        reading_ = false;
+        if (!s.ok()) {
+          ++errors_;
+          last_error_ = s.message();
+          return;
+        }
+        counters_ = *counters;
+      });
+}
+
 }  // namespace nlb::agent

@@ -52,6 +52,9 @@ class BpfConnections {
 
   // Starts a sweep if one is due at now (see above); holding: this host holds moved buckets.
   void Poll(Clock::time_point now, bool holding);
+  // Reads the table's counters (no sweep: about 10 lookups) on the worker, so that the report's
+  // counters (e.g. SYNs taken) follow within a period; the counts follow the sweeps.
+  void ReadCounters();
   // The least time between the end of one sweep and the start of the next. Pure.
   static Clock::duration Interval(bool holding, Clock::duration last_sweep);
 
@@ -70,6 +73,7 @@ class BpfConnections {
   InKernel in_kernel_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sweeping_ = false;
+  bool reading_ = false;
   Clock::time_point last_end_{};
   std::chrono::microseconds last_sweep_{0};
   std::chrono::microseconds slowest_sweep_{0};
