@@ -163,6 +163,7 @@ HostStatus Agent::CurrentStatus() const {
   s.last_convergence_cause = r.last_cause;
   s.loop_lag_seconds = Seconds(loop_->loop_lag().Quantile(0.99));
   s.loop_lag_max_seconds = Seconds(loop_->loop_lag().max());
+  s.data_path = bpf_ ? "bpf" : "capture";
   s.kernel_update_seconds = Seconds(kernel_stats().last_update);
   s.kernel_update_errors = kernel_stats().errors;
   s.connections = TrackedConnections();

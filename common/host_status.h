@@ -93,7 +93,8 @@ struct HostStatus {
   // The event loop's lateness (the liveness work measures it); absent until it exists.
   std::optional<double> loop_lag_seconds;
   std::optional<double> loop_lag_max_seconds;
-  double kernel_update_seconds = 0;  // the last kernel fast-path switch (nft runs and waits)
+  std::string data_path = "capture";  // the back end that decides: "capture" or "bpf"
+  double kernel_update_seconds = 0;   // the last kernel fast-path switch (nft runs and waits)
   uint64_t kernel_update_errors = 0;
   uint64_t connections = 0;
   uint64_t connection_capacity = 0;

@@ -110,6 +110,9 @@ void WriteAgent(const HostStatus& s, PrometheusText& p) {
     p.Family("nlb_loop_lag_max_seconds", M::kGauge, "The latest tick since the agent started.");
     p.Sample({}, *s.loop_lag_max_seconds);
   }
+  p.Family("nlb_data_path", M::kGauge,
+           "1 for the back end that decides this host's packets (host.data_path).");
+  p.Sample({{"backend", s.data_path}}, 1);
   p.Family("nlb_kernel_update_duration_seconds", M::kGauge,
            "How long the last kernel fast-path update took (nft runs and waits).");
   p.Sample({}, s.kernel_update_seconds);

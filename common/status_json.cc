@@ -72,6 +72,7 @@ std::string RenderStatusJson(const HostStatus& s) {
   w.Key("convergence").BeginObject().Key("count").Uint(s.convergences);
   w.Key("last_cause").String(s.last_convergence_cause).EndObject();
   WriteOptional("loop_lag_us", s.loop_lag_seconds, w);
+  w.Key("data_path").String(s.data_path);
   w.Key("kernel_update_us").Int(static_cast<int64_t>(s.kernel_update_seconds * 1e6));
   w.Key("health").BeginArray();
   for (const HealthCheckReport& c : s.health) {

@@ -37,12 +37,19 @@ TEST(MetricsPageTest, ExposesTheSampleStatus) {
       "nlb_convergence_duration_seconds_count 3\n",
       "nlb_loop_lag_seconds 0.002\n",
       "nlb_kernel_update_duration_seconds 0.08\n",
+      "nlb_data_path{backend=\"capture\"} 1\n",
       "nlb_connection_table_fill_ratio 0.004\n",
       "nlb_health_check_up{rule=\"web\",kind=\"http\"} 1\n",
       "nlb_health_checks_total{rule=\"web\",kind=\"http\",result=\"failure\"} 1\n",
       "nlb_errors_total{error=\"heartbeat_bad_hmac\"} 2\n",
   };
   for (const char* line : expected) EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
+TEST(MetricsPageTest, NamesTheBpfBackEnd) {
+  HostStatus s = testing::SampleHostStatus();
+  s.data_path = "bpf";
+  EXPECT_NE(Render(s).find("nlb_data_path{backend=\"bpf\"} 1\n"), std::string::npos);
 }
 
 TEST(MetricsPageTest, LoopLagIsLeftOutUntilMeasured) {
