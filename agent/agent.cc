@@ -49,9 +49,10 @@ Agent::~Agent() {
   // before the programmer it drives; then what was put into the kernel goes.
   if (data_path_) data_path_->Stop();
   loop_.reset();
+  // Its jobs use the switches and the BPF connection table: it goes first.
+  worker_.reset();
   fast_path_.reset();
   bpf_.reset();
-  worker_.reset();
   // The program stops accepting at once; it is detached after the VIPs are gone (members).
   if (bpf_plane_) (void)bpf_plane_->RenewLease(std::chrono::nanoseconds(0));
   if (kernel_) kernel_->Remove();
@@ -86,7 +87,10 @@ void Agent::BeforeTick(std::chrono::steady_clock::time_point now) {
       now - last_bpf_check_ >= std::chrono::milliseconds(config_.cluster.heartbeat.period_ms)) {
     last_bpf_check_ = now;
     bpf_->Check();
+    if (bpf_connections_) bpf_connections_->ReadCounters();
   }
+  // Its connection table is swept on the worker, faster while this host holds moved buckets.
+  if (bpf_connections_) bpf_connections_->Poll(now, convergence_->HoldsMovingBuckets());
   watchdog_.PetWatchdog(now);
   FeedLocalConnections();
   if (kernel_count_) {
@@ -147,10 +151,35 @@ void Agent::AfterTick(const ConvergenceReport& before, const ConvergenceReport& 
   CheckInForce();
 }
 
+// The buckets of each rule with at least one tracked connection in table (DescriptorTable or
+// BpfFlowTable: per rule index, any thread).
+template <typename Table>
+std::vector<BucketSet> BucketsWithConnections(const Table& table, size_t rules) {
+  std::vector<BucketSet> sets(rules);
+  for (size_t r = 0; r < rules && r < kMaxTrackedRules; ++r) {
+    if (table.RuleConnections(static_cast<uint32_t>(r)) == 0) continue;
+    for (uint32_t b = 0; b < kBucketCount; ++b) {
+      if (table.Connections(static_cast<uint32_t>(r), b) > 0) sets[r].Add(b);
+    }
+  }
+  return sets;
+}
+
 void Agent::FeedLocalConnections() {
   if (!table_ || !data_path_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_connections_feed_ < std::chrono::milliseconds(100)) return;
+  const size_t rules = config_.cluster.port_rules.size();
+  if (bpf_flows_) {
+    // The BPF back end: the counts of the last sweep, stamped with the numbering and the map
+    // generation the program decided by when it started (both read before the counts). A sweep
+    // under a map counts every flow the program accepted under it, by that map's client keys.
+    if (bpf_flows_->counts_epoch() != numbering_->epoch) return;
+    const uint64_t applied = std::min(AppliedGeneration(), bpf_flows_->counts_generation());
+    last_connections_feed_ = now;
+    convergence_->SetLocalConnections(BucketsWithConnections(*bpf_flows_, rules), applied);
+    return;
+  }
   // The counts are per rule index: until the data path has renumbered the table after a reload,
   // they are in the old numbering (read first: the counts read after it are in this one).
   if (table_->rule_epoch() != numbering_->epoch) return;
@@ -160,15 +189,7 @@ void Agent::FeedLocalConnections() {
   // the holdings of every old connection. The table's key generation says which map it follows.
   const uint64_t applied = CountsGeneration(AppliedGeneration(), *table_);
   last_connections_feed_ = now;
-  const size_t rules = config_.cluster.port_rules.size();
-  std::vector<BucketSet> sets(rules);
-  for (size_t r = 0; r < rules && r < kMaxTrackedRules; ++r) {
-    if (table_->RuleConnections(static_cast<uint32_t>(r)) == 0) continue;
-    for (uint32_t b = 0; b < kBucketCount; ++b) {
-      if (table_->Connections(static_cast<uint32_t>(r), b) > 0) sets[r].Add(b);
-    }
-  }
-  convergence_->SetLocalConnections(sets, applied);
+  convergence_->SetLocalConnections(BucketsWithConnections(*table_, rules), applied);
 }
 
 void Agent::CompleteDrainstop() {

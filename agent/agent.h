@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "agent/bpf_attach.h"
+#include "agent/bpf_connections.h"
+#include "agent/bpf_flow_table.h"
 #include "agent/bpf_plane.h"
 #include "agent/bpf_switch.h"
 #include "agent/cluster_mac.h"
@@ -114,6 +116,13 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   const KernelStats& kernel_stats() const;
   // The report's "data_path", "fast_path" and "kernel" objects (agent_bpf.cc).
   void ReportBackEnd(JsonWriter& w) const;
+  // The connection table of the back end that runs (agent_bpf.cc): the BPF program's maps as of
+  // the last sweep, or the capture's DescriptorTable. The report's connection counters (from
+  // "tracked" to "table_full"), and the totals for status.json and the metrics.
+  void ReportConnectionTable(JsonWriter& w) const;
+  uint64_t TrackedConnections() const;
+  uint64_t TrackedConnections(size_t rule) const;
+  uint64_t ConnectionCapacity() const;
   void WaitForSignal();
   void Shutdown(const std::string& why);
   // The loop's (agent/host_loop.h), for the operator's commands.
@@ -214,6 +223,9 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::unique_ptr<BpfPlane> bpf_plane_;
   std::unique_ptr<TcAttachment> tc_;
   std::unique_ptr<BpfPlaneKernel> bpf_kernel_;  // the two, for bpf_
+  // bpf: the program's connection table and the driver of its sweeps (its jobs run on worker_).
+  std::unique_ptr<BpfFlowTable> bpf_flows_;
+  std::unique_ptr<BpfConnections> bpf_connections_;
   std::unique_ptr<KernelWorker> worker_;
   std::unique_ptr<FastPathSwitch> fast_path_;
   std::unique_ptr<BpfSwitch> bpf_;

@@ -10,7 +10,12 @@ namespace nlb::agent {
 
 Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks) {
   const ClusterConfig& cluster = config_.cluster;
-  auto plane = BpfPlane::Load();
+  // The kernel connection table's sizes and timeouts (docs/connection-tracking.md).
+  BpfPlane::LoadOptions load;
+  load.flow_capacity = cluster.connection_tracking.capacity;
+  load.idle_timeout = std::chrono::seconds(cluster.connection_tracking.idle_timeout_s);
+  load.close_delay = std::chrono::seconds(cluster.connection_tracking.close_delay_s);
+  auto plane = BpfPlane::Load(load);
   if (!plane.ok()) return plane.status();
   // nlbd's nftables table stays, without VIPs or rules (its ingress chain drops nothing, or it
   // would drop what the program accepts): it replaces a table a crashed capture-mode nlbd left,
@@ -50,6 +55,10 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks)
   kernel_ = std::move(table.value());
   nft_monitor_ = std::move(monitor.value());
   bpf_->UseTable(kernel_.get());
+  bpf_flows_ = std::make_unique<BpfFlowTable>(*bpf_plane_);
+  bpf_->UseFlowTable(bpf_flows_.get());
+  bpf_connections_ =
+      std::make_unique<BpfConnections>(*worker_, *bpf_flows_, [this] { return bpf_->in_kernel(); });
   publisher_ = bpf_.get();
   data_path_why_ = config_.host.data_path == DataPathMode::kBpf
                        ? "configured (host.data_path: bpf)"
@@ -123,6 +132,66 @@ void Agent::ReportBackEnd(JsonWriter& w) const {
   w.Key("foreign_changes").Uint(nft_monitor_ ? nft_monitor_->foreign_changes() : 0);
   w.Key("lease_renewals").Uint(k.lease_renewals).Key("lease_errors").Uint(k.lease_errors);
   w.EndObject();
+}
+
+uint64_t Agent::TrackedConnections() const {
+  if (!bpf_connections_) return table_->size();
+  const BpfFlowCounters& c = bpf_connections_->counters();
+  return c.tracked + c.half_open;
+}
+
+uint64_t Agent::TrackedConnections(size_t rule) const {
+  if (rule >= kMaxTrackedRules) return 0;
+  return bpf_flows_ ? bpf_flows_->RuleConnections(static_cast<uint32_t>(rule))
+                    : table_->RuleConnections(static_cast<uint32_t>(rule));
+}
+
+uint64_t Agent::ConnectionCapacity() const {
+  if (!bpf_plane_) return table_->capacity();
+  // Established flows and half-open ones are in two maps, each with its own room.
+  const BpfPlane::LoadOptions& o = bpf_plane_->load_options();
+  return uint64_t{o.flow_capacity} + o.half_open_capacity;
+}
+
+void Agent::ReportConnectionTable(JsonWriter& w) const {
+  if (!bpf_connections_) {
+    const DescriptorTableCounters& t = table_->counters();
+    w.Key("backend").String("user_space");
+    w.Key("tracked").Uint(table_->size());
+    w.Key("capacity").Uint(table_->capacity()).Key("memory_bytes").Uint(table_->memory_bytes());
+    w.Key("added").Uint(t.added.load()).Key("closed").Uint(t.closed.load());
+    w.Key("removed_closed").Uint(t.removed_closed.load());
+    w.Key("removed_idle").Uint(t.removed_idle.load());
+    w.Key("removed_moved").Uint(t.removed_moved.load());
+    w.Key("removed_other").Uint(t.removed_other.load());
+    w.Key("evicted").Uint(t.evicted.load()).Key("table_full").Uint(t.table_full.load());
+    return;
+  }
+  // The kernel's table (docs/connection-tracking.md, "The kernel table"), as of the last sweep.
+  // A sweep cannot tell an idle flow from a closed one: both are removed_idle ("expired").
+  const BpfFlowCounters& c = bpf_connections_->counters();
+  const BpfPlane::LoadOptions& o = bpf_plane_->load_options();
+  w.Key("backend").String("kernel");
+  w.Key("tracked").Uint(TrackedConnections()).Key("capacity").Uint(ConnectionCapacity());
+  // LRU hash maps are preallocated: about 120 bytes an entry as the kernel accounts them.
+  w.Key("memory_bytes").Uint(ConnectionCapacity() * 120);
+  w.Key("established").Uint(c.tracked).Key("half_open").Uint(c.half_open);
+  w.Key("half_open_capacity").Uint(o.half_open_capacity);
+  w.Key("added").Uint(c.program[NLB_FLOW_HALF_OPEN_ADDED]);
+  w.Key("promoted").Uint(c.program[NLB_FLOW_PROMOTED]);
+  w.Key("closed").Uint(c.program[NLB_FLOW_CLOSED]);
+  w.Key("removed_closed").Uint(0).Key("removed_idle").Uint(c.swept_expired);
+  w.Key("removed_moved").Uint(c.swept_not_kept);
+  w.Key("removed_other").Uint(c.program[NLB_FLOW_FORGOTTEN] + c.renumber_removed);
+  // The LRU pushes out the least recent entry when a map is full: half-open ones first (a SYN
+  // flood churns only that map); insert_failed is a flow the program could not track at all.
+  w.Key("evicted").Uint(c.evicted_flows + c.evicted_half_open);
+  w.Key("evicted_half_open").Uint(c.evicted_half_open);
+  w.Key("table_full").Uint(c.program[NLB_FLOW_INSERT_FAILED]);
+  w.Key("sweeps").Uint(bpf_connections_->sweeps());
+  w.Key("sweep_errors").Uint(bpf_connections_->errors());
+  w.Key("last_sweep_us").Int(bpf_connections_->last_sweep().count());
+  w.Key("slowest_sweep_us").Int(bpf_connections_->slowest_sweep().count());
 }
 
 }  // namespace nlb::agent

@@ -137,6 +137,7 @@ Status Agent::SetUpDataPath() {
       if (config_.host.data_path == DataPathMode::kBpf) return s;
       data_path_why_ = "auto: the BPF data plane is unavailable (" + s.message() + ")";
       LogWarning("datapath", data_path_why_ + "; the capture decides instead");
+      NoteEvent(data_path_why_ + "; the capture decides instead");
     }
   } else {
     data_path_why_ = "configured (host.data_path: capture)";

@@ -76,6 +76,12 @@ std::vector<ErrorCount> Agent::ErrorCounts() const {
       {"reload_failures", reload_failures_},
       {"fast_path_errors", kernel_stats().errors},
   };
+  if (bpf_connections_) {
+    // A failed sweep leaves the counts (and so the moving buckets) as of the last good one.
+    e.push_back({"connection_sweep_errors", bpf_connections_->errors()});
+    e.push_back(
+        {"connection_insert_failed", bpf_connections_->counters().program[NLB_FLOW_INSERT_FAILED]});
+  }
   if (remote_control_) {
     const RemoteControlCounters& rc = remote_control_->counters();
     e.push_back({"remote_handshakes_refused", rc.handshakes_refused});
@@ -132,7 +138,7 @@ HostStatus Agent::CurrentStatus() const {
     for (size_t c = 0; c < config_.cluster.port_rules.size(); ++c) {
       if (config_.cluster.port_rules[c].name != rs.name) continue;
       rs.control = kControl[static_cast<int>(rule_control_[c])];
-      if (c < kMaxTrackedRules) rs.connections = table_->RuleConnections(static_cast<uint32_t>(c));
+      rs.connections = TrackedConnections(c);
     }
     rs.bucket_owner = rule.bucket_owner;
     for (uint16_t owner : rule.bucket_owner) rs.buckets_owned += owner == config_.host.id ? 1 : 0;
@@ -161,8 +167,8 @@ HostStatus Agent::CurrentStatus() const {
   s.data_path = bpf_ ? "bpf" : "capture";
   s.kernel_update_seconds = Seconds(kernel_stats().last_update);
   s.kernel_update_errors = kernel_stats().errors;
-  s.connections = table_->size();
-  s.connection_capacity = table_->capacity();
+  s.connections = TrackedConnections();
+  s.connection_capacity = ConnectionCapacity();
   const HeartbeatCounters& h = convergence_->counters();
   s.heartbeats_sent = h.sent;
   s.heartbeats_accepted = h.accepted;

@@ -258,23 +258,12 @@ std::string Agent::Report() const {
   w.Key("lag_max_us").Int(loop_->loop_lag().max().count());
   w.Key("left_cluster").Bool(loop_->blocked()).Key("why").String(loop_->blocked_why()).EndObject();
   // Connection tracking: this host's tracked connections and its moving buckets per rule.
-  const DescriptorTableCounters& t = table_->counters();
-  w.Key("connections").BeginObject().Key("tracked").Uint(table_->size());
-  w.Key("capacity").Uint(table_->capacity()).Key("memory_bytes").Uint(table_->memory_bytes());
-  w.Key("added").Uint(t.added.load()).Key("closed").Uint(t.closed.load());
-  w.Key("removed_closed")
-      .Uint(t.removed_closed.load())
-      .Key("removed_idle")
-      .Uint(t.removed_idle.load());
-  w.Key("removed_moved")
-      .Uint(t.removed_moved.load())
-      .Key("removed_other")
-      .Uint(t.removed_other.load());
-  w.Key("evicted").Uint(t.evicted.load()).Key("table_full").Uint(t.table_full.load());
+  w.Key("connections").BeginObject();
+  ReportConnectionTable(w);
   w.Key("rules").BeginArray();
   for (size_t i = 0; i < config_.cluster.port_rules.size() && i < kMaxTrackedRules; ++i) {
     w.BeginObject().Key("name").String(config_.cluster.port_rules[i].name);
-    w.Key("tracked").Uint(table_->RuleConnections(static_cast<uint32_t>(i)));
+    w.Key("tracked").Uint(TrackedConnections(i));
     w.Key("moving_away_buckets").Uint(convergence_->HoldingBuckets(i));
     w.Key("moving_in_buckets").Uint(convergence_->ContestedBuckets(i)).EndObject();
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/bpf_connections.h"
+
 namespace nlb::agent {
 
 BpfSwitch::BpfSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker,
@@ -33,35 +35,41 @@ void BpfSwitch::Step() {
   busy_ = true;
   holding_ = true;
   Arm("publishing a map into the BPF data plane");
-  worker_.Submit([this, next] { return kernel_.Publish(*next); },
-                 [this, next, alive = alive_](Status s, std::chrono::microseconds took) {
-                   if (!*alive) return;
-                   deadline_timer_->Cancel();
-                   ++stats_.updates;
-                   stats_.last_update = took;
-                   stats_.slowest_update = std::max(stats_.slowest_update, took);
-                   if (s.ok()) {
-                     Recover();
-                     applied_generation_ = next->generation;
-                     // The neighbour answers and the views read the map in force from here.
-                     snapshots_.Publish(next);
-                   } else {
-                     // The program keeps deciding by the map before: this host must not
-                     // announce a map it does not serve by, so it leaves until one goes in.
-                     ++stats_.errors;
-                     Stuck("publishing a map into the BPF data plane failed: " + s.message());
-                   }
-                   holding_ = false;
-                   hooks_.announce();
-                   // The grace period the next Publish needs, now, off the announcement's path.
-                   worker_.Submit(
-                       [this] {
-                         kernel_.AwaitGrace();
-                         return Status::Ok();
-                       },
-                       [](Status, std::chrono::microseconds) {});
-                   Step();
-                 });
+  worker_.Submit(
+      [this, next] {
+        // The flows of a renumbered rule follow it (a reload), with no sweep in between.
+        Status s = PublishRenumbering(kernel_, flows_, in_kernel_.get(), *next);
+        if (s.ok()) in_kernel_ = next;
+        return s;
+      },
+      [this, next, alive = alive_](Status s, std::chrono::microseconds took) {
+        if (!*alive) return;
+        deadline_timer_->Cancel();
+        ++stats_.updates;
+        stats_.last_update = took;
+        stats_.slowest_update = std::max(stats_.slowest_update, took);
+        if (s.ok()) {
+          Recover();
+          applied_generation_ = next->generation;
+          // The neighbour answers and the views read the map in force from here.
+          snapshots_.Publish(next);
+        } else {
+          // The program keeps deciding by the map before: this host must not
+          // announce a map it does not serve by, so it leaves until one goes in.
+          ++stats_.errors;
+          Stuck("publishing a map into the BPF data plane failed: " + s.message());
+        }
+        holding_ = false;
+        hooks_.announce();
+        // The grace period the next Publish needs, now, off the announcement's path.
+        worker_.Submit(
+            [this] {
+              kernel_.AwaitGrace();
+              return Status::Ok();
+            },
+            [](Status, std::chrono::microseconds) {});
+        Step();
+      });
 }
 
 void BpfSwitch::Arm(const char* what) {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "agent/bpf_attach.h"
+#include "agent/bpf_flow_table.h"
 #include "agent/bpf_plane.h"
 #include "agent/fast_path_switch.h"
 #include "agent/kernel_programmer.h"
@@ -85,6 +86,11 @@ class BpfSwitch final : public MapPublisher {
   void UseTable(KernelProgrammer* table) { table_ = table; }
   void CheckTable(const std::string& why);
 
+  // The kernel connection table, renumbered around the Publish of a new rule numbering
+  // (agent/bpf_connections.h). REQUIRES: before the first Apply; outlives the worker's jobs.
+  void UseFlowTable(BpfFlowTable* flows) { flows_ = flows; }
+  // Worker thread only (a job's): the map the program decides by, null before the first.
+  std::shared_ptr<const MapSnapshot> in_kernel() const { return in_kernel_; }
   // The generation of the last map the program decides by (0: none yet).
   uint64_t applied_generation() const { return applied_generation_; }
   const KernelStats& stats() const { return stats_; }
@@ -114,6 +120,8 @@ class BpfSwitch final : public MapPublisher {
   bool stuck_ = false;  // on_stuck was called and on_recovered not yet
   bool checking_ = false;
   std::shared_ptr<MapSnapshot> pending_;
+  BpfFlowTable* flows_ = nullptr;
+  std::shared_ptr<const MapSnapshot> in_kernel_;  // the worker's: the last map published
   uint64_t applied_generation_ = 0;
   std::chrono::steady_clock::time_point granted_{};
   KernelStats stats_;

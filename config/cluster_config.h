@@ -86,9 +86,9 @@ struct HostConfig {
   // deliver everything, as the design's default back end alone does.
   bool kernel_fast_path = true;
   // capture: libpcap + TUN (+ the nftables fast path above). bpf: the tc program decides every
-  // packet in the kernel. auto: bpf, else capture with the reason logged and reported. The
-  // default stays capture until the kernel tracks connections of moving buckets. Not reloadable.
-  DataPathMode data_path = DataPathMode::kCapture;
+  // packet in the kernel (and tracks the connections of moving buckets there). auto (the
+  // default): bpf, else capture with the reason logged and reported. Not reloadable.
+  DataPathMode data_path = DataPathMode::kAuto;
   HttpListenConfig http;
   // Where nlbd keeps the operator's state (docs/configuration.md, "Operator state"). Empty:
   // /var/lib/nlb/state-<cluster name>-<host id>. Read at start; a reload does not move it.

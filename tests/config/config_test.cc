@@ -363,7 +363,7 @@ TEST(ConfigLoader, AppliesDefaultsWhenFieldsAreOmitted) {
   EXPECT_EQ(h.dedicated_address, *IpAddress::Parse("198.18.1.7"));
   EXPECT_EQ(h.initial_state, InitialState::kStarted);
   EXPECT_TRUE(h.kernel_fast_path);
-  EXPECT_EQ(h.data_path, DataPathMode::kCapture);  // until the kernel tracks moving buckets
+  EXPECT_EQ(h.data_path, DataPathMode::kAuto);  // bpf where the kernel allows it
   ASSERT_EQ(h.rule_params.size(), 1u);
   EXPECT_EQ(h.rule_params[0].weight, 50u);
   EXPECT_EQ(h.rule_params[0].priority, 7u);  // the host id while it is <= 32

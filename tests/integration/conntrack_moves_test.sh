@@ -10,8 +10,9 @@
 #      owners (its seed is its name's), its connections stay tracked under it, and
 #      198.18.0.101:8081 is served by every host;
 #   4. a SYN flood (100,000 SYNs from random 198.19.x.y sources, at most 20,000/s) at the VIP
-#      while downloads run: no host tracks more than the configured capacity (4096), table_full
-#      is counted, every download ends whole, quick requests are answered, all agents stay up and
+#      while downloads run: no host tracks more than its table's capacity (the configured 4096;
+#      with the BPF back end 4096 flows plus 1024 half-open ones), a full table is counted
+#      (table_full, or on the BPF back end the LRU's evictions), every download ends whole, quick requests are answered, all agents stay up and
 #      converged.
 source "$(dirname "$0")/conntrack_lib.sh"
 source "$(dirname "$0")/nlbctl_lib.sh"
@@ -132,11 +133,13 @@ ip netns exec "nlb-$RUN-c1" python3 -B "$ROOT/tests/integration/syn_flood.py" et
   "$VIP" 80 100000 20000 >"$STATE/flood.out" 2>&1 &
 flood=$!
 echo "$flood" >"$STATE/pids/flood"
+# The table's room as the report says it: the BPF back end adds the half-open map to capacity.
+room=$(report_of 1 "r['connections']['capacity']")
 max=0
 while kill -0 "$flood" 2>/dev/null; do
   for i in 1 2 3; do
     t=$(report_of "$i" "r['connections']['tracked']")
-    [ "$t" -le "$CAPACITY" ] || fail "host $i tracks $t connections, above the capacity $CAPACITY"
+    [ "$t" -le "$room" ] || fail "host $i tracks $t connections, above the capacity $room"
     [ "$t" -gt "$max" ] && max=$t
   done
   sleep 0.2
@@ -150,11 +153,12 @@ judge flood
 full=0
 for i in 1 2 3; do
   t=$(report_of "$i" "r['connections']['tracked']")
-  [ "$t" -le "$CAPACITY" ] || fail "host $i tracks $t connections, above the capacity $CAPACITY"
-  full=$(( full + $(report_of "$i" "r['connections']['table_full']") ))
+  [ "$t" -le "$room" ] || fail "host $i tracks $t connections, above the capacity $room"
+  # The user-space table refuses a new flow when full; the kernel's LRU maps evict instead.
+  full=$(( full + $(report_of "$i" "r['connections']['table_full'] + r['connections']['evicted']") ))
 done
-[ "$full" -gt 0 ] || fail "the flood filled no table (table_full 0 on every host)"
+[ "$full" -gt 0 ] || fail "the flood filled no table (table_full and evicted 0 on every host)"
 alive 1 2 3 || fail "an agent died during the SYN flood"
 converged_all 1,2,3 || fail "the cluster is not converged after the SYN flood"
-note "SYN flood: tables within $CAPACITY (max seen $max), table_full $full, 20 of 20 requests ok, agents up"
+note "SYN flood: tables within $room (max seen $max), table_full + evicted $full, 20 of 20 requests ok, agents up"
 echo "PASS"

@@ -3,6 +3,9 @@
 # API: the hosts' accepted packets of a UDP rule rose by exactly what a client sent, and killing
 # one agent shows in the survivor's member gauge (and in `up`). `promtool check metrics` passes
 # over a real scrape; the listener refuses every method but GET and HEAD.
+# The per-rule packet counters it reads (nlb_rule_packets_total) are the capture back end's: the
+# BPF program counts by reason only (docs/bpf-data-plane.md, "Not yet"), so it runs on capture.
+export NLB_DATA_PATH=capture
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/metrics_lib.sh"
 command -v prometheus >/dev/null && command -v promtool >/dev/null ||
