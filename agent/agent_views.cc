@@ -164,6 +164,11 @@ std::string Agent::Report() const {
   uint64_t accepted = 0, dropped = 0, accepted_bytes = 0, dropped_bytes = 0;
   for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
     const auto reason = static_cast<DecisionReason>(i);
+    // Frames not for a VIP are left to the stack, untouched (the BPF program sees every frame
+    // of the interface), and neighbour requests are answered: neither is a drop.
+    if (reason == DecisionReason::kNotForVip || reason == DecisionReason::kNeighbourRequest) {
+      continue;
+    }
     const bool accept =
         reason == DecisionReason::kOwnedBucket || reason == DecisionReason::kSingleHostOwner ||
         reason == DecisionReason::kDefaultHost || reason == DecisionReason::kTrackedConnection;
@@ -172,6 +177,7 @@ std::string Agent::Report() const {
   }
   w.Key("accepted").Uint(accepted).Key("accepted_bytes").Uint(accepted_bytes);
   w.Key("dropped").Uint(dropped).Key("dropped_bytes").Uint(dropped_bytes);
+  w.Key("not_for_vip").Uint(d.ReadPackets(DecisionReason::kNotForVip));
   w.Key("by_reason").BeginObject();
   for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
     const auto reason = static_cast<DecisionReason>(i);
