@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -17,6 +18,7 @@
 
 #include "agent/bpf/nlb_tc_object.h"
 #include "agent/bpf_map_writer.h"
+#include "common/bpf/flow_table_layout.h"
 
 namespace nlb::agent {
 namespace {
@@ -33,12 +35,33 @@ size_t PageRounded(size_t size) {
 
 }  // namespace
 
-Result<std::unique_ptr<BpfPlane>> BpfPlane::Load() {
+Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
   std::unique_ptr<BpfPlane> plane(new BpfPlane());
+  plane->options_ = options;
+  LoadOptions& o = plane->options_;
+  o.flow_capacity = std::max<uint32_t>(o.flow_capacity, 16);
+  if (o.half_open_capacity == 0) {
+    // An LRU map keeps up to 128 free entries per CPU of its own and may evict before it is full:
+    // keep those lists a small part of the map.
+    const int cpus = std::max(libbpf_num_possible_cpus(), 1);
+    o.half_open_capacity =
+        std::max({o.flow_capacity / 8, 1024u, 256u * static_cast<uint32_t>(cpus)});
+  }
   const std::span<const unsigned char> object = NlbTcObject();
-  LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "nlb_tc");
-  plane->object_ = bpf_object__open_mem(object.data(), object.size(), &options);
+  LIBBPF_OPTS(bpf_object_open_opts, open_options, .object_name = "nlb_tc");
+  plane->object_ = bpf_object__open_mem(object.data(), object.size(), &open_options);
   if (plane->object_ == nullptr) return Unavailable("open the embedded object", errno);
+  bpf_map* flows = bpf_object__find_map_by_name(plane->object_, "nlb_flows");
+  bpf_map* half_open = bpf_object__find_map_by_name(plane->object_, "nlb_half_open");
+  bpf_map* settings = bpf_object__find_map_by_name(plane->object_, "nlb_flow_settings");
+  bpf_map* flow_counters = bpf_object__find_map_by_name(plane->object_, "nlb_flow_counters");
+  if (flows == nullptr || half_open == nullptr || settings == nullptr || flow_counters == nullptr) {
+    return Status::Error(ErrorCode::kInternal, "BPF data plane: the object lacks its flow maps");
+  }
+  if (bpf_map__set_max_entries(flows, o.flow_capacity) != 0 ||
+      bpf_map__set_max_entries(half_open, o.half_open_capacity) != 0) {
+    return Unavailable("size the connection table", errno);
+  }
   if (const int err = bpf_object__load(plane->object_); err != 0) {
     return Unavailable("load (the verifier's log is on stderr)", err);
   }
@@ -51,6 +74,17 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load() {
   plane->program_fd_ = bpf_program__fd(program);
   plane->control_fd_ = bpf_map__fd(control);
   plane->counters_fd_ = bpf_map__fd(counters);
+  plane->flows_fd_ = bpf_map__fd(flows);
+  plane->half_open_fd_ = bpf_map__fd(half_open);
+  plane->flow_counters_fd_ = bpf_map__fd(flow_counters);
+  const auto ns = [](std::chrono::seconds s) {
+    return static_cast<uint64_t>(std::chrono::nanoseconds(s).count());
+  };
+  const nlb_flow_settings timeouts{ns(o.idle_timeout), ns(o.close_delay), ns(o.half_open_timeout)};
+  const uint32_t zero = 0;
+  if (bpf_map_update_elem(bpf_map__fd(settings), &zero, &timeouts, BPF_ANY) != 0) {
+    return Unavailable("write nlb_flow_settings", errno);
+  }
   if (Status s = plane->MapHalves(); !s.ok()) return s;
   // Both halves start empty (not serving) and the lease withdrawn.
   if (Status s = plane->WriteControl(nlb_control{}); !s.ok()) return s;

@@ -1,8 +1,9 @@
 // BpfPlane: the BPF data plane's program and maps, loaded from the object embedded in nlbd
-// (agent/bpf/nlb_tc.bpf.c; docs/bpf-data-plane.md). It opens and loads the object with libbpf,
-// memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a MapSnapshot into
-// the half the program is not reading and flips nlb_control's index with one system call,
-// renews the lease, and reads the per-CPU counters.
+// (agent/bpf/nlb_tc.bpf.c; docs/bpf-data-plane.md). It opens and loads the object with libbpf
+// (sizing the connection table's maps and writing its timeouts from LoadOptions; BpfFlowTable
+// sweeps them), memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a
+// MapSnapshot into the half the program is not reading and flips nlb_control's index with one
+// system call, renews the lease, and reads the per-CPU counters.
 //
 // nlbd drives it through agent/bpf_switch.h on its kernel worker; agent/bpf_attach.h puts the
 // program on the interface.
@@ -38,9 +39,23 @@ class BpfPlane {
     uint32_t verified_instructions = 0;  // instructions the verifier walked
   };
 
+  // The kernel connection table's sizes and timeouts (docs/connection-tracking.md, "The kernel
+  // table"), fixed at load: the wiring passes cluster.connection_tracking's values. The defaults
+  // are that section's defaults (asserted in tests/agent/bpf_flow_table_test.cc).
+  struct LoadOptions {
+    uint32_t flow_capacity = 1048576;  // established flows (connection_tracking.capacity)
+    uint32_t half_open_capacity = 0;   // 0: flow_capacity / 8, at least 1024 and 256 per CPU
+    std::chrono::seconds idle_timeout{900};
+    std::chrono::seconds close_delay{10};
+    // A SYN-only flow is forgotten this long after its last packet (the handshake's SYN-ACK
+    // retransmissions end after about 63 s on Linux).
+    std::chrono::seconds half_open_timeout{60};
+  };
+
   // Opens and loads the embedded object (maps created, program verified; nothing attached).
   // kUnavailable with libbpf's reason when the kernel refuses (no BPF, no privilege).
-  static Result<std::unique_ptr<BpfPlane>> Load();
+  static Result<std::unique_ptr<BpfPlane>> Load(const LoadOptions& options);
+  static Result<std::unique_ptr<BpfPlane>> Load() { return Load(LoadOptions{}); }
   ~BpfPlane();
   BpfPlane(const BpfPlane&) = delete;
   BpfPlane& operator=(const BpfPlane&) = delete;
@@ -55,6 +70,11 @@ class BpfPlane {
   Result<ProgramInfo> Info() const;
 
   int program_fd() const { return program_fd_; }
+  // The connection table's maps (agent/bpf_flow_table.h reads and sweeps them).
+  int flows_fd() const { return flows_fd_; }
+  int half_open_fd() const { return half_open_fd_; }
+  int flow_counters_fd() const { return flow_counters_fd_; }
+  const LoadOptions& load_options() const { return options_; }
   uint32_t active_half() const { return control_.active_half; }
   // Returns once no packet can still read the inactive half (an RCU grace period after the
   // last flip; at once when there was none since). Publish calls it first; calling it right
@@ -72,6 +92,10 @@ class BpfPlane {
   int program_fd_ = -1;
   int control_fd_ = -1;
   int counters_fd_ = -1;
+  int flows_fd_ = -1;
+  int half_open_fd_ = -1;
+  int flow_counters_fd_ = -1;
+  LoadOptions options_;
   nlb_config* configs_ = nullptr;        // NLB_HALVES entries, mmap'ed
   nlb_rule_buckets* buckets_ = nullptr;  // NLB_HALVES * NLB_MAX_RULES entries, mmap'ed
   size_t configs_size_ = 0;

@@ -12,9 +12,11 @@
  * (not for a VIP, or too broken to know) -> passed to the stack untouched, as the nftables
  * diversion does.
  *
- * Not yet here (issue 11): the kernel connection table that DecideTracked() needs for moving
- * buckets (the flags are in the map; the program decides them as Decide() does), and the VLAN
- * filter. Build: clang -target bpf -O2 -g (agent/CMakeLists.txt). */
+ * TCP under a multiple-host rule then goes through the kernel connection table (track.bpf.h):
+ * DecideTracked()'s refinement, by the bucket's moving and pending flags.
+ *
+ * Not yet here (issue 11): the VLAN filter. Build: clang -target bpf -O2 -g
+ * (agent/CMakeLists.txt). */
 #include <linux/bpf.h>
 #include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
@@ -66,6 +68,9 @@ struct decision {
   __s32 rule; /* -1: none */
   __u32 bucket;
 };
+
+/* After struct decision, which its global function takes. */
+#include "agent/bpf/track.bpf.h"
 
 static __always_inline int same_address(const struct address* a, const __u8* b) {
   const __u32* w = (const __u32*)b;
@@ -211,10 +216,17 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
   d->bucket = nlb_flow_bucket(p, affinity, r->ipv6_prefix) & (NLB_BUCKET_COUNT - 1);
   const __u32 slot = nlb_buckets_key(half, rule);
   const struct nlb_rule_buckets* owners = bpf_map_lookup_elem(&nlb_buckets, &slot);
-  if (r->has_buckets && owners && is_local(cfg, owners->bucket[d->bucket].owner)) {
+  const struct nlb_bucket* b = r->has_buckets && owners ? &owners->bucket[d->bucket] : 0;
+  if (b && is_local(cfg, b->owner)) {
     set(d, NLB_VERDICT_ACCEPT, NLB_REASON_OWNED_BUCKET);
   } else {
     set(d, NLB_VERDICT_DROP, NLB_REASON_OTHER_HOSTS_BUCKET);
+  }
+  /* DecideTracked: TCP with ports, in an owned bucket or in another's that is moving. */
+  const __u32 flags = b ? b->flags : 0;
+  if (p->ip_protocol == PROTO_TCP && !p->is_fragment && p->has_ports &&
+      (d->reason == NLB_REASON_OWNED_BUCKET || (flags & NLB_BUCKET_MOVING))) {
+    nlb_track(p, d, flags);
   }
 }
 

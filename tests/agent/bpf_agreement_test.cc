@@ -20,6 +20,7 @@
 
 #include "agent/bpf_plane.h"
 #include "common/decision.h"
+#include "tests/agent/bpf_test_run.h"
 #include "tests/support/decision_table.h"
 #include "tests/support/random_frames.h"
 
@@ -27,25 +28,10 @@ namespace nlb {
 namespace {
 
 using agent::BpfPlane;
+using test::ExpectedAction;
+using test::KernelDecision;
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
-
-struct KernelDecision {
-  int action = -1;  // TC_ACT_*
-  Decision decision;
-};
-
-// What the program must do with a frame Decide() judged so (nlb_tc.bpf.c's header).
-int ExpectedAction(const Decision& d, const ParsedPacket& p, const MapSnapshot& s) {
-  if (d.verdict == Verdict::kAccept) return TC_ACT_OK;
-  if (d.verdict == Verdict::kNeighbour) return TC_ACT_SHOT;
-  const bool ip = p.l3 == L3Kind::kIpv4 || p.l3 == L3Kind::kIpv6;
-  if (!ip || p.dst.family == IpAddress::Family::kNone) return TC_ACT_OK;
-  for (const IpAddress& vip : s.vips) {
-    if (vip == p.dst) return TC_ACT_SHOT;
-  }
-  return TC_ACT_OK;
-}
 
 // The shortest frame BPF_PROG_TEST_RUN takes: the kernel pulls the IP header of the outer
 // ethertype (no VLAN tag is looked through) before the program runs.
@@ -85,27 +71,7 @@ class BpfAgreementTest : public ::testing::Test {
 
   static KernelDecision Run(const std::vector<uint8_t>& frame, uint32_t repeat = 1,
                             uint32_t* duration_ns = nullptr) {
-    __sk_buff in{};
-    __sk_buff out{};
-    // Designators in the struct's declaration order, as C++ requires.
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-                .data_size_in = static_cast<uint32_t>(frame.size()), .ctx_in = &in, .ctx_out = &out,
-                .ctx_size_in = sizeof(in), .ctx_size_out = sizeof(out),
-                .repeat = static_cast<int>(repeat));
-    KernelDecision k;
-    if (bpf_prog_test_run_opts(plane_->program_fd(), &opts) != 0) {
-      k.action = -errno;
-      return k;
-    }
-    if (duration_ns != nullptr) *duration_ns = opts.duration;
-    k.action = static_cast<int>(opts.retval);
-    const uint32_t code = out.cb[NLB_CB_DECISION];
-    k.decision.verdict = static_cast<Verdict>(code & 0xff);
-    k.decision.reason = static_cast<DecisionReason>((code >> 8) & 0xff);
-    k.decision.parse = static_cast<ParseVerdict>((code >> 16) & 0xff);
-    k.decision.bucket = out.cb[NLB_CB_BUCKET];
-    k.decision.rule_index = static_cast<int16_t>(static_cast<int32_t>(out.cb[NLB_CB_RULE]) - 1);
-    return k;
+    return test::RunProgram(plane_->program_fd(), frame, repeat, duration_ns);
   }
 
   // Compares one frame; false (with a failure naming it) on the first difference.
@@ -120,26 +86,9 @@ class BpfAgreementTest : public ::testing::Test {
       ++refused_;
       return true;
     }
-    const bool same =
-        got.action == ExpectedAction(want, packet, s) && got.decision.verdict == want.verdict &&
-        got.decision.reason == want.reason && got.decision.parse == want.parse &&
-        got.decision.rule_index == want.rule_index && got.decision.bucket == want.bucket;
-    if (same) return true;
-    std::string hex;
-    for (uint8_t byte : frame) {
-      char b[4];
-      std::snprintf(b, sizeof(b), "%02x", byte);
-      hex += b;
-    }
-    ADD_FAILURE() << what << ": kernel action " << got.action << " "
-                  << VerdictName(got.decision.verdict) << "/"
-                  << DecisionReasonName(got.decision.reason) << "/"
-                  << ParseVerdictName(got.decision.parse) << " rule " << got.decision.rule_index
-                  << " bucket " << got.decision.bucket << "; Decide: action "
-                  << ExpectedAction(want, packet, s) << " " << VerdictName(want.verdict) << "/"
-                  << DecisionReasonName(want.reason) << "/" << ParseVerdictName(want.parse)
-                  << " rule " << want.rule_index << " bucket " << want.bucket
-                  << "\n  frame: " << hex;
+    const int action = ExpectedAction(want, packet, s);
+    if (SameDecision(got, want, action)) return true;
+    ADD_FAILURE() << what << ": " << DescribeDifference(got, want, action, frame);
     return false;
   }
 
