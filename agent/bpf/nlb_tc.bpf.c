@@ -164,7 +164,8 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
   }
   /* A tagged frame for a VIP belongs to another VLAN: dropped before it is answered or accepted. */
   const __u32 neighbour = p->has_vlan ? NLB_VERDICT_DROP : NLB_VERDICT_NEIGHBOUR;
-  const __u32 neighbour_reason = p->has_vlan ? NLB_REASON_FOREIGN_VLAN : NLB_REASON_NEIGHBOUR_REQUEST;
+  const __u32 neighbour_reason =
+      p->has_vlan ? NLB_REASON_FOREIGN_VLAN : NLB_REASON_NEIGHBOUR_REQUEST;
   if (p->l3 == L3_ARP) {
     if (p->arp_operation == 1 && nlb_is_vip(half, p, 0)) {
       set(d, neighbour, neighbour_reason);
