@@ -60,7 +60,6 @@ std::vector<ErrorCount> Agent::ErrorCounts() const {
   std::vector<ErrorCount> e = {
       {"delivery_errors", p.delivery_errors.load()},
       {"truncated", p.truncated.load()},
-      {"vlan_tagged", p.vlan_tagged.load()},
       {"capture_errors", p.capture_errors.load()},
       {"capture_dropped", p.capture_dropped.load()},
       {"neighbour_send_errors", responder_->send_errors()},

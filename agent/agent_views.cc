@@ -196,7 +196,6 @@ std::string Agent::Report() const {
   w.Key("errors").BeginObject();
   w.Key("delivery_errors").Uint(p.delivery_errors.load());
   w.Key("truncated").Uint(p.truncated.load());
-  w.Key("vlan_tagged").Uint(p.vlan_tagged.load());
   w.Key("capture_errors").Uint(p.capture_errors.load());
   w.Key("capture_dropped").Uint(p.capture_dropped.load());
   w.Key("neighbour_send_errors").Uint(responder_->send_errors());

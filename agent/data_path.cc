@@ -120,15 +120,9 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
     expired_in_batch_ = true;
   }
   if (expired_in_batch_) Bump(counters_.lease_expired_frames);
-  // libpcap puts a tag the kernel took out into metadata back into the frame. Accepting a tagged
-  // frame wrote its packet to the TUN device as if it came untagged: SYNs of a foreign VLAN were
-  // answered by this host's stack (issue 11). Decide() is shared with the BPF program, which
-  // must drop them as well; the capture back end drops them here.
-  if (frame.size() >= 14 && frame[12] == 0x81 && frame[13] == 0x00)
-    return Bump(counters_.vlan_tagged);
-  if (frame.size() >= 14 && frame[12] == 0x88 && frame[13] == 0xa8)
-    return Bump(counters_.vlan_tagged);
   ParsedPacket packet;
+  // libpcap hands back a tag the kernel had moved into metadata, so a tagged frame is seen as
+  // tagged here and Decide() drops it as foreign_vlan when it is for a VIP (issue 11).
   const Decision d = table_ != nullptr ? DecideTracked(frame, *current_, *table_, now_, &packet)
                                        : Decide(frame, *current_, &packet);
   decisions_.Count(d, wire_length);

@@ -40,9 +40,6 @@ struct DataPathCounters {
   std::atomic<uint64_t> kernel_delivered{0};  // accepted, and the kernel fast path delivered it
   std::atomic<uint64_t> delivery_errors{0};   // accepted but the TUN write failed
   std::atomic<uint64_t> truncated{0};         // cut at snaplen: dropped (counted also as malformed)
-  // VLAN-tagged: dropped before any decision. The cluster serves its interface's own untagged
-  // traffic; a VLAN is served by an nlbd on that VLAN's interface, where frames arrive untagged.
-  std::atomic<uint64_t> vlan_tagged{0};
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)
   std::atomic<uint64_t> capture_errors{0};
   std::atomic<uint64_t> capture_dropped{0};  // the kernel ring overflowed (from pcap_stats)

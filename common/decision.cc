@@ -25,6 +25,7 @@ static_assert(static_cast<int>(DecisionReason::kTrackedConnection) ==
               NLB_REASON_TRACKED_CONNECTION);
 static_assert(static_cast<int>(DecisionReason::kMovingOthersConnection) ==
               NLB_REASON_MOVING_OTHERS_CONNECTION);
+static_assert(static_cast<int>(DecisionReason::kForeignVlan) == NLB_REASON_FOREIGN_VLAN);
 static_assert(static_cast<int>(DecisionReason::kCount) == NLB_REASON_COUNT);
 static_assert(NLB_REASON_COUNT <= NLB_COUNTER_PARSE_BASE);
 static_assert(static_cast<int>(ParseVerdict::kOk) == NLB_PARSE_OK);
@@ -77,6 +78,8 @@ std::string_view DecisionReasonName(DecisionReason r) {
       return "tracked_connection";
     case DecisionReason::kMovingOthersConnection:
       return "moving_others_connection";
+    case DecisionReason::kForeignVlan:
+      return "foreign_vlan";
     case DecisionReason::kCount:
       break;
   }
@@ -152,19 +155,28 @@ Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, Par
     return d;
   }
 
+  // A tagged frame for a VIP belongs to another VLAN: the cluster's is its interface's own. It is
+  // dropped before it can be answered or accepted (with a tag, the capture back end once wrote
+  // such SYNs to the TUN device and the stack answered them: issue 11). Tagged frames that are
+  // not for a VIP go on as not_for_vip, so the host's other VLAN interfaces keep working.
+  const DecisionReason for_vip =
+      packet->has_vlan ? DecisionReason::kForeignVlan : DecisionReason::kNeighbourRequest;
+  const Verdict for_vip_verdict = packet->has_vlan ? Verdict::kDrop : Verdict::kNeighbour;
+
   // Neighbour requests are answered whatever the serving state: in every cluster MAC mode all
   // hosts give the same answer, and the agent decides whether a stopped host should stay silent.
   if (packet->l3 == L3Kind::kArp) {
     if (packet->arp_operation == kArpRequest && IsVip(snapshot, packet->dst)) {
-      return Make(Verdict::kNeighbour, DecisionReason::kNeighbourRequest);
+      return Make(for_vip_verdict, for_vip);
     }
     return Make(Verdict::kDrop, DecisionReason::kNotForVip);
   }
   if (packet->has_nd_target && IsVip(snapshot, packet->nd_target)) {
-    return Make(Verdict::kNeighbour, DecisionReason::kNeighbourRequest);
+    return Make(for_vip_verdict, for_vip);
   }
 
   if (!IsVip(snapshot, packet->dst)) return Make(Verdict::kDrop, DecisionReason::kNotForVip);
+  if (packet->has_vlan) return Make(Verdict::kDrop, DecisionReason::kForeignVlan);
   if (!snapshot.serving) return Make(Verdict::kDrop, DecisionReason::kNotServing);
 
   const int index = packet->is_fragment

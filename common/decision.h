@@ -33,6 +33,10 @@ enum class DecisionReason : uint8_t {
   // Connection tracking (DecideTracked, docs/connection-tracking.md):
   kTrackedConnection,  // accept: a moving bucket another host owns, a connection this host tracks
   kMovingOthersConnection,  // drop: a moving bucket this host owns, not a new or tracked connection
+  // drop: an 802.1Q/802.1ad-tagged frame to a VIP, or a tagged neighbour request for one. The
+  // cluster's VLAN is its interface's own (a tagged VLAN is served on its sub-interface, where
+  // frames arrive untagged), so a tag here means another VLAN (docs/packet-parsing.md).
+  kForeignVlan,
   kCount,
 };
 
@@ -50,7 +54,8 @@ struct Decision {
 // Decides one frame. *packet receives the parse (the data path needs l3_offset/l3_length).
 // Order: parse (malformed -> kMalformed; unsupported ethertype or ARP kind -> kNotForVip, both
 // with Decision::parse set); ARP request or neighbour solicitation for a VIP -> kNeighbour
-// (whatever the serving state); not a VIP -> kNotForVip; !serving -> kNotServing; then the rule.
+// (whatever the serving state), or kForeignVlan when tagged; not a VIP -> kNotForVip; tagged ->
+// kForeignVlan; !serving -> kNotServing; then the rule.
 // Fragments: every piece of a datagram is matched by (VIP, protocol) alone, to the covering rule
 // with the lowest first port (VIP-specific rules before "all" rules), and keyed on addresses only
 // (affinity none is keyed as single; single and network as usual), so all pieces land on one

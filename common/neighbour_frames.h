@@ -2,7 +2,8 @@
 // host tells clients that a VIP lives at the cluster MAC. Pure byte building, no I/O: the agent's
 // NeighbourResponder sends what these return. Safe from any thread; allocates nothing.
 //
-// Every frame is untagged Ethernet II (VLAN-tagged clusters are not supported yet). The link-layer
+// Every frame is untagged Ethernet II (a cluster on a tagged VLAN runs on its VLAN
+// sub-interface, where frames are untagged; docs/packet-parsing.md). The link-layer
 // address announced (ARP sender hardware address, NDP target link-layer address option) is always
 // the cluster MAC; the Ethernet source is given separately because it must not be a group address
 // (multicast and igmp modes use the host's own MAC) and, in unicast mode, must be the masked

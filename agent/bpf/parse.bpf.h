@@ -55,6 +55,7 @@ struct parsed {
   __u16 arp_operation;
   __u16 src_port;
   __u16 dst_port;
+  __u8 has_vlan; /* a tag in the frame, or (nlb_ingress) in skb metadata */
 };
 
 static __always_inline __u16 be16(const __u8* p) { return (__u16)((p[0] << 8) | p[1]); }
@@ -211,6 +212,7 @@ __noinline int nlb_parse_frame(struct __sk_buff* skb, struct parsed* out) {
     if (bpf_skb_load_bytes(skb, at, h, VLAN_TAG) < 0) return NLB_PARSE_TRUNCATED_VLAN;
     ethertype = be16(h + 2);
     at += VLAN_TAG;
+    out->has_vlan = 1;
   }
   switch (ethertype) {
     case 0x0800:

@@ -55,6 +55,8 @@ inline KernelDecision RunProgram(int program_fd, const std::vector<uint8_t>& fra
 inline int ExpectedAction(const Decision& d, const ParsedPacket& p, const MapSnapshot& s) {
   if (d.verdict == Verdict::kAccept) return TC_ACT_OK;
   if (d.verdict == Verdict::kNeighbour) return TC_ACT_SHOT;
+  // Another VLAN's neighbour request or packet for a VIP: no stack here may answer it.
+  if (d.reason == DecisionReason::kForeignVlan) return TC_ACT_SHOT;
   const bool ip = p.l3 == L3Kind::kIpv4 || p.l3 == L3Kind::kIpv6;
   if (!ip || p.dst.family == IpAddress::Family::kNone) return TC_ACT_OK;
   for (const IpAddress& vip : s.vips) {

@@ -239,7 +239,8 @@ TEST(DecideTest, ExactlyOneHostAcceptsEachPacket) {
         builder.Tcp(src_port, dst_port, kTcpAck);
         break;
     }
-    if (rng() % 10 == 0) builder.Vlan(static_cast<uint16_t>(rng() % 4096));
+    const bool tagged = rng() % 10 == 0;
+    if (tagged) builder.Vlan(static_cast<uint16_t>(rng() % 4096));
     const std::vector<uint8_t> frame = builder.Build();
     const std::vector<Decision> decisions = cluster.DecideAll(frame);
     int accepts = 0;
@@ -249,7 +250,10 @@ TEST(DecideTest, ExactlyOneHostAcceptsEachPacket) {
         ++accepted_by[h + 1];
       }
     }
-    if (decisions[0].reason == DecisionReason::kRuleDisabled) {
+    if (tagged) {  // another VLAN's: nobody's
+      ASSERT_EQ(decisions[0].reason, DecisionReason::kForeignVlan) << "iteration " << i;
+      ASSERT_EQ(accepts, 0) << "iteration " << i;
+    } else if (decisions[0].reason == DecisionReason::kRuleDisabled) {
       ASSERT_EQ(accepts, 0) << "iteration " << i;
     } else {
       ASSERT_EQ(accepts, 1) << "iteration " << i << " to " << dst.ToString() << ":" << dst_port;
@@ -293,6 +297,9 @@ TEST(DecideTest, NotServingDropsVipTrafficButAnswersNeighbours) {
   EXPECT_EQ(Decide(Tcp(kClient, kNotVip, 1, 80), s, &packet).reason, DecisionReason::kNotForVip);
   const Decision arp = Decide(PacketBuilder().ArpRequest(kClient, kVip).Build(), s, &packet);
   EXPECT_EQ(arp.verdict, Verdict::kNeighbour);
+  // Another VLAN's frame is that, serving or not: the tag is checked before the serving state.
+  const auto tagged = PacketBuilder().Vlan(10).Ipv4(kClient, kVip).Tcp(1, 80).Build();
+  EXPECT_EQ(Decide(tagged, s, &packet).reason, DecisionReason::kForeignVlan);
 }
 
 // A snapshot taken before this host has an id, or a rule with no owners yet, accepts nothing.
@@ -434,6 +441,7 @@ TEST(DecisionNamesTest, UniqueAndStable) {
   EXPECT_EQ(names.size(), static_cast<size_t>(DecisionReason::kCount));
   EXPECT_EQ(DecisionReasonName(DecisionReason::kOwnedBucket), "owned_bucket");
   EXPECT_EQ(DecisionReasonName(DecisionReason::kNotForVip), "not_for_vip");
+  EXPECT_EQ(DecisionReasonName(DecisionReason::kForeignVlan), "foreign_vlan");
   EXPECT_EQ(VerdictName(Verdict::kAccept), "accept");
   EXPECT_EQ(VerdictName(Verdict::kDrop), "drop");
   EXPECT_EQ(VerdictName(Verdict::kNeighbour), "neighbour");

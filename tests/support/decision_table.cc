@@ -68,7 +68,7 @@ std::vector<uint8_t> Udp(const IpAddress& src, const IpAddress& dst, uint16_t sr
 
 std::vector<Case> TableCases() {
   const IpAddress solicited = SolicitedNodeMulticast(kVip6);
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       // Multiple-host rules: the bucket of the affinity's key decides.
       {"affinity none keys on address and port",
        Tcp(kClient, kVip, 40000, 80),
@@ -105,13 +105,6 @@ std::vector<Case> TableCases() {
        {},
        {},
        BucketKey{Ip("2001:2::"), false, 0, Affinity::kSingle}},
-      {"VLAN-tagged frame decides like an untagged one",
-       PacketBuilder().Vlan(10).Ipv4(kClient, kVip).Tcp(40000, 443).Build(),
-       kTlsSingle,
-       0,
-       {},
-       {},
-       BucketKey{kClient, false, 0, Affinity::kSingle}},
       {"all rule, multiple host, other VIP",
        Udp(kClient, kVip2, 3333, 53),
        kAllDnsNone,
@@ -233,6 +226,7 @@ std::vector<Case> TableCases() {
        std::nullopt,
        ParseVerdict::kTruncatedEthernet},
   };
+  for (Case& c : VlanCases()) cases.push_back(std::move(c));
   return cases;
 }
 

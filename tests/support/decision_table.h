@@ -85,10 +85,13 @@ inline constexpr Outcome kDropDisabled{Verdict::kDrop, DecisionReason::kRuleDisa
 inline constexpr Outcome kDropNotForVip{Verdict::kDrop, DecisionReason::kNotForVip};
 inline constexpr Outcome kDropMalformed{Verdict::kDrop, DecisionReason::kMalformed};
 inline constexpr Outcome kNeighbour{Verdict::kNeighbour, DecisionReason::kNeighbourRequest};
+inline constexpr Outcome kDropForeignVlan{Verdict::kDrop, DecisionReason::kForeignVlan};
 
-// DecideTest.Table's cases: rules, modes, precedence, default host, neighbours, not ours,
-// malformed.
+// DecideTest.Table's cases: rules, modes, precedence, default host, neighbours, VLAN tags, not
+// ours, malformed.
 std::vector<Case> TableCases();
+// The tagged cases, within TableCases() (tests/support/decision_table_vlan.cc).
+std::vector<Case> VlanCases();
 // DecideTest.FragmentTable's cases: every piece matched by (VIP, protocol), keyed on addresses.
 std::vector<Case> FragmentCases();
 
