@@ -1,9 +1,9 @@
 // agent_bpf.cc: the BPF back end's set-up (host.data_path bpf or auto; docs/bpf-data-plane.md),
 // and what "the data path" answers whichever back end runs: the generation in force, the
 // decision counters, the kernel's statistics and the report's back-end objects. Loop thread.
-#include "agent/agent.h"
-
 #include <optional>
+
+#include "agent/agent.h"
 #include "agent/log.h"
 
 namespace nlb::agent {
