@@ -10,7 +10,7 @@ packages=(
   iproute2 nftables ethtool curl nginx-light wrk procps psmisc iputils-ping
   bridge-utils tcpdump python3 util-linux
   libcap-dev scdoc lintian man-db systemd dpkg-dev
-  libbpf-dev clang llvm
+  libbpf-dev clang llvm bpftool
   prometheus chromium
 )
 
