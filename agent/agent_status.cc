@@ -147,10 +147,10 @@ HostStatus Agent::CurrentStatus() const {
       }
     }
     rs.single_owner = rule.single_owner == kNoHost ? 0 : rule.single_owner;
-    rs.accepted_packets = d.ReadRulePackets(i, true);
-    rs.accepted_bytes = d.ReadRuleBytes(i, true);
-    rs.dropped_packets = d.ReadRulePackets(i, false);
-    rs.dropped_bytes = d.ReadRuleBytes(i, false);
+    rs.accepted_packets = d.ReadRulePackets(i, rs.name, true);
+    rs.accepted_bytes = d.ReadRuleBytes(i, rs.name, true);
+    rs.dropped_packets = d.ReadRulePackets(i, rs.name, false);
+    rs.dropped_bytes = d.ReadRuleBytes(i, rs.name, false);
     s.rules.push_back(std::move(rs));
   }
   for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {

@@ -204,8 +204,10 @@ Result<BpfPlane::Counters> BpfPlane::ReadCounters() const {
       out.malformed[slot - NLB_COUNTER_PARSE_BASE] = sum.packets;
     }
   }
-  for (uint8_t slot : rule_slots_.slots()) {
+  for (size_t i = 0; i < rule_slots_.slots().size(); ++i) {
+    const uint8_t slot = rule_slots_.slots()[i];
     Counters::Rule& r = out.by_rule.emplace_back();
+    r.name = rule_slots_.names()[i];
     if (!sum_of(rule_counters_fd_, nlb_rule_counter_key(slot, 1), &r.accepted) ||
         !sum_of(rule_counters_fd_, nlb_rule_counter_key(slot, 0), &r.dropped)) {
       return Unavailable("read nlb_rule_counters", errno);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "agent/rule_counter_slots.h"
@@ -37,6 +38,7 @@ class BpfPlane {
     std::array<uint64_t, NLB_PARSE_COUNT> malformed{};      // packets, by parse verdict
     // Per rule of the snapshot last published, in its order: since the rule (by name) came.
     struct Rule {
+      std::string name;
       nlb_counter accepted{};
       nlb_counter dropped{};
     };

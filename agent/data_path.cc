@@ -176,16 +176,19 @@ void DataPath::Sweep(const MapSnapshot& snapshot) {
 }
 
 void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
-  if (table_ == nullptr || snapshot.numbering == nullptr) return;
+  if (snapshot.numbering == nullptr) return;
   if (numbering_ == nullptr || numbering_->epoch != snapshot.numbering->epoch) {
     if (numbering_ == nullptr) {  // the first numbering: the table has no flow in another one
       for (size_t r = 0; r < remap_.size(); ++r) remap_[r] = static_cast<uint8_t>(r);
     } else {
       RuleRemapBetween(*numbering_, *snapshot.numbering, &remap_);
+      // Each rule's packet figures follow it, as the BPF back end's counter slots do.
+      decisions_.RenumberRules(remap_);
     }
-    table_->Renumber(remap_, snapshot.numbering->epoch);
+    if (table_ != nullptr) table_->Renumber(remap_, snapshot.numbering->epoch);
     numbering_ = snapshot.numbering;
   }
+  if (table_ == nullptr) return;
   // An affinity change comes with a new map generation (Convergence::SetRules): rebucket the
   // rule's connections before any packet is decided, or its moving buckets, by the new key.
   if (keyed_generation_ == snapshot.generation) return;

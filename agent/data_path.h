@@ -104,8 +104,9 @@ class DataPath final : public DrainedRounds {
   const MapSnapshot& Unleased(const MapSnapshot& snapshot);
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);
   void Sweep(const MapSnapshot& snapshot);
-  // Renumbers the table when the snapshot's rule numbering is not the table's (a reload), and
-  // rebuckets the flows of a rule whose affinity changed, before any packet is decided by it.
+  // Renumbers the table and the per-rule decision counters when the snapshot's rule numbering is
+  // not theirs (a reload), and rebuckets the flows of a rule whose affinity changed, before any
+  // packet is decided by it.
   // Allocates nothing: it runs on this thread between batches.
   void FollowNumbering(const MapSnapshot& snapshot);
   void Bump(std::atomic<uint64_t>& c) {
@@ -120,7 +121,8 @@ class DataPath final : public DrainedRounds {
   // The batch's snapshot, set before each Dispatch; only the data path thread touches it.
   const MapSnapshot* current_ = nullptr;
   DescriptorTable* table_ = nullptr;
-  std::shared_ptr<const RuleNumbering> numbering_;  // the table's; data path thread only
+  // The table's and decisions_' numbering; data path thread only.
+  std::shared_ptr<const RuleNumbering> numbering_;
   RuleRemap remap_{};
   uint64_t keyed_generation_ = UINT64_MAX;       // the snapshot generation the table's keys follow
   std::chrono::steady_clock::time_point now_{};  // read once per batch

@@ -6,6 +6,7 @@ namespace nlb::agent {
 
 RuleCounterSlots::Plan RuleCounterSlots::Assign(const std::vector<std::string>& names) const {
   Plan plan;
+  plan.names = names;
   // Every slot of the half in force is taken: its packets count into them until the grace period
   // after the flip to this plan's half. The half before it has had its grace period (Publish
   // waits for it before it assigns), so its other slots are free.
@@ -40,6 +41,7 @@ RuleCounterSlots::Plan RuleCounterSlots::Assign(const std::vector<std::string>& 
 void RuleCounterSlots::Commit(Plan plan) {
   by_name_ = std::move(plan.by_name);
   slots_ = std::move(plan.slots);
+  names_ = std::move(plan.names);
 }
 
 }  // namespace nlb::agent

@@ -25,6 +25,7 @@ class RuleCounterSlots {
     std::vector<uint8_t> slots;  // slots[i]: rule i's
     std::vector<uint8_t> fresh;  // slots given to a rule that had none: zero them before use
     std::map<std::string, uint8_t> by_name;
+    std::vector<std::string> names;
   };
 
   // The slots of the rules `names` (a snapshot's order; a repeated name counts as another rule)
@@ -36,10 +37,12 @@ class RuleCounterSlots {
 
   // The slot of each rule of the plan last committed, in its order.
   const std::vector<uint8_t>& slots() const { return slots_; }
+  const std::vector<std::string>& names() const { return names_; }
 
  private:
   std::map<std::string, uint8_t> by_name_;  // the committed rules'
   std::vector<uint8_t> slots_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace nlb::agent

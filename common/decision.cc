@@ -220,4 +220,24 @@ Decision Decide(std::span<const uint8_t> frame, const MapSnapshot& snapshot, Par
   return d;
 }
 
+void DecisionCounters::RenumberRules(const RuleRemap& old_to_new) {
+  static_assert(kMaxCountedRules <= std::tuple_size_v<RuleRemap>);
+  // Copied first: a rule may move to an index another rule is leaving. On the stack (4 KiB):
+  // the data path thread allocates nothing.
+  std::array<uint64_t, kMaxCountedRules * 2> packets{};
+  std::array<uint64_t, kMaxCountedRules * 2> bytes{};
+  for (size_t r = 0; r < kMaxCountedRules; ++r) {
+    const size_t to = old_to_new[r];
+    if (to >= kMaxCountedRules) continue;  // gone
+    for (size_t accepted = 0; accepted < 2; ++accepted) {
+      packets[to * 2 + accepted] = rule_packets_[r * 2 + accepted].load(std::memory_order_relaxed);
+      bytes[to * 2 + accepted] = rule_bytes_[r * 2 + accepted].load(std::memory_order_relaxed);
+    }
+  }
+  for (size_t i = 0; i < kMaxCountedRules * 2; ++i) {
+    rule_packets_[i].store(packets[i], std::memory_order_relaxed);
+    rule_bytes_[i].store(bytes[i], std::memory_order_relaxed);
+  }
+}
+
 }  // namespace nlb

@@ -13,6 +13,7 @@
 
 #include "common/map_snapshot.h"
 #include "common/packet.h"
+#include "common/rule_numbering.h"
 
 namespace nlb {
 
@@ -73,8 +74,9 @@ int FragmentRuleIndex(const MapSnapshot& snapshot, const IpAddress& destination,
 // Per-reason and per-parse-verdict packet and byte counts. One writer; readers use Read*().
 class DecisionCounters {
  public:
-  // Per-rule counts: by the rule's index in the snapshot the packet was decided by; rules at
-  // kMaxCountedRules and beyond are counted by reason only.
+  // Per-rule counts: by the rule's index in the snapshot the packet was decided by (the data
+  // path renumbers them with the rules: RenumberRules); rules at kMaxCountedRules and beyond are
+  // counted by reason only.
   static constexpr size_t kMaxCountedRules = 128;
   void Count(const Decision& d, uint32_t bytes) {
     Bump(packets_[static_cast<size_t>(d.reason)], 1);
@@ -86,6 +88,11 @@ class DecisionCounters {
       Bump(rule_bytes_[slot], bytes);
     }
   }
+  // The rules were renumbered (a reload): rule r's figures move to index old_to_new[r], a rule
+  // gone (kRuleGone) loses them and a new rule starts at 0, so each rule keeps its own figures
+  // whatever its index. Writer thread only (between packets); a reader meanwhile may see one
+  // rule's figure missing or twice, for that one read.
+  void RenumberRules(const RuleRemap& old_to_new);
   uint64_t ReadRulePackets(size_t rule, bool accepted) const {
     return rule < kMaxCountedRules
                ? rule_packets_[rule * 2 + accepted].load(std::memory_order_relaxed)

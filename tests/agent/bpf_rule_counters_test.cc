@@ -125,6 +125,8 @@ TEST_F(BpfRuleCountersTest, FiguresFollowTheNameThroughRenumberings) {
   Install(renumbered);
   std::vector<BpfPlane::Counters::Rule> r = Read();
   ASSERT_EQ(r.size(), s.rules.size() + 1);
+  EXPECT_EQ(r[0].name, "first");
+  EXPECT_EQ(r[1].name, s.rules[kWebNone].rule.name);
   EXPECT_EQ(Packets(r[1]), web_before + 50) << "web's figures follow it to index 1";
   EXPECT_EQ(Packets(r[0]), 0u) << "a new rule starts at 0";
   Send(plane_->program_fd(), 20);  // now taken by "first"

@@ -2,12 +2,14 @@
 # A real Prometheus (Debian's) scrapes two lab hosts every second. Read back through its HTTP
 # API: the hosts' accepted packets of a UDP rule rose by exactly what a client sent, and killing
 # one agent shows in the survivor's member gauge (and in `up`). `promtool check metrics` passes
-# over a real scrape; the listener refuses every method but GET and HEAD.
-# The per-rule packet counters it reads (nlb_rule_packets_total) are the capture back end's: the
-# BPF program counts by reason only (docs/bpf-data-plane.md, "Not yet"), so it runs on capture.
-export NLB_DATA_PATH=capture
+# over a real scrape; the listener refuses every method but GET and HEAD. A cluster reload that
+# puts a new rule before the UDP rule (renumbering it) leaves each rule its own counters: no reset
+# in Prometheus, the new rule from 0, and the next datagrams counted exactly.
+# Runs on the default back end (the BPF program's per-rule counters) and, in CTest, on capture
+# (NLB_DATA_PATH=capture: DecisionCounters, renumbered by the data path).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/metrics_lib.sh"
+source "$(dirname "$0")/nlbctl_lib.sh"
 command -v prometheus >/dev/null && command -v promtool >/dev/null ||
   { echo "SKIP: needs Debian's prometheus package"; exit 77; }
 
@@ -37,6 +39,10 @@ note "2 hosts converged, listeners on 198.18.1.1 and 198.18.1.2 port $METRICS_PO
 scrape 1 /metrics >"$STATE/scrape-h1.txt" || fail "no scrape from host 1"
 promtool check metrics <"$STATE/scrape-h1.txt" || fail "promtool check metrics failed over host 1's scrape"
 grep -q '^nlb_members 2$' "$STATE/scrape-h1.txt" || fail "host 1 does not expose nlb_members 2"
+backend=$(sed -n 's/^nlb_data_path{backend="\([a-z]*\)"} 1$/\1/p' "$STATE/scrape-h1.txt")
+[ "$backend" = "${NLB_DATA_PATH:-bpf}" ] || [ "${NLB_DATA_PATH:-}" = auto ] ||
+  fail "host 1 runs the '$backend' back end, want ${NLB_DATA_PATH:-bpf}"
+note "back end: $backend"
 note "promtool check metrics: clean ($(grep -c '^# TYPE' "$STATE/scrape-h1.txt") families)"
 
 check_read_only 1
@@ -70,18 +76,22 @@ wait_until 10 "Prometheus has both hosts' probe counters" promql_is "count(nlb_r
 before=$(promql "$accepted")
 note "Prometheus scrapes both hosts; probe packets accepted so far: $before"
 
-# 600 datagrams, each from its own source port, so both hosts take some. Nothing listens on
-# 9999: the hosts accept them (and answer port unreachable), which is what is counted.
-N=600
-in_client 1 python3 - "$N" <<'PY'
+# send N FIRST_PORT: N datagrams to the probe rule, each from its own source port, so both hosts
+# take some. Nothing listens on 9999: the hosts accept them (and answer port unreachable), which
+# is what is counted.
+send() {
+  in_client 1 python3 - "$1" "$2" <<'PY'
 import socket, sys, time
 for k in range(int(sys.argv[1])):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("198.18.2.1", 20000 + k))
+    s.bind(("198.18.2.1", int(sys.argv[2]) + k))
     s.sendto(b"probe %d" % k, ("198.18.0.100", 9999))
     s.close()
     time.sleep(0.002)
 PY
+}
+N=600
+send "$N" 20000
 want=$((before + N))
 accepted_reached() { promql_is "$accepted" "$want"; }
 deadline=$(( $(date +%s) + 20 ))
@@ -99,6 +109,45 @@ h2=$(promql 'sum(nlb_rule_packets_total{rule="probe",verdict="accepted",instance
 [ "${h1%.*}" -gt 0 ] && [ "${h2%.*}" -gt 0 ] || fail "one host took no probe packet: $h1 / $h2"
 dropped=$(promql 'sum(nlb_rule_packets_total{rule="probe",verdict="dropped"})')
 note "accepted probe packets rose by exactly $N: host 1 $h1, host 2 $h2 (dropped by the other: $dropped)"
+
+# A cluster reload adds dns (53/udp), which sorts before probe (9999/udp): probe's index moves
+# from 1 to 2. Each host's probe figures must stay where they were, on every scrape.
+# rule_packets I RULE VERDICT: host I's nlb_rule_packets_total of RULE ("" when absent).
+rule_packets() {
+  scrape "$1" /metrics | sed -n "s/^nlb_rule_packets_total{rule=\"$2\",verdict=\"$3\"} //p"
+}
+p1=$(rule_packets 1 probe accepted) p2=$(rule_packets 2 probe accepted)
+d1=$(rule_packets 1 probe dropped) d2=$(rule_packets 2 probe dropped)
+cat >"$STATE/rules2.yaml" <<'YAML'
+  port_rules:
+    - { name: web, ports: 80, protocol: tcp, affinity: none }
+    - { name: dns, ports: 53, protocol: udp, affinity: none }
+    - { name: probe, ports: 9999, protocol: udp, affinity: none }
+YAML
+for i in 1 2; do metrics_host_config "$i" --rules "$STATE/rules2.yaml"; done
+ctl 1 --cluster reload
+expect_rc 0 "reload --cluster adding dns"
+has_dns() {
+  [ "$(control "$1" params | json "[p['name'] for p in r['cluster']['port_rules']]")" = "['web', 'dns', 'probe']" ]
+}
+for i in 1 2; do wait_until 20 "host $i runs web, dns, probe" has_dns "$i"; done
+# Two heartbeat periods and more: the BPF back end's counters are read once a period.
+for k in $(seq 1 12); do
+  [ "$(rule_packets 1 probe accepted)/$(rule_packets 2 probe accepted)" = "$p1/$p2" ] &&
+    [ "$(rule_packets 1 probe dropped)/$(rule_packets 2 probe dropped)" = "$d1/$d2" ] ||
+    fail "probe's figures changed with the renumbering: accepted $(rule_packets 1 probe accepted)/$(rule_packets 2 probe accepted), dropped $(rule_packets 1 probe dropped)/$(rule_packets 2 probe dropped), were $p1/$p2, $d1/$d2"
+  [ "$(rule_packets 1 dns accepted)/$(rule_packets 2 dns accepted)" = "0/0" ] ||
+    fail "the new rule dns starts at $(rule_packets 1 dns accepted)/$(rule_packets 2 dns accepted)"
+  sleep 0.25
+done
+M=200
+send "$M" 30000
+want=$((want + M))
+wait_until 20 "Prometheus sees $M more accepted probe packets ($want)" accepted_reached
+wait_until 10 "Prometheus has scraped dns" promql_is 'count(nlb_rule_packets_total{rule="dns"})' 4
+promql_is 'sum(resets(nlb_rule_packets_total{rule="probe"}[5m]))' 0 ||
+  fail "Prometheus saw probe's counters reset: $(promql 'sum(resets(nlb_rule_packets_total{rule="probe"}[5m]))')"
+note "a reload renumbered probe (1 -> 2): its figures stayed ($p1/$p2 accepted), dns from 0, $M more counted exactly, no reset in Prometheus"
 
 promql_is 'nlb_members{instance="198.18.1.1:9180"}' 2 || fail "member gauge of host 1 is not 2"
 kill_agent 2 KILL
