@@ -12,10 +12,12 @@
 // agent changes on the host outlives it: the members below undo their set-up when destroyed.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -200,6 +202,9 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   uint64_t reloads_ = 0;
   uint64_t reload_failures_ = 0;
   std::deque<std::string> events_;  // most recent last
+  // The capture's per-rule figures by rule name as last read in the numbering in force; shown
+  // while the data path has not yet renumbered its counters after a reload (agent_status.cc).
+  mutable std::map<std::string, std::array<uint64_t, 4>> rule_figures_;
   // systemd's watchdog, petted from Tick: a loop that stops ticking gets the service restarted.
   ServiceNotifier watchdog_{ServiceNotifierOptionsFromEnvironment()};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -182,9 +182,13 @@ void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
       for (size_t r = 0; r < remap_.size(); ++r) remap_[r] = static_cast<uint8_t>(r);
     } else {
       RuleRemapBetween(*numbering_, *snapshot.numbering, &remap_);
-      // Each rule's packet figures follow it, as the BPF back end's counter slots do.
+      // Each rule's packet figures follow it, as the BPF back end's counter slots do; readers
+      // see kRenumbering meanwhile (a seqlock: decisions_epoch()).
+      decisions_epoch_.store(kRenumbering, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_release);
       decisions_.RenumberRules(remap_);
     }
+    decisions_epoch_.store(snapshot.numbering->epoch, std::memory_order_release);
     if (table_ != nullptr) table_->Renumber(remap_, snapshot.numbering->epoch);
     numbering_ = snapshot.numbering;
   }

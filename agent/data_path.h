@@ -90,6 +90,12 @@ class DataPath final : public DrainedRounds {
   void Stop();
 
   const DecisionCounters& decisions() const { return decisions_; }
+  // The epoch of the rule numbering decisions()' per-rule figures are indexed by (0 before the
+  // first; kRenumbering while they move). It trails the snapshot's after a reload until this
+  // thread's next round (up to a second when idle). A reader that finds the same epoch before
+  // and after its reads (an acquire fence before the second) read figures of that numbering.
+  static constexpr uint64_t kRenumbering = UINT64_MAX;
+  uint64_t decisions_epoch() const { return decisions_epoch_.load(std::memory_order_acquire); }
   const DataPathCounters& counters() const { return counters_; }
 
  private:
@@ -129,6 +135,7 @@ class DataPath final : public DrainedRounds {
   std::chrono::steady_clock::time_point last_sweep_{};
   std::atomic<uint64_t> batch_generation_{kIdle};
   DecisionCounters decisions_;
+  std::atomic<uint64_t> decisions_epoch_{0};
   DataPathCounters counters_;
   int stop_fd_ = -1;  // eventfd that wakes the thread for Stop
   int kick_fd_ = -1;  // eventfd that wakes the thread for WaitForDrainedRound
