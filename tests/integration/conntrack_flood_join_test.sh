@@ -13,18 +13,23 @@
 # Asserted:
 #   - every download ends whole, every streamed connection is answered, and the client receives
 #     no RST from the VIP (client pcap);
-#   - tracked at each move: the sum over hosts of the moving rule's `connections.rules[].tracked`
-#     from the first table sweep that began after every host adopted the new map (sweeps run
-#     every 100 ms while a host holds moved buckets) is at least 99% of the batch's downloads
-#     still running then (all of them), and the old owners held buckets with live downloads;
+#   - tracked at each move: the sum, over the hosts that lost buckets (1 and 2 at the join, 3 at
+#     the drainstop), of the moving rule's `connections.rules[].tracked` from the first table
+#     sweep that began after the move converged (sweeps run every 100 ms while a host holds
+#     moved buckets) is at least 99% of that rule's downloads running on those hosts at the move,
+#     and those hosts held buckets with live downloads;
 #   - tracked over the flood: the hosts' `connections.promoted` (a real connection is promoted
 #     from the half-open map to the established one at its first ACK; spoofed SYNs are never
-#     ACKed) grew by at least 99% of the real connections the client made, and by no more;
+#     ACKed) grew by at least 99% of the real connections the client made, and by no more (each
+#     quick connection has its own client port: a 4-tuple reused within the close delay would
+#     reopen its old flow, tracked but not promoted);
 #   - the flood churned the half-open map (`evicted_half_open` > 0) and the established map
 #     evicted nothing;
 #   - no SYN was answered twice (two MACs or two server sequence numbers; the checker first
 #     proves on a forged pcap that it finds both);
-#   - every agent stays up; hosts 1 and 2 converged, host 3 stopped by its drainstop.
+#   - every agent stays up; hosts 1 and 2 converged, host 3 stopped by its drainstop (which
+#     lasts until the flood's half-open flows on host 3 expire: about 60 s).
+# FLOOD_SECONDS below 40 leaves the drainstop no flood to run in.
 source "$(dirname "$0")/conntrack_lib.sh"
 source "$(dirname "$0")/nlbctl_lib.sh"
 
