@@ -82,7 +82,9 @@ note "short stops: no membership change; $(stream_check "$STATE/short.json")"
 note "host 2: $(control 2 report | json "'lease expiries %d, late ticks %d, worst %d ms' % (r['lease']['expiries'], r['heartbeats']['late_ticks'], r['heartbeats']['max_tick_lateness_ms'])")"
 
 # 2. Twice the tolerance under a stream of fresh connections, the client's traffic captured.
-in_client 1 timeout 90 tcpdump -i eth0 -n -U -w "$STATE/client.pcap" \
+# Not through in_client: $! must be `timeout` itself, which passes TERM on to tcpdump (a shell
+# function's subshell would take the signal and leave tcpdump running until its timeout).
+ip netns exec "nlb-$RUN-c1" timeout 90 tcpdump -i eth0 -n -U -w "$STATE/client.pcap" \
   'tcp port 80 and tcp[tcpflags] & tcp-syn != 0' 2>"$STATE/tcpdump.err" &
 bg+=($!)
 tcpdump_pid=$!
@@ -118,7 +120,7 @@ note "host 2 stopped for $stopped_ms ms; the survivors adopted a map without it 
   "after SIGCONT (documented: ${REJOIN_MS} ms)"
 wait "$stream_pid" || fail "the stream during the long stop failed"
 sleep 1  # the last SYN-ACKs a late retransmission may still bring
-kill -INT "$tcpdump_pid"
+kill -TERM "$tcpdump_pid"  # background jobs ignore SIGINT
 wait "$tcpdump_pid" || true
 note "tcpdump: $(grep -E "captured|dropped by kernel" "$STATE/tcpdump.err" | tr '\n' ' ')"
 grep -q "^0 packets dropped by kernel" "$STATE/tcpdump.err" || fail "tcpdump lost packets"
