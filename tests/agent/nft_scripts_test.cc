@@ -23,6 +23,14 @@ DiversionOptions Options() {
   return o;
 }
 
+// Unicast mode: the egress chain's rewrite of the cluster MAC to host 1's masked source.
+DiversionOptions Unicast() {
+  DiversionOptions o = Options();
+  o.cluster_mac = MacAddress{{0x02, 0xbf, 198, 18, 0, 100}};
+  o.masked_source = MacAddress{{0x02, 0x01, 198, 18, 0, 100}};
+  return o;
+}
+
 std::vector<std::string> Lines(const std::string& script) {
   std::vector<std::string> lines;
   size_t at = 0;
@@ -66,9 +74,7 @@ TEST(NftScriptsTest, TableScriptReplacesTheTableAndDropsEveryVipFrame) {
 }
 
 TEST(NftScriptsTest, NothingInTheTableDelivers) {
-  DiversionOptions o = Options();
-  o.cluster_mac = MacAddress{{0x02, 0xbf, 198, 18, 0, 100}};
-  o.masked_source = MacAddress{{0x02, 0x01, 198, 18, 0, 100}};
+  const DiversionOptions o = Unicast();
   const std::string s = NftTableScript(o);
   // The chains' policy is accept (traffic not for a VIP is the stack's); no rule accepts.
   for (const std::string& line : Matching(s, "add rule")) {
@@ -90,9 +96,7 @@ TEST(NftScriptsTest, WithoutVipsTheIngressChainIsEmpty) {
 }
 
 TEST(NftScriptsTest, UnicastAddsTheEgressRewrite) {
-  DiversionOptions o = Options();
-  o.cluster_mac = MacAddress{{0x02, 0xbf, 198, 18, 0, 100}};
-  o.masked_source = MacAddress{{0x02, 0x01, 198, 18, 0, 100}};
+  const DiversionOptions o = Unicast();
   const std::string s = NftTableScript(o);
   EXPECT_NE(s.find("egress ether saddr 02:bf:c6:12:00:64 ether saddr set 02:01:c6:12:00:64"),
             std::string::npos)

@@ -208,7 +208,7 @@ packets() {
     kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
     if [ -n "${PIN:-}" ]; then taskset -a -p -c "$PIN" "$(cat "$STATE/pids/nlbd-h1")" >/dev/null; fi
     if [ -n "${NLBD_CPU:-}" ]; then limit_cpu "$(cat "$STATE/pids/nlbd-h1")"; fi
-    note "rep $rep: steps alternate nft jhash filter / nlbd (host 1 of 2; host 2 frozen)"
+    note "rep $rep: steps alternate nft jhash filter / nlbd capture + TUN (host 1 of 2; host 2 frozen)"
     for rate in $RATES; do
       step nft "$rep" "$rate" "$NFT_VIP"
       step pcap "$rep" "$rate" "$VIP" "$(cat "$STATE/pids/nlbd-h1")"
