@@ -13,7 +13,7 @@ import re
 import statistics
 import sys
 
-PHASES = ("nft", "nlbd", "pcap", "bpf")
+PHASES = ("nft", "pcap", "bpf")  # "nlbd": the since-retired kernel fast path
 
 
 def packets(path):
