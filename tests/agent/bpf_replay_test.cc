@@ -42,20 +42,12 @@ std::string Describe(const Tally& tally) {
 
 int Count(const Tally& tally, DecisionReason r) { return tally[static_cast<size_t>(r)]; }
 
+// Owners striped over the lab's hosts, IPv6 keyed on /64 under affinity network.
 RuleMap Striped(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol,
                 Affinity affinity) {
-  RuleMap map;
-  map.rule.name = "replay" + std::to_string(first);
-  map.rule.vip = std::move(vip);
-  map.rule.first_port = first;
-  map.rule.last_port = last;
-  map.rule.protocol = protocol;
-  map.rule.affinity = affinity;
+  RuleMap map = StripedRule(std::move(vip), first, last, protocol, FilteringMode::kMultipleHost,
+                            affinity, kLabHosts);
   map.rule.ipv6_network_prefix = 64;
-  map.bucket_owner.resize(kBucketCount);
-  for (uint32_t b = 0; b < kBucketCount; ++b) {
-    map.bucket_owner[b] = static_cast<uint16_t>((b / 5) % kLabHosts + 1);
-  }
   return map;
 }
 
@@ -68,12 +60,7 @@ MapSnapshot RuleSet(Affinity affinity, uint16_t host) {
   s.serving = true;
   s.vips = {kVip, kVip2, kVip6};
   s.rules.push_back(Striped(kVip, 80, 80, Protocol::kTcp, affinity));
-  RuleMap dns;
-  dns.rule.name = "dns";
-  dns.rule.vip = kVip2;
-  dns.rule.first_port = dns.rule.last_port = 53;
-  dns.rule.protocol = Protocol::kUdp;
-  dns.rule.mode = FilteringMode::kSingleHost;
+  RuleMap dns = StripedRule(kVip2, 53, 53, Protocol::kUdp, FilteringMode::kSingleHost, affinity);
   dns.single_owner = 2;
   s.rules.push_back(std::move(dns));
   s.rules.push_back(Striped(std::nullopt, 0, 65535, Protocol::kBoth, affinity));
@@ -98,8 +85,8 @@ class BpfReplayTest : public test::TrackedFixture {
     Install(s);
     for (size_t i = 0; i < frames_.size(); ++i) {
       Decision want;
-      EXPECT_TRUE(BpfPlaneFixture::Agrees(frames_[i], s,
-                                          what + ", frame " + std::to_string(i + 1), &want));
+      EXPECT_TRUE(
+          BpfPlaneFixture::Agrees(frames_[i], s, what + ", frame " + std::to_string(i + 1), &want));
       ++tally[static_cast<size_t>(want.reason)];
     }
     return tally;
@@ -111,14 +98,15 @@ class BpfReplayTest : public test::TrackedFixture {
 TEST_F(BpfReplayTest, DecisionTableRules) {
   refused_ = 0;
   for (uint16_t host = 1; host <= kHosts; ++host) {
-    const Tally tally = Replay(Snapshot(host), "decision table rules, host " + std::to_string(host));
+    const Tally tally =
+        Replay(Snapshot(host), "decision table rules, host " + std::to_string(host));
     std::printf("decision table rules, host %u:%s\n", host, Describe(tally).c_str());
     EXPECT_GT(Count(tally, DecisionReason::kNeighbourRequest), 0);
     EXPECT_GT(Count(tally, DecisionReason::kForeignVlan), 0);
     EXPECT_GT(Count(tally, DecisionReason::kMalformed), 0);
   }
-  std::printf("%zu frames per host, %d refused by BPF_PROG_TEST_RUN as too short\n",
-              frames_.size(), refused_ / kHosts);
+  std::printf("%zu frames per host, %d refused by BPF_PROG_TEST_RUN as too short\n", frames_.size(),
+              refused_ / kHosts);
 }
 
 TEST_F(BpfReplayTest, RuleSetsOfEachAffinity) {
@@ -174,10 +162,9 @@ TEST_F(BpfReplayTest, TrackedRuleWithMovingBuckets) {
       const MapSnapshot& s = (i / 4) % 2 == 0 ? settled : moving;
       if (i % 4 == 0) Install(s);
       Decision want;
-      EXPECT_TRUE(Agrees(frames_[i], s,
-                         "tracked, host " + std::to_string(host) + ", frame " +
-                             std::to_string(i + 1),
-                         &want));
+      EXPECT_TRUE(Agrees(
+          frames_[i], s,
+          "tracked, host " + std::to_string(host) + ", frame " + std::to_string(i + 1), &want));
       ++tally[static_cast<size_t>(want.reason)];
     }
     std::printf("tracked, moving every 4 frames, host %u:%s\n", host, Describe(tally).c_str());

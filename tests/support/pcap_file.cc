@@ -23,7 +23,8 @@ Result<std::vector<std::vector<uint8_t>>> ReadPcapFrames(const std::string& path
       return Status::Error(ErrorCode::kInvalidArgument,
                            path + ": frame " + std::to_string(frames.size() + 1) + " holds " +
                                std::to_string(header->caplen) + " of its " +
-                               std::to_string(header->len) + " bytes (recorded with a snap length)");
+                               std::to_string(header->len) +
+                               " bytes (recorded with a snap length)");
     }
     frames.emplace_back(data, data + header->caplen);
   }

@@ -21,14 +21,14 @@ class RandomFrames {
  public:
   enum class Kind : uint8_t {
     kWellFormed = 0,
-    kBytesChanged,        // a few of the first 96 bytes changed
-    kCutShort,            // cut anywhere past the Ethernet header
-    kTrailing,            // bytes past the IP packet (padding or garbage)
-    kNoise,               // random bytes behind the Ethernet header
-    kTruncatedHeader,     // IP frame cut inside its IP, extension or L4 header
-    kBadIpv4HeaderLength, // IHL below 5, or claiming options the frame does not hold
-    kBadExtensionChain,   // IPv6: a header running past the packet, too many, or a loop
-    kFragmentOffset,      // odd offsets and MF bits, also on first pieces and tiny ones
+    kBytesChanged,         // a few of the first 96 bytes changed
+    kCutShort,             // cut anywhere past the Ethernet header
+    kTrailing,             // bytes past the IP packet (padding or garbage)
+    kNoise,                // random bytes behind the Ethernet header
+    kTruncatedHeader,      // IP frame cut inside its IP, extension or L4 header
+    kBadIpv4HeaderLength,  // IHL below 5, or claiming options the frame does not hold
+    kBadExtensionChain,    // IPv6: a header running past the packet, too many, or a loop
+    kFragmentOffset,       // odd offsets and MF bits, also on first pieces and tiny ones
     kCount,
   };
   static std::string_view KindName(Kind kind);  // "bad_ipv4_header_length", ...

@@ -107,7 +107,9 @@ std::vector<uint8_t> RandomFrames::Malformed(Kind kind) {
       std::vector<uint8_t> frame = IpFrame(v6, v6 ? rng_() % 2 : 0, true, &l3);
       // Offsets that a parser may take for the first piece or not: 0, one unit, any; MF or not.
       const uint32_t choice = rng_() % 3;
-      const uint16_t units = choice == 0 ? 0 : choice == 1 ? 1 : static_cast<uint16_t>(rng_() % 8192);
+      const uint16_t units = choice == 0   ? 0
+                             : choice == 1 ? 1
+                                           : static_cast<uint16_t>(rng_() % 8192);
       const bool more = rng_() % 2 == 0;
       if (v6) {
         // The fragment header follows the hop-by-hop header, when IpFrame added one.
