@@ -1,26 +1,21 @@
-// The BPF data plane agrees with Decide(): every case of the decision tables and over a million
-// random, mutated and malformed frames run through the loaded tc program with
-// BPF_PROG_TEST_RUN, on every host's map, must give Decide()'s verdict, reason, parse verdict,
-// rule and bucket, and the tc action that follows from them (docs/bpf-data-plane.md). Also
-// measures what issue 11 asks (program size, map switch time, ns per packet) and prints it.
-// Needs root and a kernel with BPF; skips with the reason otherwise.
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
+// The BPF data plane agrees with Decide(): every case of the decision tables run through the
+// loaded tc program with BPF_PROG_TEST_RUN, on every host's map, must give Decide()'s verdict,
+// reason, parse verdict, rule and bucket, and the tc action that follows from them
+// (docs/bpf-data-plane.md); so must the states the tables leave out, and the counters must count
+// what Decide() says. Also measures what issue 11 asks (program size, map switch time, ns per
+// packet) and prints it. The million random frames are bpf_random_agreement_test.cc, the pcap
+// replay bpf_replay_test.cc. Needs root and a kernel with BPF; skips with the reason otherwise.
 #include <gtest/gtest.h>
-#include <linux/pkt_cls.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/bpf_plane.h"
 #include "common/decision.h"
-#include "tests/agent/bpf_test_run.h"
+#include "tests/agent/bpf_plane_fixture.h"
 #include "tests/support/decision_table.h"
 #include "tests/support/random_frames.h"
 
@@ -28,79 +23,11 @@ namespace nlb {
 namespace {
 
 using agent::BpfPlane;
-using test::ExpectedAction;
 using test::KernelDecision;
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
 
-// The shortest frame BPF_PROG_TEST_RUN takes: the kernel pulls the IP header of the outer
-// ethertype (no VLAN tag is looked through) before the program runs.
-size_t HarnessMinimum(const std::vector<uint8_t>& frame) {
-  if (frame.size() < 14) return 14;
-  const uint16_t ethertype = static_cast<uint16_t>(frame[12] << 8 | frame[13]);
-  if (ethertype == 0x0800) return 14 + 20;
-  if (ethertype == 0x86dd) return 14 + 40;
-  return 14;
-}
-
-class BpfAgreementTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load();
-    if (loaded.ok()) {
-      plane_ = std::move(loaded).value().release();
-    } else {
-      why_not_ = loaded.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete plane_;
-    plane_ = nullptr;
-  }
-  void SetUp() override {
-    // Only a missing privilege skips: as root, a program the verifier refuses is a failure.
-    if (plane_ == nullptr && geteuid() != 0) GTEST_SKIP() << "needs root: " << why_not_;
-    ASSERT_NE(plane_, nullptr) << "cannot load the BPF program: " << why_not_;
-  }
-
-  static void Install(const MapSnapshot& s,
-                      std::chrono::nanoseconds lease = std::chrono::hours(1)) {
-    ASSERT_TRUE(plane_->Publish(s).ok());
-    ASSERT_TRUE(plane_->RenewLease(lease).ok());
-  }
-
-  static KernelDecision Run(const std::vector<uint8_t>& frame, uint32_t repeat = 1,
-                            uint32_t* duration_ns = nullptr) {
-    return test::RunProgram(plane_->program_fd(), frame, repeat, duration_ns);
-  }
-
-  // Compares one frame; false (with a failure naming it) on the first difference.
-  static bool Agrees(const std::vector<uint8_t>& frame, const MapSnapshot& s,
-                     const std::string& what) {
-    ParsedPacket packet;
-    const Decision want = Decide(frame, s, &packet);
-    const KernelDecision got = Run(frame);
-    // The test harness itself refuses IPv4 and IPv6 frames too short for their IP header (EINVAL
-    // before the program runs); such frames are counted and left out, nothing longer may be.
-    if (got.action == -EINVAL && frame.size() < HarnessMinimum(frame)) {
-      ++refused_;
-      return true;
-    }
-    const int action = ExpectedAction(want, packet, s);
-    if (SameDecision(got, want, action)) return true;
-    ADD_FAILURE() << what << ": " << DescribeDifference(got, want, action, frame);
-    return false;
-  }
-
-  static BpfPlane* plane_;
-  static std::string why_not_;
-  static int refused_;
-};
-
-int BpfAgreementTest::refused_ = 0;
-
-BpfPlane* BpfAgreementTest::plane_ = nullptr;
-std::string BpfAgreementTest::why_not_;
+class BpfAgreementTest : public test::BpfPlaneFixture {};
 
 TEST_F(BpfAgreementTest, DecisionTables) {
   std::vector<Case> cases = TableCases();
@@ -138,33 +65,6 @@ TEST_F(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
   Install(unleased, std::chrono::nanoseconds(0));
   unleased.serving = false;
   for (int i = 0; i < 2000; ++i) ASSERT_TRUE(Agrees(frames.Next(), unleased, "lease expired"));
-}
-
-TEST_F(BpfAgreementTest, MillionRandomAndMutatedFrames) {
-  // 1.05M frames in the optimised build (about 14 s here); under ASan, where Decide and the
-  // frame builder run ten times slower (50 s for the full count), a tenth, to keep that run short:
-  // it checks our memory safety, the optimised build checks the agreement in full.
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr int kFramesPerHost = 35000;
-#else
-  constexpr int kFramesPerHost = 350000;
-#endif
-  test::RandomFrames frames(20261207, {kVip, kVip2, kVip6},
-                            {80, 443, 1000, 1500, 1999, 25, 23, 8080, 53, 9999, 22});
-  const Clock::time_point start = Clock::now();
-  refused_ = 0;
-  int total = 0;
-  for (uint16_t host = 1; host <= kHosts; ++host) {
-    const MapSnapshot s = Snapshot(host);
-    Install(s);
-    for (int i = 0; i < kFramesPerHost; ++i, ++total) {
-      ASSERT_TRUE(Agrees(frames.Next(), s, "frame " + std::to_string(total)));
-    }
-  }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("agreement: %d frames in %.1f s, %d short ones refused by BPF_PROG_TEST_RUN\n", total,
-              seconds, refused_);
-  RecordProperty("frames", total);
 }
 
 // Every run is counted once by its reason (malformed frames also by parse verdict), bytes

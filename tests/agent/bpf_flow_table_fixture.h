@@ -35,7 +35,10 @@ struct OpenedFlow {
 class BpfFlowTableTest : public TrackedFixture {
  protected:
   // The configuration's default timeouts (idle 900 s, close 10 s, half-open 60 s).
-  static void SetUpTestSuite() { Load(SmallMaps()); }
+  static void SetUpTestSuite() {
+    Load(SmallMaps());
+    MakeFlowTable();
+  }
 
   // count flows of the web, TLS, range and IPv6 rules through the kernel and the reference: each
   // a SYN; two in three then their ACK, and one in four of those a FIN.

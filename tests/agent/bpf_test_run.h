@@ -21,6 +21,17 @@
 
 namespace nlb::test {
 
+// The shortest frame BPF_PROG_TEST_RUN takes: the kernel pulls the IP header of the outer
+// ethertype (no VLAN tag is looked through) before the program runs, and refuses (EINVAL) a frame
+// shorter than that.
+inline size_t HarnessMinimum(const std::vector<uint8_t>& frame) {
+  if (frame.size() < 14) return 14;
+  const uint16_t ethertype = static_cast<uint16_t>(frame[12] << 8 | frame[13]);
+  if (ethertype == 0x0800) return 14 + 20;
+  if (ethertype == 0x86dd) return 14 + 40;
+  return 14;
+}
+
 struct KernelDecision {
   int action = -1;  // TC_ACT_*, or -errno when the harness refused the frame
   Decision decision;

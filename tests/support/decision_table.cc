@@ -1,31 +1,24 @@
 #include "tests/support/decision_table.h"
 
 #include "common/flow_hash.h"
+#include "tests/support/port_rules.h"
 
 namespace nlb::test::decision_table {
-namespace {
 
-RuleMap MakeRule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol,
-                 FilteringMode mode, Affinity affinity) {
+RuleMap StripedRule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol,
+                    FilteringMode mode, Affinity affinity, uint16_t hosts) {
   RuleMap map;
-  map.rule.name = "rule" + std::to_string(first);
-  map.rule.vip = vip;
-  map.rule.first_port = first;
-  map.rule.last_port = last;
-  map.rule.protocol = protocol;
-  map.rule.mode = mode;
-  map.rule.affinity = affinity;
+  map.rule = MakeRule(std::move(vip), first, last, protocol, mode, affinity,
+                      "rule" + std::to_string(first));
   if (mode == FilteringMode::kMultipleHost) {
     // Owners in stripes, so that neighbouring buckets belong to different hosts.
     map.bucket_owner.resize(kBucketCount);
     for (uint32_t b = 0; b < kBucketCount; ++b) {
-      map.bucket_owner[b] = static_cast<uint16_t>((b / 7 + first) % kHosts + 1);
+      map.bucket_owner[b] = static_cast<uint16_t>((b / 7 + first) % hosts + 1);
     }
   }
   return map;
 }
-
-}  // namespace
 
 MapSnapshot Snapshot(uint16_t local_host_id) {
   MapSnapshot s;
@@ -34,19 +27,24 @@ MapSnapshot Snapshot(uint16_t local_host_id) {
   s.serving = true;
   s.vips = {kVip, kVip2, kVip6};
   using enum FilteringMode;
-  s.rules.push_back(MakeRule(kVip, 80, 80, Protocol::kTcp, kMultipleHost, Affinity::kNone));
-  s.rules.push_back(MakeRule(kVip, 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kSingle));
-  s.rules.push_back(MakeRule(kVip, 1000, 1999, Protocol::kBoth, kMultipleHost, Affinity::kNetwork));
-  s.rules.push_back(MakeRule(kVip, 25, 25, Protocol::kTcp, kSingleHost, Affinity::kSingle));
+  s.rules.push_back(StripedRule(kVip, 80, 80, Protocol::kTcp, kMultipleHost, Affinity::kNone));
+  s.rules.push_back(StripedRule(kVip, 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kSingle));
+  s.rules.push_back(
+      StripedRule(kVip, 1000, 1999, Protocol::kBoth, kMultipleHost, Affinity::kNetwork));
+  s.rules.push_back(StripedRule(kVip, 25, 25, Protocol::kTcp, kSingleHost, Affinity::kSingle));
   s.rules.back().single_owner = kSingleOwner;
-  s.rules.push_back(MakeRule(kVip, 23, 23, Protocol::kTcp, kDisabled, Affinity::kSingle));
-  s.rules.push_back(MakeRule(kVip, 8080, 8080, Protocol::kTcp, kMultipleHost, Affinity::kSingle));
+  s.rules.push_back(StripedRule(kVip, 23, 23, Protocol::kTcp, kDisabled, Affinity::kSingle));
+  s.rules.push_back(
+      StripedRule(kVip, 8080, 8080, Protocol::kTcp, kMultipleHost, Affinity::kSingle));
   s.rules.back().enabled = false;
-  s.rules.push_back(MakeRule(kVip6, 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kNetwork));
+  s.rules.push_back(
+      StripedRule(kVip6, 443, 443, Protocol::kTcp, kMultipleHost, Affinity::kNetwork));
   s.rules.back().rule.ipv6_network_prefix = 48;
-  s.rules.push_back(MakeRule(std::nullopt, 80, 80, Protocol::kTcp, kSingleHost, Affinity::kSingle));
+  s.rules.push_back(
+      StripedRule(std::nullopt, 80, 80, Protocol::kTcp, kSingleHost, Affinity::kSingle));
   s.rules.back().single_owner = kAllRuleOwner;
-  s.rules.push_back(MakeRule(std::nullopt, 53, 53, Protocol::kUdp, kMultipleHost, Affinity::kNone));
+  s.rules.push_back(
+      StripedRule(std::nullopt, 53, 53, Protocol::kUdp, kMultipleHost, Affinity::kNone));
   return s;
 }
 

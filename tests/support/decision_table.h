@@ -1,6 +1,6 @@
 // The decision tables: one three-host cluster (its snapshot as each host sees it) and named
 // cases {frame, rule, who accepts, expected verdict and reason}, shared by the reference test of
-// Decide() (tests/common/decision_test.cc) and the BPF data plane's agreement test
+// Decide() (tests/common/decision_table_test.cc) and the BPF data plane's agreement test
 // (tests/agent/bpf_agreement_test.cc), so that the kernel is held to exactly the same table.
 // Single-threaded test helpers.
 #pragma once
@@ -43,6 +43,12 @@ enum RuleIndex : int16_t {
 
 // The cluster's snapshot as host local_host_id sees it; serving, every rule with owners.
 MapSnapshot Snapshot(uint16_t local_host_id);
+
+// A rule named "rule<first>" as Snapshot() builds them: a multiple-host one gets owners 1..hosts
+// in stripes of 7 buckets (shifted by first), so that neighbouring buckets differ; other modes
+// get no owners (a single-host rule's single_owner is the caller's).
+RuleMap StripedRule(std::optional<IpAddress> vip, uint16_t first, uint16_t last, Protocol protocol,
+                    FilteringMode mode, Affinity affinity, uint16_t hosts = kHosts);
 
 struct Outcome {
   Verdict verdict;

@@ -81,14 +81,46 @@ std::vector<uint8_t> RandomFrames::WellFormed() {
   }
 }
 
+std::string_view RandomFrames::KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kWellFormed:
+      return "well_formed";
+    case Kind::kBytesChanged:
+      return "bytes_changed";
+    case Kind::kCutShort:
+      return "cut_short";
+    case Kind::kTrailing:
+      return "trailing_bytes";
+    case Kind::kNoise:
+      return "noise";
+    case Kind::kTruncatedHeader:
+      return "truncated_header";
+    case Kind::kBadIpv4HeaderLength:
+      return "bad_ipv4_header_length";
+    case Kind::kBadExtensionChain:
+      return "bad_extension_chain";
+    case Kind::kFragmentOffset:
+      return "fragment_offset";
+    case Kind::kCount:
+      break;
+  }
+  return "?";
+}
+
 std::vector<uint8_t> RandomFrames::Next(size_t max_size) {
+  // Half as built, the other half broken in one of eight ways (the last four aimed at headers).
+  const uint32_t choice = rng_() % 16;
+  if (choice >= 12) {
+    last_kind_ = static_cast<Kind>(static_cast<uint32_t>(Kind::kTruncatedHeader) + choice - 12);
+    std::vector<uint8_t> frame = Malformed(last_kind_);
+    if (frame.size() > max_size) frame.resize(max_size);
+    return frame;
+  }
   std::vector<uint8_t> frame = WellFormed();
-  switch (rng_() % 6) {
-    case 0:
-    case 1:
-    case 2:
-      break;   // as built
-    case 3: {  // a few bytes of the headers changed
+  last_kind_ = Kind::kWellFormed;
+  switch (choice) {
+    case 8: {  // a few bytes of the headers changed
+      last_kind_ = Kind::kBytesChanged;
       const uint32_t changes = 1 + rng_() % 4;
       for (uint32_t i = 0; i < changes; ++i) {
         const size_t at = rng_() % std::min<size_t>(frame.size(), 96);
@@ -96,14 +128,20 @@ std::vector<uint8_t> RandomFrames::Next(size_t max_size) {
       }
       break;
     }
-    case 4:  // cut short
+    case 9:
+      last_kind_ = Kind::kCutShort;
       frame.resize(14 + rng_() % (frame.size() - 13));
       break;
-    default:  // trailing bytes (Ethernet padding, or garbage past the IP length)
+    case 10:
+    case 11:  // trailing bytes (Ethernet padding, or garbage past the IP length), or noise
+      last_kind_ = Kind::kTrailing;
       frame.resize(frame.size() + rng_() % 64, static_cast<uint8_t>(rng_()));
       if (rng_() % 4 == 0) {
+        last_kind_ = Kind::kNoise;
         for (size_t i = 14; i < frame.size(); ++i) frame[i] = static_cast<uint8_t>(rng_());
       }
+      break;
+    default:
       break;
   }
   if (frame.size() > max_size) frame.resize(max_size);
