@@ -134,7 +134,8 @@ Status Agent::SetUpDataPath() {
   worker_ = std::make_unique<KernelWorker>(io_);
   if (config_.host.data_path != DataPathMode::kCapture) {
     if (Status s = SetUpBpf(*cluster_mac, KernelHooks()); !s.ok()) {
-      if (config_.host.data_path == DataPathMode::kBpf) return s;
+      // Only auto falls back: bpf and xdp were asked for by name.
+      if (config_.host.data_path != DataPathMode::kAuto) return s;
       data_path_why_ = "auto: the BPF data plane is unavailable (" + s.message() + ")";
       LogWarning("datapath", data_path_why_ + "; the capture decides instead");
       NoteEvent(data_path_why_ + "; the capture decides instead");

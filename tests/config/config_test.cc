@@ -462,6 +462,7 @@ TEST(ConfigLoader, DataPathTable) {
       {"auto", DataPathMode::kAuto},
       {"bpf", DataPathMode::kBpf},
       {"capture", DataPathMode::kCapture},
+      {"xdp", DataPathMode::kXdp},
   };
   for (const auto& c : cases) {
     Result<NodeConfig> config = ParseConfig(
