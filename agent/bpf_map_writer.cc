@@ -27,7 +27,7 @@ void WriteBuckets(const RuleMap& map, nlb_rule_buckets* out) {
 }  // namespace
 
 Status WriteMapHalf(const MapSnapshot& snapshot, nlb_config* config,
-                    std::span<nlb_rule_buckets> buckets) {
+                    std::span<nlb_rule_buckets> buckets, std::span<const uint8_t> counter_slots) {
   if (snapshot.rules.size() > NLB_MAX_RULES) {
     return Status::Error(ErrorCode::kInvalidArgument,
                          std::to_string(snapshot.rules.size()) +
@@ -79,6 +79,8 @@ Status WriteMapHalf(const MapSnapshot& snapshot, nlb_config* config,
     out.first_port = rule.first_port;
     out.last_port = rule.last_port;
     out.single_owner = map.single_owner;
+    out.counter_slot =
+        counter_slots.size() == snapshot.rules.size() ? counter_slots[i] : static_cast<uint8_t>(i);
     // Decide gives a bucket to nobody when the rule has no owners yet; so does has_buckets 0.
     out.has_buckets = map.bucket_owner.size() == NLB_BUCKET_COUNT ? 1 : 0;
     if (out.has_buckets) WriteBuckets(map, &buckets[i]);

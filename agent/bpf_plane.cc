@@ -20,6 +20,7 @@
 #include "agent/bpf/nlb_xdp_object.h"
 #include "agent/bpf_map_writer.h"
 #include "common/bpf/flow_table_layout.h"
+#include "common/bpf/rule_counter_layout.h"
 
 namespace nlb::agent {
 namespace {
@@ -71,12 +72,14 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
       bpf_object__find_program_by_name(plane->object_, xdp ? "nlb_xdp" : "nlb_ingress");
   bpf_map* control = bpf_object__find_map_by_name(plane->object_, "nlb_control");
   bpf_map* counters = bpf_object__find_map_by_name(plane->object_, "nlb_counters");
-  if (program == nullptr || control == nullptr || counters == nullptr) {
+  bpf_map* rule_counters = bpf_object__find_map_by_name(plane->object_, "nlb_rule_counters");
+  if (program == nullptr || control == nullptr || counters == nullptr || rule_counters == nullptr) {
     return Status::Error(ErrorCode::kInternal, "BPF data plane: the object lacks a program or map");
   }
   plane->program_fd_ = bpf_program__fd(program);
   plane->control_fd_ = bpf_map__fd(control);
   plane->counters_fd_ = bpf_map__fd(counters);
+  plane->rule_counters_fd_ = bpf_map__fd(rule_counters);
   plane->flows_fd_ = bpf_map__fd(flows);
   plane->half_open_fd_ = bpf_map__fd(half_open);
   plane->flow_counters_fd_ = bpf_map__fd(flow_counters);
@@ -158,12 +161,22 @@ Status BpfPlane::Publish(const MapSnapshot& snapshot) {
   const uint32_t inactive = (control_.active_half ^ 1u) & 1u;
   const std::span<nlb_rule_buckets> half_buckets(buckets_ + inactive * NLB_MAX_RULES,
                                                  NLB_MAX_RULES);
-  if (Status s = WriteMapHalf(snapshot, &configs_[inactive], half_buckets); !s.ok()) return s;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < snapshot.rules.size() && i < NLB_MAX_RULES; ++i) {
+    names.push_back(snapshot.rules[i].rule.name);
+  }
+  RuleCounterSlots::Plan slots = rule_slots_.Assign(names);
+  // After the grace period: no packet counts into a slot that is free now.
+  if (Status s = ZeroRuleSlots(slots.fresh); !s.ok()) return s;
+  if (Status s = WriteMapHalf(snapshot, &configs_[inactive], half_buckets, slots.slots); !s.ok()) {
+    return s;
+  }
   // The update is a system call: the stores above are visible to the program before the index.
   nlb_control next = control_;
   next.active_half = inactive;
   if (Status s = WriteControl(next); !s.ok()) return s;
   grace_owed_ = true;
+  rule_slots_.Commit(std::move(slots));
   return Status::Ok();
 }
 
@@ -184,23 +197,48 @@ Result<BpfPlane::Counters> BpfPlane::ReadCounters() const {
   const int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return Unavailable("count the CPUs", cpus);
   std::vector<nlb_counter> per_cpu(static_cast<size_t>(cpus));
+  const auto sum_of = [&](int fd, uint32_t key, nlb_counter* sum) {
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) return false;
+    *sum = nlb_counter{};
+    for (const nlb_counter& c : per_cpu) {
+      sum->packets += c.packets;
+      sum->bytes += c.bytes;
+    }
+    return true;
+  };
   Counters out;
   for (uint32_t slot = 0; slot < NLB_COUNTER_SLOTS; ++slot) {
-    if (bpf_map_lookup_elem(counters_fd_, &slot, per_cpu.data()) != 0) {
-      return Unavailable("read nlb_counters", errno);
-    }
     nlb_counter sum{};
-    for (const nlb_counter& c : per_cpu) {
-      sum.packets += c.packets;
-      sum.bytes += c.bytes;
-    }
+    if (!sum_of(counters_fd_, slot, &sum)) return Unavailable("read nlb_counters", errno);
     if (slot < NLB_REASON_COUNT) {
       out.by_reason[slot] = sum;
     } else if (slot >= NLB_COUNTER_PARSE_BASE) {
       out.malformed[slot - NLB_COUNTER_PARSE_BASE] = sum.packets;
     }
   }
+  for (uint8_t slot : rule_slots_.slots()) {
+    Counters::Rule& r = out.by_rule.emplace_back();
+    if (!sum_of(rule_counters_fd_, nlb_rule_counter_key(slot, 1), &r.accepted) ||
+        !sum_of(rule_counters_fd_, nlb_rule_counter_key(slot, 0), &r.dropped)) {
+      return Unavailable("read nlb_rule_counters", errno);
+    }
+  }
   return out;
+}
+
+Status BpfPlane::ZeroRuleSlots(const std::vector<uint8_t>& slots) {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Unavailable("count the CPUs", cpus);
+  const std::vector<nlb_counter> zero(static_cast<size_t>(cpus));
+  for (uint8_t slot : slots) {
+    for (uint32_t accepted = 0; accepted < 2; ++accepted) {
+      const uint32_t key = nlb_rule_counter_key(slot, accepted);
+      if (bpf_map_update_elem(rule_counters_fd_, &key, zero.data(), BPF_ANY) != 0) {
+        return Unavailable("zero nlb_rule_counters", errno);
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Result<BpfPlane::ProgramInfo> BpfPlane::Info() const {

@@ -4,7 +4,8 @@
 // (sizing the connection table's maps and writing its timeouts from LoadOptions; BpfFlowTable
 // sweeps them), memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a
 // MapSnapshot into the half the program is not reading and flips nlb_control's index with one
-// system call, renews the lease, and reads the per-CPU counters.
+// system call, renews the lease, and reads the per-CPU counters (by reason, and per rule through
+// the counter slots it keeps with each rule's name: agent/rule_counter_slots.h).
 //
 // nlbd drives it through agent/bpf_switch.h on its kernel worker; agent/bpf_attach.h puts the
 // program on the interface.
@@ -19,7 +20,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
+#include "agent/rule_counter_slots.h"
 #include "common/bpf/flow_key_layout.h"
 #include "common/map_snapshot.h"
 #include "common/status.h"
@@ -33,6 +36,12 @@ class BpfPlane {
   struct Counters {
     std::array<nlb_counter, NLB_REASON_COUNT> by_reason{};  // summed over CPUs
     std::array<uint64_t, NLB_PARSE_COUNT> malformed{};      // packets, by parse verdict
+    // Per rule of the snapshot last published, in its order: since the rule (by name) came.
+    struct Rule {
+      nlb_counter accepted{};
+      nlb_counter dropped{};
+    };
+    std::vector<Rule> by_rule;
   };
   struct ProgramInfo {
     uint32_t xlated_instructions = 0;  // after the verifier's rewrites
@@ -65,7 +74,7 @@ class BpfPlane {
   BpfPlane& operator=(const BpfPlane&) = delete;
 
   // Writes snapshot into the inactive half, then makes it the active one. On error the active
-  // half is untouched.
+  // half is untouched. A rule new by name starts its counters at 0.
   [[nodiscard]] Status Publish(const MapSnapshot& snapshot);
   // The program serves (accepts anything) only until now + remaining on CLOCK_MONOTONIC; 0:
   // stop now.
@@ -95,11 +104,13 @@ class BpfPlane {
   BpfPlane() = default;
   [[nodiscard]] Status MapHalves();
   [[nodiscard]] Status WriteControl(const nlb_control& next);
+  [[nodiscard]] Status ZeroRuleSlots(const std::vector<uint8_t>& slots);
 
   bpf_object* object_ = nullptr;
   int program_fd_ = -1;
   int control_fd_ = -1;
   int counters_fd_ = -1;
+  int rule_counters_fd_ = -1;
   int flows_fd_ = -1;
   int half_open_fd_ = -1;
   int flow_counters_fd_ = -1;
@@ -113,6 +124,7 @@ class BpfPlane {
   nlb_control control_{};    // what nlb_control holds (this is its only writer)
   bool grace_owed_ = false;  // a flip happened since the last grace period
   uint64_t grace_sleeps_ = 0;
+  RuleCounterSlots rule_slots_;
 };
 
 }  // namespace nlb::agent

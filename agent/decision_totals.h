@@ -1,13 +1,15 @@
 // DecisionTotals: the data path's decision counters as `nlbctl report`, /metrics and the status
 // page show them, whichever back end decided (docs/data-path.md): the capture's DecisionCounters,
 // or the BPF program's per-CPU counters as the kernel worker last read them (BpfSwitch::Check).
-// The BPF program counts by reason and parse verdict only, not per rule (those read 0), and it
-// sees every frame at the interface, so its not_for_vip and malformed counts include frames the
-// capture's filter never passes. A plain copy; any thread.
+// Per rule: by the index of the rule in the snapshot the back end decides by (the capture's data
+// path, or the snapshot BpfPlane published last), so it may trail a reload by one period. The
+// BPF program sees every frame at the interface, so its not_for_vip and malformed counts include
+// frames the capture's filter never passes. A plain copy; any thread.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "agent/bpf_plane.h"
 #include "common/decision.h"
@@ -23,10 +25,12 @@ class DecisionTotals {
   uint64_t ReadBytes(DecisionReason r) const { return bytes_[static_cast<size_t>(r)]; }
   uint64_t ReadMalformed(ParseVerdict v) const { return malformed_[static_cast<size_t>(v)]; }
   uint64_t ReadRulePackets(size_t rule, bool accepted) const {
-    return per_rule_ != nullptr ? per_rule_->ReadRulePackets(rule, accepted) : 0;
+    if (per_rule_ != nullptr) return per_rule_->ReadRulePackets(rule, accepted);
+    return rule < by_rule_.size() ? Of(by_rule_[rule], accepted).packets : 0;
   }
   uint64_t ReadRuleBytes(size_t rule, bool accepted) const {
-    return per_rule_ != nullptr ? per_rule_->ReadRuleBytes(rule, accepted) : 0;
+    if (per_rule_ != nullptr) return per_rule_->ReadRuleBytes(rule, accepted);
+    return rule < by_rule_.size() ? Of(by_rule_[rule], accepted).bytes : 0;
   }
 
  private:
@@ -36,7 +40,11 @@ class DecisionTotals {
   std::array<uint64_t, kReasons> packets_{};
   std::array<uint64_t, kReasons> bytes_{};
   std::array<uint64_t, kVerdicts> malformed_{};
-  const DecisionCounters* per_rule_ = nullptr;  // the capture's; outlives this copy
+  static const nlb_counter& Of(const BpfPlane::Counters::Rule& r, bool accepted) {
+    return accepted ? r.accepted : r.dropped;
+  }
+  const DecisionCounters* per_rule_ = nullptr;     // the capture's; outlives this copy
+  std::vector<BpfPlane::Counters::Rule> by_rule_;  // the BPF program's
 };
 
 inline DecisionTotals DecisionTotals::Of(const DecisionCounters& d) {
@@ -58,6 +66,7 @@ inline DecisionTotals DecisionTotals::Of(const BpfPlane::Counters& c) {
     t.bytes_[i] = c.by_reason[i].bytes;
   }
   for (size_t i = 0; i < kVerdicts; ++i) t.malformed_[i] = c.malformed[i];
+  t.by_rule_ = c.by_rule;
   return t;
 }
 

@@ -3,7 +3,8 @@
  *
  * Per frame: parse (parse.bpf.h) -> neighbour request for a VIP? -> VIP? -> serving and leased?
  * -> port rule -> disabled / single host / bucket owner of the rule's affinity key -> verdict and
- * reason, counted per CPU by reason. The decision is left in skb->cb (NLB_CB_*) so that
+ * reason, counted per CPU by reason and by rule (the rule's counter slot, [slot][accepted]:
+ * common/bpf/rule_counter_layout.h). The decision is left in skb->cb (NLB_CB_*) so that
  * BPF_PROG_TEST_RUN can compare it with Decide() (tests/agent/bpf_agreement_test.cc).
  *
  * What the kernel then does with the frame: accepted -> made a packet for this host
@@ -28,6 +29,7 @@
 
 #include "agent/bpf/parse.bpf.h"
 #include "common/bpf/flow_key_layout.h"
+#include "common/bpf/rule_counter_layout.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -63,12 +65,20 @@ struct {
   __type(value, struct nlb_counter);
 } nlb_counters SEC(".maps");
 
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, NLB_RULE_COUNTER_ENTRIES);
+  __type(key, __u32);
+  __type(value, struct nlb_counter);
+} nlb_rule_counters SEC(".maps");
+
 struct decision {
   __u32 verdict;
   __u32 reason;
   __u32 parse;
   __s32 rule; /* -1: none */
   __u32 bucket;
+  __u32 vip; /* 1 + the index of the VIP the packet is addressed to; 0: none, or not searched */
 };
 
 /* After struct decision, which its global function takes. */
@@ -160,6 +170,9 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
     const int foreign =
         d->parse == NLB_PARSE_UNSUPPORTED_ETHERTYPE || d->parse == NLB_PARSE_UNSUPPORTED_ARP;
     set(d, NLB_VERDICT_DROP, foreign ? NLB_REASON_NOT_FOR_VIP : NLB_REASON_MALFORMED);
+    /* A broken packet to a VIP is still dropped (nlb_ingress): no other host's may reach this
+     * stack. Only malformed frames pay this search here; the others' is the one below. */
+    if ((p->l3 == L3_IPV4 || p->l3 == L3_IPV6) && p->dst_set) d->vip = nlb_is_vip(half, p, 0);
     return;
   }
   /* A tagged frame for a VIP belongs to another VLAN: dropped before it is answered or accepted. */
@@ -179,6 +192,7 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
     return;
   }
   const int vip = nlb_is_vip(half, p, 0);
+  d->vip = (__u32)vip;
   if (!vip) {
     set(d, NLB_VERDICT_DROP, NLB_REASON_NOT_FOR_VIP);
     return;
@@ -240,8 +254,8 @@ static __always_inline void decide(const struct parsed* p, const struct nlb_cont
   }
 }
 
-static __always_inline void count(__u32 slot, __u32 bytes) {
-  struct nlb_counter* c = bpf_map_lookup_elem(&nlb_counters, &slot);
+static __always_inline void count(void* map, __u32 slot, __u32 bytes) {
+  struct nlb_counter* c = bpf_map_lookup_elem(map, &slot);
   if (!c) return;
   c->packets += 1; /* per-CPU: no other writer */
   c->bytes += bytes;
@@ -249,8 +263,11 @@ static __always_inline void count(__u32 slot, __u32 bytes) {
 
 SEC("tc")
 int nlb_ingress(struct __sk_buff* skb) {
-  struct parsed p = {};
-  struct decision d = {NLB_VERDICT_DROP, NLB_REASON_MALFORMED, 0, -1, 0};
+  struct parsed p;
+  /* Only the flags: the addresses are read only once a flag says they were written, and the
+   * whole struct is 4x the flags' size (docs/bpf-data-plane.md, "What the program does"). */
+  __builtin_memset(&p.l3, 0, sizeof(p) - __builtin_offsetof(struct parsed, l3));
+  struct decision d = {NLB_VERDICT_DROP, NLB_REASON_MALFORMED, 0, -1, 0, 0};
   d.parse = (__u32)nlb_parse_frame(skb, &p);
   /* The tag the kernel (or the NIC) took out of the frame is a tag all the same. */
   if (skb->vlan_present) p.has_vlan = 1;
@@ -265,9 +282,14 @@ int nlb_ingress(struct __sk_buff* skb) {
   skb->cb[NLB_CB_DECISION] = d.verdict | (d.reason << 8) | (d.parse << 16);
   skb->cb[NLB_CB_BUCKET] = d.bucket;
   skb->cb[NLB_CB_RULE] = (__u32)(d.rule + 1);
-  count(d.reason < NLB_REASON_COUNT ? d.reason : NLB_REASON_MALFORMED, skb->len);
+  count(&nlb_counters, d.reason < NLB_REASON_COUNT ? d.reason : NLB_REASON_MALFORMED, skb->len);
   if (d.reason == NLB_REASON_MALFORMED && d.parse < NLB_PARSE_COUNT) {
-    count(NLB_COUNTER_PARSE_BASE + d.parse, skb->len);
+    count(&nlb_counters, NLB_COUNTER_PARSE_BASE + d.parse, skb->len);
+  }
+  if (d.rule >= 0) {
+    const __u32 slot = cfg->rules[(__u32)d.rule & (NLB_MAX_RULES - 1)].counter_slot;
+    count(&nlb_rule_counters, nlb_rule_counter_key(slot, d.verdict == NLB_VERDICT_ACCEPT),
+          skb->len);
   }
 
   if (d.verdict == NLB_VERDICT_ACCEPT) {
@@ -278,9 +300,8 @@ int nlb_ingress(struct __sk_buff* skb) {
   if (d.verdict == NLB_VERDICT_NEIGHBOUR) return TC_ACT_SHOT;
   /* Another VLAN's neighbour request or packet for a VIP: no stack here may answer it. */
   if (d.reason == NLB_REASON_FOREIGN_VLAN) return TC_ACT_SHOT;
-  if ((p.l3 == L3_IPV4 || p.l3 == L3_IPV6) && p.dst_set) {
-    /* Dropped and addressed to a VIP: no other host's packet may reach this stack. */
-    if (nlb_is_vip(half, &p, 0)) return TC_ACT_SHOT;
-  }
+  /* Dropped and addressed to a VIP (decide() found it): no other host's packet may reach this
+   * stack. */
+  if (d.vip) return TC_ACT_SHOT;
   return TC_ACT_OK;
 }

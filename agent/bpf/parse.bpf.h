@@ -40,6 +40,9 @@ struct address {
   __u32 w[4];
 };
 
+/* The addresses come first and are not zeroed per frame (nlb_ingress zeroes from l3 on): src and
+ * dst are read only when dst_set is (every parse that sets it writes both whole), nd_target only
+ * when has_nd_target is. A field that may be read unwritten belongs after l3. */
 struct parsed {
   struct address src;
   struct address dst;
@@ -57,6 +60,8 @@ struct parsed {
   __u16 dst_port;
   __u8 has_vlan; /* a tag in the frame, or (nlb_ingress) in skb metadata */
 };
+_Static_assert(__builtin_offsetof(struct parsed, l3) == 3 * sizeof(struct address),
+               "the addresses, which are not zeroed per frame, come first");
 
 static __always_inline __u16 be16(const __u8* p) { return (__u16)((p[0] << 8) | p[1]); }
 

@@ -204,7 +204,8 @@ struct nlb_rule {
   nlb_u16 last_port;
   nlb_u16 single_owner; /* single-host rules: the owner's host id (0: nobody) */
   nlb_u8 has_buckets;   /* multiple-host rules: 0 while no owners are assigned (accepts nothing) */
-  nlb_u8 reserved[3];
+  nlb_u8 counter_slot;  /* its figures in nlb_rule_counters (common/bpf/rule_counter_layout.h) */
+  nlb_u8 reserved[2];
 };
 NLB_SIZE_IS(struct nlb_rule, 32);
 NLB_OFFSET_IS(struct nlb_rule, vip_family, 16);
@@ -212,6 +213,7 @@ NLB_OFFSET_IS(struct nlb_rule, first_port, 22);
 NLB_OFFSET_IS(struct nlb_rule, last_port, 24);
 NLB_OFFSET_IS(struct nlb_rule, single_owner, 26);
 NLB_OFFSET_IS(struct nlb_rule, has_buckets, 28);
+NLB_OFFSET_IS(struct nlb_rule, counter_slot, 29);
 
 struct nlb_vip {
   nlb_u8 address[16];
