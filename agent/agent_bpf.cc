@@ -40,7 +40,7 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks)
   // over, so dropping the VIPs' traffic) before or after this one: it goes first.
   bool removed = false;
   Status leftover = xdp ? DetachLeftoverTcFilter(config_.host.interface, &removed)
-                        : DetachLeftoverXdp(config_.host.interface, &removed);
+                        : DetachLeftoverXdp(StateDirectory(), config_.host.interface, &removed);
   if (!leftover.ok()) {
     table.value()->Remove();
     return leftover;
@@ -52,7 +52,8 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks)
   std::unique_ptr<ProgramAttachment> attachment;
   if (xdp) {
     attachment = std::make_unique<XdpAttachment>(
-        config_.host.interface, plane.value()->program_fd(), plane.value()->xdp_settings_fd());
+        config_.host.interface, plane.value()->program_fd(), plane.value()->xdp_settings_fd(),
+        plane.value()->xdp_deliver_fd(), StateDirectory());
   } else {
     attachment =
         std::make_unique<TcAttachment>(config_.host.interface, plane.value()->program_fd());

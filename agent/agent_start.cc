@@ -180,8 +180,10 @@ Status Agent::SetUpDataPath() {
   if (fast_path_) fast_path_->UseDataPath(data_path_.get());
   if (Status s = data_path_->Start(); !s.ok()) return s;
   LogInfo("datapath",
-          std::string(bpf_ ? "BPF data plane (tc clsact ingress), neighbour requests captured"
-                           : "capturing") +
+          std::string(!bpf_ ? "capturing"
+                      : bpf_plane_->hook() == BpfPlane::Hook::kXdp
+                          ? "BPF data plane (native XDP), neighbour requests captured"
+                          : "BPF data plane (tc clsact ingress), neighbour requests captured") +
               " on " + config_.host.interface + ", cluster MAC " + FormatMac(cluster_mac->mac) +
               " (" + std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
               (kernel_ ? ", nftables table " + kernel_->table() : std::string()) + "; " +

@@ -86,11 +86,13 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
   if (xdp) {
     bpf_map* settings_map = bpf_object__find_map_by_name(plane->object_, "nlb_xdp_settings");
     bpf_map* record = bpf_object__find_map_by_name(plane->object_, "nlb_xdp_record");
-    if (settings_map == nullptr || record == nullptr) {
+    bpf_program* deliver = bpf_object__find_program_by_name(plane->object_, "nlb_xdp_deliver");
+    if (settings_map == nullptr || record == nullptr || deliver == nullptr) {
       return Status::Error(ErrorCode::kInternal, "BPF data plane: the XDP object lacks its maps");
     }
     plane->xdp_settings_fd_ = bpf_map__fd(settings_map);
     plane->xdp_record_fd_ = bpf_map__fd(record);
+    plane->xdp_deliver_fd_ = bpf_program__fd(deliver);
   }
   const auto ns = [](std::chrono::seconds s) {
     return static_cast<uint64_t>(std::chrono::nanoseconds(s).count());

@@ -87,6 +87,8 @@ class BpfPlane {
   // XDP only (-1 for tc): nlb_xdp_settings and nlb_xdp_record (common/bpf/xdp_layout.h).
   int xdp_settings_fd() const { return xdp_settings_fd_; }
   int xdp_record_fd() const { return xdp_record_fd_; }
+  // XDP only: the tc program that completes delivery where the skb predates XDP (veth).
+  int xdp_deliver_fd() const { return xdp_deliver_fd_; }
   // The connection table's maps (agent/bpf_flow_table.h reads and sweeps them).
   int flows_fd() const { return flows_fd_; }
   int half_open_fd() const { return half_open_fd_; }
@@ -116,6 +118,7 @@ class BpfPlane {
   int flow_counters_fd_ = -1;
   int xdp_settings_fd_ = -1;
   int xdp_record_fd_ = -1;
+  int xdp_deliver_fd_ = -1;
   LoadOptions options_;
   nlb_config* configs_ = nullptr;        // NLB_HALVES entries, mmap'ed
   nlb_rule_buckets* buckets_ = nullptr;  // NLB_HALVES * NLB_MAX_RULES entries, mmap'ed

@@ -64,7 +64,7 @@ int RunCrashCleanup(const std::string& config_path, std::ostream& out, std::ostr
 
   // The XDP variant's program (host.data_path xdp), found by its name: the only one per hook.
   bool xdp_removed = false;
-  if (Status s = DetachLeftoverXdp(c.host.interface, &xdp_removed); !s.ok()) {
+  if (Status s = DetachLeftoverXdp(StateDirectory(), c.host.interface, &xdp_removed); !s.ok()) {
     err << "nlbd --cleanup: " << s.message() << "\n";
     status = kExitFailed;
   } else {

@@ -6,10 +6,13 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include "agent/log.h"
 #include "common/bpf/xdp_layout.h"
@@ -43,11 +46,22 @@ Result<std::array<uint8_t, 6>> MacOf(const std::string& interface) {
   return mac;
 }
 
-// The native program on ifindex: its id (0: none) and name.
+// The native program on ifindex: its id (0: none) and name ("" when nlbd may not read it).
 struct Present {
   uint32_t id = 0;
   std::string name;
 };
+
+uint32_t RecordedId(const std::string& file) {
+  std::ifstream in(file);
+  uint32_t id = 0;
+  if (!(in >> id)) return 0;
+  return id;
+}
+
+bool Ours(const Present& p, const std::string& record_file) {
+  return p.id != 0 && (p.name == kXdpProgramName || p.id == RecordedId(record_file));
+}
 
 Result<Present> PresentOn(const std::string& interface, int ifindex) {
   LIBBPF_OPTS(bpf_xdp_query_opts, query);
@@ -91,22 +105,28 @@ Status XdpAttachment::Attach() {
   if (!present.ok()) return present.status();
   if (present->id == program_id_) {
     attached_ = true;
-    return Status::Ok();
+    return deliver_.Attach();
   }
-  if (present->id != 0 && present->name != kXdpProgramName) {
+  const std::string record = XdpRecordFile(state_dir_, interface_);
+  if (present->id != 0 && !Ours(present.value(), record)) {
     return Status::Error(ErrorCode::kUnavailable,
                          "native XDP of " + interface_ + ": another program holds the hook (id " +
                              std::to_string(present->id) + ", \"" + present->name +
                              "\"); nlbd replaces only its own");
   }
-  // Replacing only what the query saw: a program attached meanwhile makes this fail (EEXIST).
+  // Replacing only what the query saw where nlbd may open it (a program attached meanwhile then
+  // makes this fail with EEXIST); else the hook is empty (UPDATE_IF_NOEXIST) or holds the id
+  // recorded as ours.
   LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+  uint32_t flags = XDP_FLAGS_DRV_MODE;
   int old_fd = -1;
   if (present->id != 0) {
     old_fd = bpf_prog_get_fd_by_id(present->id);
     if (old_fd >= 0) opts.old_prog_fd = old_fd;
+  } else {
+    flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
   }
-  const int err = bpf_xdp_attach(ifindex, program_fd_, XDP_FLAGS_DRV_MODE, &opts);
+  const int err = bpf_xdp_attach(ifindex, program_fd_, flags, &opts);
   if (old_fd >= 0) close(old_fd);
   if (err == -EOPNOTSUPP) {
     return XdpError(
@@ -115,7 +135,11 @@ Status XdpAttachment::Attach() {
   }
   if (err != 0) return XdpError("attach the program", interface_, err);
   attached_ = true;
-  return Status::Ok();
+  // Best effort: without the record a crash's leftover is still found by name where nlbd may
+  // read names.
+  mkdir(state_dir_.c_str(), 0700);
+  if (std::ofstream out(record); out) out << program_id_ << "\n";
+  return deliver_.Attach();
 }
 
 Result<bool> XdpAttachment::Intact() const {
@@ -128,10 +152,12 @@ Result<bool> XdpAttachment::Intact() const {
   // A MAC changed under the program would send owned frames to a MAC the stack does not take.
   auto mac = MacOf(interface_);
   if (!mac.ok()) return mac.status();
-  return mac.value() == mac_;
+  if (mac.value() != mac_) return false;
+  return deliver_.Intact();
 }
 
 void XdpAttachment::Detach() {
+  deliver_.Detach();
   if (!attached_) return;
   attached_ = false;
   const int ifindex = IndexOf(interface_);
@@ -142,22 +168,40 @@ void XdpAttachment::Detach() {
   if (err != 0 && err != -EEXIST && err != -ENOENT && err != -ENODEV) {
     LogError("bpf", XdpError("detach", interface_, err).message());
   }
+  // Another nlbd's record (it replaced ours) stays.
+  const std::string record = XdpRecordFile(state_dir_, interface_);
+  if (RecordedId(record) == program_id_) std::remove(record.c_str());
 }
 
-Status DetachLeftoverXdp(const std::string& interface, bool* removed) {
+std::string XdpRecordFile(const std::string& state_dir, const std::string& interface) {
+  struct stat ns {};
+  const unsigned long long inode = stat("/proc/self/ns/net", &ns) == 0 ? ns.st_ino : 0;
+  return state_dir + "/xdp-" + std::to_string(inode) + "-" + interface;
+}
+
+Status DetachLeftoverXdp(const std::string& state_dir, const std::string& interface,
+                         bool* removed) {
   *removed = false;
+  const std::string record = XdpRecordFile(state_dir, interface);
   const int ifindex = IndexOf(interface);
-  if (ifindex == 0) return Status::Ok();
+  if (ifindex == 0) {
+    std::remove(record.c_str());
+    return Status::Ok();
+  }
   auto present = PresentOn(interface, ifindex);
   if (!present.ok()) return present.status();
-  if (present->id == 0 || present->name != kXdpProgramName) return Status::Ok();
-  const int fd = bpf_prog_get_fd_by_id(present->id);
-  if (fd < 0) return Status::Ok();  // gone meanwhile
-  LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
-  const int err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, &opts);
-  close(fd);
-  if (err != 0 && err != -EEXIST) return XdpError("detach", interface, err);
-  *removed = err == 0;
+  if (Ours(present.value(), record)) {
+    // With the program's fd only if it is still that one; without (no CAP_SYS_ADMIN to open it
+    // by id) whatever is there, which the query just said is ours.
+    LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+    const int fd = bpf_prog_get_fd_by_id(present->id);
+    if (fd >= 0) opts.old_prog_fd = fd;
+    const int err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, &opts);
+    if (fd >= 0) close(fd);
+    if (err != 0 && err != -EEXIST) return XdpError("detach", interface, err);
+    *removed = err == 0;
+  }
+  std::remove(record.c_str());
   return Status::Ok();
 }
 

@@ -112,15 +112,18 @@ class BpfAgreementTest : public ::testing::TestWithParam<BpfPlane::Hook> {
     }
     const int action =
         xdp_ ? test::ExpectedXdpAction(want, packet, s) : ExpectedAction(want, packet, s);
+    // XDP: no metadata before the frame.
+    const bool metadata_ok = got.metadata.empty();
     if (SameDecision(got, want, action) &&
-        (!xdp_ || got.frame_out == test::ExpectedXdpFrame(want, frame))) {
+        (!xdp_ || (got.frame_out == test::ExpectedXdpFrame(want, frame) && metadata_ok))) {
       return true;
     }
     ADD_FAILURE() << what << (xdp_ ? " (XDP)" : " (tc)") << ": "
                   << DescribeDifference(got, want, action, frame)
                   << (xdp_ && got.frame_out != test::ExpectedXdpFrame(want, frame)
                           ? "\n  the program left another frame"
-                          : "");
+                          : "")
+                  << (xdp_ && !metadata_ok ? "\n  the program left other metadata" : "");
     return false;
   }
 

@@ -10,7 +10,9 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -28,6 +30,7 @@ struct KernelDecision {
   int action = -1;  // TC_ACT_* or XDP_*, or -errno when the harness refused the frame
   Decision decision;
   std::vector<uint8_t> frame_out;  // XDP: the frame as the program left it
+  std::vector<uint8_t> metadata;   // XDP: what it put before the frame (struct nlb_xdp_mark)
 };
 
 inline void DecodeDecision(const uint32_t* cb, Decision* d) {
@@ -55,15 +58,23 @@ inline KernelDecision RunXdpProgram(int program_fd, int record_fd,
                                     uint32_t* duration_ns = nullptr) {
   KernelDecision k;
   k.frame_out.resize(frame.size() + 256);
+  // ctx_out's data: where the frame starts in data_out, after the metadata the program added.
+  xdp_md in{};
+  xdp_md out{};
+  in.data_end = static_cast<uint32_t>(frame.size());
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = k.frame_out.data(),
               .data_size_in = static_cast<uint32_t>(frame.size()),
-              .data_size_out = static_cast<uint32_t>(k.frame_out.size()),
+              .data_size_out = static_cast<uint32_t>(k.frame_out.size()), .ctx_in = &in,
+              .ctx_out = &out, .ctx_size_in = sizeof(in), .ctx_size_out = sizeof(out),
               .repeat = static_cast<int>(repeat));
   if (bpf_prog_test_run_opts(program_fd, &opts) != 0) {
     k.action = -errno;
     return k;
   }
   k.frame_out.resize(opts.data_size_out);
+  const size_t meta = std::min<size_t>(out.data, k.frame_out.size());
+  k.metadata.assign(k.frame_out.begin(), k.frame_out.begin() + static_cast<std::ptrdiff_t>(meta));
+  k.frame_out.erase(k.frame_out.begin(), k.frame_out.begin() + static_cast<std::ptrdiff_t>(meta));
   if (duration_ns != nullptr) *duration_ns = opts.duration;
   k.action = static_cast<int>(opts.retval);
   nlb_xdp_record record{};

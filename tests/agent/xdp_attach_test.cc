@@ -1,9 +1,10 @@
 // XdpAttachment against the kernel, in a network namespace of the test's own (unshare, so that
 // no interface of the machine is touched; it goes when the process ends): refusal of a driver
 // without native XDP naming the interface, attach, the MAC written for delivery, the checks
-// that repair needs (program detached, MAC changed), another program's hook left alone, a
-// crashed nlbd's program replaced, detach only of our own, and `nlbd --cleanup`'s leftover
-// removal. Needs root (skips otherwise) and `ip` (iproute2) for the veth pair.
+// that repair needs (program detached, delivery filter deleted, MAC changed), another program's
+// hook left alone, a crashed nlbd's program replaced, detach only of our own, and `nlbd
+// --cleanup`'s leftover removal. Needs root (skips otherwise) and `ip` (iproute2) for the veth
+// pair.
 #include "agent/xdp_attach.h"
 
 #include <bpf/bpf.h>
@@ -70,19 +71,28 @@ class XdpAttachTest : public ::testing::Test {
                       " address 02:00:5e:00:53:10 type veth peer name nlbx1 && ip link set " +
                       kInterface + " up && ip link set nlbx1 up"));
     in_namespace_ = true;
+    char dir[] = "/tmp/nlb-xdp-attach-test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    state_dir_ = dir;
+  }
+  static void TearDownTestSuite() {
+    if (!state_dir_.empty()) Shell("rm -rf " + state_dir_);
   }
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     ASSERT_TRUE(in_namespace_);
   }
   static bool in_namespace_;
+  static std::string state_dir_;
 };
 bool XdpAttachTest::in_namespace_ = false;
+std::string XdpAttachTest::state_dir_;
 
 TEST_F(XdpAttachTest, RefusesADriverWithoutNativeXdpNamingIt) {
   std::unique_ptr<BpfPlane> plane = LoadXdp();
   ASSERT_NE(plane, nullptr);
-  XdpAttachment lo("lo", plane->program_fd(), plane->xdp_settings_fd());
+  XdpAttachment lo("lo", plane->program_fd(), plane->xdp_settings_fd(), plane->xdp_deliver_fd(),
+                   state_dir_);
   const Status s = lo.Attach();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("native XDP of lo"), std::string::npos) << s.message();
@@ -94,15 +104,26 @@ TEST_F(XdpAttachTest, RefusesADriverWithoutNativeXdpNamingIt) {
 TEST_F(XdpAttachTest, AttachCheckRepairDetach) {
   std::unique_ptr<BpfPlane> plane = LoadXdp();
   ASSERT_NE(plane, nullptr);
-  XdpAttachment xdp(kInterface, plane->program_fd(), plane->xdp_settings_fd());
+  XdpAttachment xdp(kInterface, plane->program_fd(), plane->xdp_settings_fd(),
+                    plane->xdp_deliver_fd(), state_dir_);
   ASSERT_TRUE(xdp.Attach().ok());
   EXPECT_EQ(SettingsMac(*plane), "02:00:5e:00:53:10");
+  const std::string record = XdpRecordFile(state_dir_, kInterface);
+  EXPECT_EQ(access(record.c_str(), F_OK), 0) << "no record of the program's id";
   Result<bool> intact = xdp.Intact();
   ASSERT_TRUE(intact.ok()) << intact.status().ToString();
   EXPECT_TRUE(intact.value());
 
   // Taken away by hand: no longer intact; Attach puts it back.
   ASSERT_TRUE(Shell("ip link set dev " + std::string(kInterface) + " xdpdrv off"));
+  EXPECT_FALSE(xdp.Intact().value());
+  ASSERT_TRUE(xdp.Attach().ok());
+  EXPECT_TRUE(xdp.Intact().value());
+
+  // The delivery program at the tc hook taken away: not intact either.
+  ASSERT_TRUE(Shell("tc filter show dev " + std::string(kInterface) +
+                    " ingress | grep -q 'handle 0x4e4c'"));
+  ASSERT_TRUE(Shell("tc filter del dev " + std::string(kInterface) + " ingress"));
   EXPECT_FALSE(xdp.Intact().value());
   ASSERT_TRUE(xdp.Attach().ok());
   EXPECT_TRUE(xdp.Intact().value());
@@ -119,6 +140,10 @@ TEST_F(XdpAttachTest, AttachCheckRepairDetach) {
   ASSERT_EQ(bpf_xdp_query_id(static_cast<int>(if_nametoindex(kInterface)), XDP_FLAGS_DRV_MODE, &id),
             0);
   EXPECT_EQ(id, 0u) << "Detach left the program";
+  EXPECT_FALSE(
+      Shell("tc filter show dev " + std::string(kInterface) + " ingress | grep -q 'handle 0x4e4c'"))
+      << "Detach left the delivery program";
+  EXPECT_NE(access(record.c_str(), F_OK), 0) << "Detach left the record";
 }
 
 TEST_F(XdpAttachTest, LeavesAnotherProgramAlone) {
@@ -128,12 +153,13 @@ TEST_F(XdpAttachTest, LeavesAnotherProgramAlone) {
   ASSERT_EQ(bpf_xdp_attach(ifindex, foreign, XDP_FLAGS_DRV_MODE, nullptr), 0);
   std::unique_ptr<BpfPlane> plane = LoadXdp();
   ASSERT_NE(plane, nullptr);
-  XdpAttachment xdp(kInterface, plane->program_fd(), plane->xdp_settings_fd());
+  XdpAttachment xdp(kInterface, plane->program_fd(), plane->xdp_settings_fd(),
+                    plane->xdp_deliver_fd(), state_dir_);
   const Status s = xdp.Attach();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("another program holds the hook"), std::string::npos) << s.message();
   bool removed = true;
-  ASSERT_TRUE(DetachLeftoverXdp(kInterface, &removed).ok());
+  ASSERT_TRUE(DetachLeftoverXdp(state_dir_, kInterface, &removed).ok());
   EXPECT_FALSE(removed) << "--cleanup removed another's program";
   ASSERT_EQ(bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, nullptr), 0);
   close(foreign);
@@ -146,9 +172,11 @@ TEST_F(XdpAttachTest, ReplacesOnlyNlbdsOwnAndCleansUp) {
   std::unique_ptr<BpfPlane> next = LoadXdp();
   ASSERT_NE(crashed, nullptr);
   ASSERT_NE(next, nullptr);
-  XdpAttachment old_one(kInterface, crashed->program_fd(), crashed->xdp_settings_fd());
+  XdpAttachment old_one(kInterface, crashed->program_fd(), crashed->xdp_settings_fd(),
+                        crashed->xdp_deliver_fd(), state_dir_);
   ASSERT_TRUE(old_one.Attach().ok());
-  XdpAttachment new_one(kInterface, next->program_fd(), next->xdp_settings_fd());
+  XdpAttachment new_one(kInterface, next->program_fd(), next->xdp_settings_fd(),
+                        next->xdp_deliver_fd(), state_dir_);
   ASSERT_TRUE(new_one.Attach().ok());
   EXPECT_TRUE(new_one.Intact().value());
   EXPECT_FALSE(old_one.Intact().value());
@@ -156,10 +184,10 @@ TEST_F(XdpAttachTest, ReplacesOnlyNlbdsOwnAndCleansUp) {
   EXPECT_TRUE(new_one.Intact().value()) << "the old attachment's Detach removed the new program";
 
   bool removed = false;
-  ASSERT_TRUE(DetachLeftoverXdp(kInterface, &removed).ok());
+  ASSERT_TRUE(DetachLeftoverXdp(state_dir_, kInterface, &removed).ok());
   EXPECT_TRUE(removed);
   EXPECT_FALSE(new_one.Intact().value());
-  ASSERT_TRUE(DetachLeftoverXdp(kInterface, &removed).ok());
+  ASSERT_TRUE(DetachLeftoverXdp(state_dir_, kInterface, &removed).ok());
   EXPECT_FALSE(removed);
 }
 
