@@ -295,8 +295,7 @@ static __always_inline int nlb_decide_frame(NLB_CTX* ctx, __u32 length, int tagg
   }
   if (d->rule >= 0) {
     const __u32 slot = cfg->rules[(__u32)d->rule & (NLB_MAX_RULES - 1)].counter_slot;
-    count(&nlb_rule_counters, nlb_rule_counter_key(slot, d->verdict == NLB_VERDICT_ACCEPT),
-          length);
+    count(&nlb_rule_counters, nlb_rule_counter_key(slot, d->verdict == NLB_VERDICT_ACCEPT), length);
   }
   return 1;
 }

@@ -22,7 +22,8 @@
  *
  * VLAN: at XDP the tag is in the frame, where the parser finds it, unless the driver moved it
  * out (NIC VLAN stripping; veth, when its peer sent the tag as skb metadata): then only the tc
- * half can see it (skb->vlan_present), and it drops the accepted frame as foreign_vlan. When nlb_xdp_settings.record is set (tests only), the decision's NLB_CB_* words go into
+ * half can see it (skb->vlan_present), and it drops the accepted frame as foreign_vlan. When
+ * nlb_xdp_settings.record is set (tests only), the decision's NLB_CB_* words go into
  * nlb_xdp_record, since BPF_PROG_TEST_RUN of an XDP program returns no cb. Build: clang -target
  * bpf -O2 -g (agent/CMakeLists.txt). */
 #include <linux/bpf.h>

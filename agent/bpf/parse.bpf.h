@@ -1,8 +1,9 @@
 /* The BPF twin of common/packet.cc's ParseFrame: the same checks in the same order, so that every
- * frame gets the same parse verdict (docs/packet-parsing.md). It reads the frame with
- * bpf_skb_load_bytes at offsets it has bounds-checked against nlb_ctx_length(ctx) first, which works on
- * non-linear skbs too and keeps the verifier out of packet-pointer arithmetic. Included by
- * nlb_tc.bpf.c only; runs in the kernel per packet. */
+ * frame gets the same parse verdict (docs/packet-parsing.md). It reads the frame through the
+ * including program's context abstraction (decide.bpf.h: nlb_ctx_load_bytes, i.e.
+ * bpf_skb_load_bytes or bpf_xdp_load_bytes) at offsets it has bounds-checked against
+ * nlb_ctx_length(ctx) first, which works on non-linear skbs too and keeps the verifier out of
+ * packet-pointer arithmetic. Included by decide.bpf.h only; runs in the kernel per packet. */
 #pragma once
 
 #include <linux/bpf.h>
@@ -58,7 +59,7 @@ struct parsed {
   __u16 arp_operation;
   __u16 src_port;
   __u16 dst_port;
-  __u8 has_vlan; /* a tag in the frame, or (nlb_ingress) in skb metadata */
+  __u8 has_vlan; /* a tag in the frame, or (the tc program) in skb metadata */
 };
 _Static_assert(__builtin_offsetof(struct parsed, l3) == 3 * sizeof(struct address),
                "the addresses, which are not zeroed per frame, come first");
@@ -118,8 +119,7 @@ static __always_inline int parse_transport(NLB_CTX* ctx, __u32 at, __u32 length,
   }
 }
 
-static __always_inline int parse_arp(NLB_CTX* ctx, __u32 at, __u32 length,
-                                     struct parsed* out) {
+static __always_inline int parse_arp(NLB_CTX* ctx, __u32 at, __u32 length, struct parsed* out) {
   __u8 h[ARP_ETHERNET_IPV4];
   if (length < ARP_FIXED_HEADER) return NLB_PARSE_TRUNCATED_ARP;
   if (nlb_ctx_load_bytes(ctx, at, h, ARP_FIXED_HEADER) < 0) return NLB_PARSE_TRUNCATED_ARP;
@@ -136,8 +136,7 @@ static __always_inline int parse_arp(NLB_CTX* ctx, __u32 at, __u32 length,
   return NLB_PARSE_OK;
 }
 
-static __always_inline int parse_ipv4(NLB_CTX* ctx, __u32 at, __u32 length,
-                                      struct parsed* out) {
+static __always_inline int parse_ipv4(NLB_CTX* ctx, __u32 at, __u32 length, struct parsed* out) {
   __u8 h[IPV4_MIN_HEADER];
   if (length < IPV4_MIN_HEADER) return NLB_PARSE_TRUNCATED_IPV4;
   if (nlb_ctx_load_bytes(ctx, at, h, IPV4_MIN_HEADER) < 0) return NLB_PARSE_TRUNCATED_IPV4;
@@ -160,8 +159,7 @@ static __always_inline int parse_ipv4(NLB_CTX* ctx, __u32 at, __u32 length,
   return parse_transport(ctx, at + header, total - header, 0, out);
 }
 
-static __always_inline int parse_ipv6(NLB_CTX* ctx, __u32 at, __u32 length,
-                                      struct parsed* out) {
+static __always_inline int parse_ipv6(NLB_CTX* ctx, __u32 at, __u32 length, struct parsed* out) {
   __u8 h[IPV6_HEADER];
   if (length < IPV6_HEADER) return NLB_PARSE_TRUNCATED_IPV6;
   if (nlb_ctx_load_bytes(ctx, at, h, IPV6_HEADER) < 0) return NLB_PARSE_TRUNCATED_IPV6;
