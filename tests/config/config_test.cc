@@ -214,7 +214,8 @@ const ErrorCase kErrorCases[] = {
     {"data_path not a back end",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
      "  dedicated_address: 198.18.1.1\n  data_path: dpdk\n",
-     "t.yaml:8:14: host.data_path: 'dpdk' is not valid; expected one of auto | bpf | capture | xdp"},
+     "t.yaml:8:14: host.data_path: 'dpdk' is not valid; expected one of auto | bpf | capture | "
+     "xdp"},
     {"data_path not a word",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
      "  dedicated_address: 198.18.1.1\n  data_path: [bpf]\n",
