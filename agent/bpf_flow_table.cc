@@ -185,6 +185,7 @@ Result<BpfFlowCounters> BpfFlowTable::ReadCounters() const {
 Status BpfFlowTable::Renumber(std::span<const uint8_t> old_to_new) {
   renumber_old_.clear();
   renumber_new_.clear();
+  renumber_map_.assign(old_to_new.begin(), old_to_new.end());
   for (const int fd : {flows_fd_, half_open_fd_}) {
     // Copies are written after the walk: written during it, one could be met again and moved twice.
     std::vector<Entry> copies;
@@ -221,6 +222,16 @@ Status BpfFlowTable::FinishRenumber() {
   }
   renumber_old_.clear();
   renumber_new_.clear();
+  // The per-rule totals follow their rules now (the per-bucket counts wait for the next Sweep,
+  // which stamps them with the new numbering's epoch); a removed rule's total goes.
+  std::array<uint64_t, NLB_MAX_RULES> totals{};
+  for (size_t from = 0; from < renumber_map_.size() && from < totals.size(); ++from) {
+    const uint8_t to = renumber_map_[from];
+    if (to < NLB_MAX_RULES) totals[to] += rule_totals_[from].load(std::memory_order_relaxed);
+  }
+  for (size_t r = 0; r < totals.size(); ++r)
+    rule_totals_[r].store(totals[r], std::memory_order_relaxed);
+  renumber_map_.clear();
   return Status::Ok();
 }
 

@@ -81,7 +81,9 @@ class BpfFlowTable {
   [[nodiscard]] Result<BpfSweepResult> Sweep(const BpfSweepOptions& options);
 
   // Live tracked connections (established and half-open) of one bucket of one rule, and per rule,
-  // at the last Sweep. Any thread.
+  // at the last Sweep. Any thread. Connections is in the numbering of counts_epoch; RuleConnections
+  // in the newest one: FinishRenumber moves each rule's total to its new index at once, so that
+  // `report` shows a renumbered rule's connections under its name before the next Sweep.
   uint32_t Connections(uint32_t rule, uint32_t bucket) const {
     if (rule >= NLB_MAX_RULES || bucket >= NLB_BUCKET_COUNT) return 0;
     return counts_[rule * NLB_BUCKET_COUNT + bucket].load(std::memory_order_relaxed);
@@ -140,6 +142,7 @@ class BpfFlowTable {
   };
   std::vector<OldKey> renumber_old_;
   std::vector<std::pair<int, nlb_flow_id>> renumber_new_;
+  std::vector<uint8_t> renumber_map_;  // Renumber's old_to_new, for FinishRenumber's totals
   // User space's own additions and removals, for the eviction arithmetic.
   std::array<uint64_t, 2> user_added_{};    // [0] flows, [1] half-open
   std::array<uint64_t, 2> user_removed_{};  // idem

@@ -70,6 +70,9 @@ TEST_F(BpfFlowTableTest, RenumberFollowsTheRulesByName) {
   EXPECT_EQ(decided_by(old_moving), DecisionReason::kTrackedConnection);
   EXPECT_EQ(decided_by(renumbered), DecisionReason::kTrackedConnection);
   ASSERT_TRUE(flows_->FinishRenumber().ok());
+  // The totals follow the rules at once (what `report` shows per rule), before any Sweep.
+  EXPECT_EQ(flows_->RuleConnections(1), web);
+  EXPECT_EQ(flows_->RuleConnections(0), 0u) << "the removed TLS rule's total stayed";
   EXPECT_EQ(decided_by(renumbered), DecisionReason::kTrackedConnection);
   EXPECT_EQ(decided_by(old_moving), DecisionReason::kOtherHostsBucket) << "old keys left";
 
