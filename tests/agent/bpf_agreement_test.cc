@@ -1,7 +1,8 @@
 // The BPF data plane agrees with Decide(): every case of the decision tables and over a million
-// random, mutated and malformed frames run through the loaded tc program with
-// BPF_PROG_TEST_RUN, on every host's map, must give Decide()'s verdict, reason, parse verdict,
-// rule and bucket, and the tc action that follows from them (docs/bpf-data-plane.md). Also
+// random, mutated and malformed frames run through the loaded tc program, and again through the
+// XDP program, with BPF_PROG_TEST_RUN, on every host's map, must give Decide()'s verdict, reason,
+// parse verdict, rule and bucket, and the tc or XDP action that follows from them (XDP: and the
+// frame it leaves; docs/bpf-data-plane.md). Also
 // measures what issue 11 asks (program size, map switch time, ns per packet) and prints it.
 // Needs root and a kernel with BPF; skips with the reason otherwise.
 #include <bpf/bpf.h>
@@ -43,24 +44,40 @@ size_t HarnessMinimum(const std::vector<uint8_t>& frame) {
   return 14;
 }
 
-class BpfAgreementTest : public ::testing::Test {
+// Both programs, the tc one and the XDP one, each loaded once for the suite.
+class BpfAgreementTest : public ::testing::TestWithParam<BpfPlane::Hook> {
  protected:
   static void SetUpTestSuite() {
-    Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load();
-    if (loaded.ok()) {
-      plane_ = std::move(loaded).value().release();
-    } else {
-      why_not_ = loaded.status().ToString();
+    for (BpfPlane::Hook hook : {BpfPlane::Hook::kTc, BpfPlane::Hook::kXdp}) {
+      BpfPlane::LoadOptions options;
+      options.hook = hook;
+      Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load(options);
+      const auto i = static_cast<size_t>(hook);
+      if (!loaded.ok()) {
+        why_not_[i] = loaded.status().ToString();
+        continue;
+      }
+      planes_[i] = std::move(loaded).value().release();
+      if (hook == BpfPlane::Hook::kXdp && !test::SetUpXdpRecording(planes_[i]->xdp_settings_fd())) {
+        why_not_[i] = "cannot write nlb_xdp_settings";
+        delete planes_[i];
+        planes_[i] = nullptr;
+      }
     }
   }
   static void TearDownTestSuite() {
-    delete plane_;
-    plane_ = nullptr;
+    for (BpfPlane*& plane : planes_) {
+      delete plane;
+      plane = nullptr;
+    }
   }
   void SetUp() override {
+    plane_ = planes_[static_cast<size_t>(GetParam())];
+    xdp_ = GetParam() == BpfPlane::Hook::kXdp;
+    const std::string& why = why_not_[static_cast<size_t>(GetParam())];
     // Only a missing privilege skips: as root, a program the verifier refuses is a failure.
-    if (plane_ == nullptr && geteuid() != 0) GTEST_SKIP() << "needs root: " << why_not_;
-    ASSERT_NE(plane_, nullptr) << "cannot load the BPF program: " << why_not_;
+    if (plane_ == nullptr && geteuid() != 0) GTEST_SKIP() << "needs root: " << why;
+    ASSERT_NE(plane_, nullptr) << "cannot load the BPF program: " << why;
   }
 
   static void Install(const MapSnapshot& s,
@@ -71,38 +88,65 @@ class BpfAgreementTest : public ::testing::Test {
 
   static KernelDecision Run(const std::vector<uint8_t>& frame, uint32_t repeat = 1,
                             uint32_t* duration_ns = nullptr) {
+    if (xdp_) {
+      return test::RunXdpProgram(plane_->program_fd(), plane_->xdp_record_fd(), frame, repeat,
+                                 duration_ns);
+    }
     return test::RunProgram(plane_->program_fd(), frame, repeat, duration_ns);
   }
 
-  // Compares one frame; false (with a failure naming it) on the first difference.
+  // Compares one frame; false (with a failure naming it) on the first difference. XDP: the frame
+  // the program leaves must be the expected one too (only an accepted frame's destination MAC
+  // changes).
   static bool Agrees(const std::vector<uint8_t>& frame, const MapSnapshot& s,
                      const std::string& what) {
     ParsedPacket packet;
     const Decision want = Decide(frame, s, &packet);
     const KernelDecision got = Run(frame);
-    // The test harness itself refuses IPv4 and IPv6 frames too short for their IP header (EINVAL
-    // before the program runs); such frames are counted and left out, nothing longer may be.
-    if (got.action == -EINVAL && frame.size() < HarnessMinimum(frame)) {
+    // The tc test harness itself refuses IPv4 and IPv6 frames too short for their IP header
+    // (EINVAL before the program runs); such frames are counted and left out, nothing longer may
+    // be. The XDP harness takes every frame of an Ethernet header or more.
+    if (!xdp_ && got.action == -EINVAL && frame.size() < HarnessMinimum(frame)) {
       ++refused_;
       return true;
     }
-    const int action = ExpectedAction(want, packet, s);
-    if (SameDecision(got, want, action)) return true;
-    ADD_FAILURE() << what << ": " << DescribeDifference(got, want, action, frame);
+    const int action =
+        xdp_ ? test::ExpectedXdpAction(want, packet, s) : ExpectedAction(want, packet, s);
+    // XDP: no metadata before the frame.
+    const bool metadata_ok = got.metadata.empty();
+    if (SameDecision(got, want, action) &&
+        (!xdp_ || (got.frame_out == test::ExpectedXdpFrame(want, frame) && metadata_ok))) {
+      return true;
+    }
+    ADD_FAILURE() << what << (xdp_ ? " (XDP)" : " (tc)") << ": "
+                  << DescribeDifference(got, want, action, frame)
+                  << (xdp_ && got.frame_out != test::ExpectedXdpFrame(want, frame)
+                          ? "\n  the program left another frame"
+                          : "")
+                  << (xdp_ && !metadata_ok ? "\n  the program left other metadata" : "");
     return false;
   }
 
-  static BpfPlane* plane_;
-  static std::string why_not_;
+  static std::array<BpfPlane*, 2> planes_;
+  static std::array<std::string, 2> why_not_;
+  static BpfPlane* plane_;  // the parameter's
+  static bool xdp_;
   static int refused_;
 };
 
+std::array<BpfPlane*, 2> BpfAgreementTest::planes_{};
+std::array<std::string, 2> BpfAgreementTest::why_not_;
+BpfPlane* BpfAgreementTest::plane_ = nullptr;
+bool BpfAgreementTest::xdp_ = false;
 int BpfAgreementTest::refused_ = 0;
 
-BpfPlane* BpfAgreementTest::plane_ = nullptr;
-std::string BpfAgreementTest::why_not_;
+INSTANTIATE_TEST_SUITE_P(Hooks, BpfAgreementTest,
+                         ::testing::Values(BpfPlane::Hook::kTc, BpfPlane::Hook::kXdp),
+                         [](const ::testing::TestParamInfo<BpfPlane::Hook>& hook) {
+                           return std::string(hook.param == BpfPlane::Hook::kXdp ? "xdp" : "tc");
+                         });
 
-TEST_F(BpfAgreementTest, DecisionTables) {
+TEST_P(BpfAgreementTest, DecisionTables) {
   std::vector<Case> cases = TableCases();
   for (Case& c : FragmentCases()) cases.push_back(std::move(c));
   int frames = 0;
@@ -120,7 +164,7 @@ TEST_F(BpfAgreementTest, DecisionTables) {
 
 // The states the table does not cover: not serving, an expired lease, a rule without owners, a
 // host without an id.
-TEST_F(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
+TEST_P(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
   test::RandomFrames frames(5, {kVip, kVip2, kVip6}, {80, 443, 1500, 25, 23, 8080, 53, 9999});
   MapSnapshot stopped = Snapshot(1);
   stopped.serving = false;
@@ -140,7 +184,7 @@ TEST_F(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
   for (int i = 0; i < 2000; ++i) ASSERT_TRUE(Agrees(frames.Next(), unleased, "lease expired"));
 }
 
-TEST_F(BpfAgreementTest, MillionRandomAndMutatedFrames) {
+TEST_P(BpfAgreementTest, MillionRandomAndMutatedFrames) {
   // 1.05M frames in the optimised build (about 14 s here); under ASan, where Decide and the
   // frame builder run ten times slower (50 s for the full count), a tenth, to keep that run short:
   // it checks our memory safety, the optimised build checks the agreement in full.
@@ -162,14 +206,14 @@ TEST_F(BpfAgreementTest, MillionRandomAndMutatedFrames) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("agreement: %d frames in %.1f s, %d short ones refused by BPF_PROG_TEST_RUN\n", total,
-              seconds, refused_);
+  std::printf("agreement (%s): %d frames in %.1f s, %d short ones refused by BPF_PROG_TEST_RUN\n",
+              xdp_ ? "xdp" : "tc", total, seconds, refused_);
   RecordProperty("frames", total);
 }
 
 // Every run is counted once by its reason (malformed frames also by parse verdict), bytes
 // included; and Publish flips the half the program reads.
-TEST_F(BpfAgreementTest, CountersAndHalves) {
+TEST_P(BpfAgreementTest, CountersAndHalves) {
   const uint32_t half = plane_->active_half();
   const MapSnapshot s = Snapshot(2);
   Install(s);
@@ -206,11 +250,12 @@ TEST_F(BpfAgreementTest, CountersAndHalves) {
   EXPECT_GT(packets[static_cast<size_t>(DecisionReason::kMalformed)], 100u);
 }
 
-TEST_F(BpfAgreementTest, Measurements) {
+TEST_P(BpfAgreementTest, Measurements) {
   const Result<BpfPlane::ProgramInfo> info = plane_->Info();
   ASSERT_TRUE(info.ok()) << info.status().ToString();
-  std::printf("program: %u instructions after verification, %u bytes JITed, %u verified\n",
-              info->xlated_instructions, info->jited_bytes, info->verified_instructions);
+  std::printf("%s program: %u instructions after verification, %u bytes JITed, %u verified\n",
+              xdp_ ? "xdp" : "tc", info->xlated_instructions, info->jited_bytes,
+              info->verified_instructions);
 
   // A map switch of one multiple-host rule: write 16384 buckets into the inactive half + flip.
   MapSnapshot one = Snapshot(1);
@@ -238,7 +283,8 @@ TEST_F(BpfAgreementTest, Measurements) {
   uint32_t ns = 0;
   const KernelDecision k = Run(tcp, 1000000, &ns);
   ASSERT_NE(k.action, -1);
-  std::printf("BPF_PROG_TEST_RUN, TCP to a multiple-host rule: %u ns per packet\n", ns);
+  std::printf("BPF_PROG_TEST_RUN (%s), TCP to a multiple-host rule: %u ns per packet\n",
+              xdp_ ? "xdp" : "tc", ns);
 
   const Result<BpfPlane::Counters> counters = plane_->ReadCounters();
   ASSERT_TRUE(counters.ok()) << counters.status().ToString();
