@@ -51,7 +51,7 @@ Agent::~Agent() {
   loop_.reset();
   // Its jobs use the switches and the BPF connection table: it goes first.
   worker_.reset();
-  fast_path_.reset();
+  capture_switch_.reset();
   bpf_.reset();
   // The program stops accepting at once; it is detached after the VIPs are gone (members).
   if (bpf_plane_) (void)bpf_plane_->RenewLease(std::chrono::nanoseconds(0));
@@ -93,9 +93,6 @@ void Agent::BeforeTick(std::chrono::steady_clock::time_point now) {
   if (bpf_connections_) bpf_connections_->Poll(now, convergence_->HoldsMovingBuckets());
   watchdog_.PetWatchdog(now);
   FeedLocalConnections();
-  if (kernel_count_) {
-    kernel_count_->Refresh(std::chrono::milliseconds(config_.cluster.heartbeat.period_ms));
-  }
 }
 
 void Agent::CheckDataPath(std::chrono::steady_clock::time_point now) {

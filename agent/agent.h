@@ -4,7 +4,7 @@
 // agent/host_loop.h (the loop itself: ticks, heartbeats in and out, publishing maps, the lease),
 // agent_operator.cc (what operator commands and reloads do; the routing is
 // agent/control_dispatcher.h, the reload rules agent/reload_planner.h), agent_views.cc (query,
-// params and report replies) and agent/fast_path_switch.h (the kernel fast path's hand-over).
+// params and report replies) and agent_bpf.cc (the back ends' set-up and reports).
 //
 // Everything but the data path runs on one Boost.Asio io_context thread: heartbeats in and out,
 // convergence ticks, control requests, signals. The data path has its own thread and reads the
@@ -29,18 +29,17 @@
 #include "agent/bpf_flow_table.h"
 #include "agent/bpf_plane.h"
 #include "agent/bpf_switch.h"
+#include "agent/capture_switch.h"
 #include "agent/cluster_mac.h"
 #include "agent/control_dispatcher.h"
 #include "agent/control_server.h"
 #include "agent/data_path.h"
 #include "agent/decision_totals.h"
-#include "agent/fast_path_switch.h"
 #include "agent/health_monitor.h"
 #include "agent/heartbeat_channel.h"
 #include "agent/host_loop.h"
 #include "agent/http_server.h"
 #include "agent/instance_lock.h"
-#include "agent/kernel_count.h"
 #include "agent/kernel_worker.h"
 #include "agent/loop_clock.h"
 #include "agent/map_publisher.h"
@@ -108,16 +107,16 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
  private:
   Agent(boost::asio::io_context& io, NodeConfig config);
   Status SetUpDataPath();
-  // The back ends' kernel parts (agent_start.cc, agent_bpf.cc): the nftables diversion and fast
-  // path with their switch, or the BPF program attached with its switch. Each sets publisher_.
-  Status SetUpNftables(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks);
-  Status SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks);
-  FastPathSwitchHooks KernelHooks();
+  // The back ends' kernel parts (agent_start.cc, agent_bpf.cc): the nftables diversion with the
+  // capture's switch, or the BPF program attached with its switch. Each sets publisher_.
+  Status SetUpNftables(const ClusterMac& cluster_mac);
+  Status SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks);
+  PublisherHooks KernelHooks();
   // What "the data path" answers, whichever back end runs (agent_bpf.cc).
   uint64_t AppliedGeneration() const;
   DecisionTotals Decisions() const;
   const KernelStats& kernel_stats() const;
-  // The report's "data_path", "fast_path" and "kernel" objects (agent_bpf.cc).
+  // The report's "data_path" and "kernel" objects (agent_bpf.cc).
   void ReportBackEnd(JsonWriter& w) const;
   // The connection table of the back end that runs (agent_bpf.cc): the BPF program's maps as of
   // the last sweep, or the capture's DescriptorTable. The report's connection counters (from
@@ -222,9 +221,9 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::chrono::steady_clock::time_point last_connections_feed_{};
   std::unique_ptr<ClusterMacBinding> mac_binding_;
   // The kernel: programmed on worker_'s thread only (the destructor joins it, then removes).
-  // host.data_path capture: kernel_ (the nftables table) and fast_path_. bpf and xdp:
-  // bpf_plane_, attachment_ (the tc filter or the XDP program) and bpf_, with kernel_ holding no
-  // VIPs or rules (agent_bpf.cc says why). attachment_ goes after tun_: the VIPs leave this host
+  // host.data_path capture: kernel_ (the nftables table: the diversion) and capture_switch_.
+  // bpf and xdp: bpf_plane_, attachment_ (the tc filter or the XDP program) and bpf_, with kernel_
+  // holding no VIPs (agent_bpf.cc says why). attachment_ goes after tun_: the VIPs leave this host
   // before the program stops dropping their traffic.
   std::unique_ptr<NftProgrammer> kernel_;
   std::unique_ptr<BpfPlane> bpf_plane_;
@@ -234,12 +233,11 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::unique_ptr<BpfFlowTable> bpf_flows_;
   std::unique_ptr<BpfConnections> bpf_connections_;
   std::unique_ptr<KernelWorker> worker_;
-  std::unique_ptr<FastPathSwitch> fast_path_;
+  std::unique_ptr<CaptureSwitch> capture_switch_;
   std::unique_ptr<BpfSwitch> bpf_;
-  MapPublisher* publisher_ = nullptr;  // fast_path_ or bpf_
+  MapPublisher* publisher_ = nullptr;  // capture_switch_ or bpf_
   std::string data_path_why_;          // why this back end runs (report: data_path.why)
   std::chrono::steady_clock::time_point last_bpf_check_{};
-  std::unique_ptr<KernelCount> kernel_count_;  // read on worker_, shown by report
   std::unique_ptr<NftMonitor> nft_monitor_;
   std::unique_ptr<HostLoop> loop_;  // ticks, heartbeats, the lease
   std::unique_ptr<PacketCapture> capture_;

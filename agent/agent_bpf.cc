@@ -9,7 +9,7 @@
 
 namespace nlb::agent {
 
-Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks) {
+Status Agent::SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks) {
   const ClusterConfig& cluster = config_.cluster;
   // The kernel connection table's sizes and timeouts (docs/connection-tracking.md).
   BpfPlane::LoadOptions load;
@@ -20,9 +20,10 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks)
   load.close_delay = std::chrono::seconds(cluster.connection_tracking.close_delay_s);
   auto plane = BpfPlane::Load(load);
   if (!plane.ok()) return plane.status();
-  // nlbd's nftables table stays, without VIPs or rules (its ingress chain drops nothing, or it
-  // would drop what the program accepts): it replaces a table a crashed capture-mode nlbd left,
-  // and in unicast mode it keeps the egress rewrite of the source MAC.
+  // nlbd's nftables table stays, without VIPs (its ingress chain drops nothing, or it would drop
+  // what the program accepts: netdev ingress runs after tc ingress): writing it replaces the
+  // diversion a crashed capture-mode nlbd left, and in unicast mode it keeps the egress rewrite
+  // of the source MAC. Otherwise it holds nothing.
   DiversionOptions table_options;
   table_options.cluster_name = cluster.name;
   table_options.interface = config_.host.interface;
@@ -32,7 +33,7 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks)
   }
   auto table = NftProgrammer::Create(table_options);
   if (!table.ok()) return table.status();
-  if (Status s = table.value()->Install({}); !s.ok()) return s;
+  if (Status s = table.value()->Install(); !s.ok()) return s;
   // Loaded with the lease withdrawn: until the first map and heartbeat it drops the VIPs'
   // traffic, as the diversion does. XDP: after the cluster MAC is bound (SetUpDataPath), since
   // the program delivers owned frames to the interface's MAC as it is at Attach.
@@ -104,7 +105,7 @@ DecisionTotals Agent::Decisions() const {
 }
 
 const KernelStats& Agent::kernel_stats() const {
-  return bpf_ ? bpf_->stats() : fast_path_->stats();
+  return bpf_ ? bpf_->stats() : capture_switch_->stats();
 }
 
 void Agent::ReportBackEnd(JsonWriter& w) const {
@@ -117,43 +118,12 @@ void Agent::ReportBackEnd(JsonWriter& w) const {
   w.Key("why").String(data_path_why_);
   // BPF: the counters above are as of the last of these checks (one per heartbeat period).
   w.Key("checks").Uint(bpf_ ? bpf_->checks() : 0);
-  w.EndObject();
-  const DataPathCounters& p = data_path_->counters();
-  // The kernel fast path: packets the data path decided the kernel delivers, and the kernel's
-  // own count of those it did (equal while the map is steady and the capture lost nothing).
-  // With the BPF back end there is no fast path: the program's counters are `packets`.
-  w.Key("fast_path").BeginObject();
-  w.Key("enabled").Bool(fast_path_ && fast_path_->enabled());
-  w.Key("decided").Uint(p.kernel_delivered.load());
-  // Read on the kernel worker (agent/kernel_count.h): a listing must not stall the loop. A value
-  // older than a period is read again for the next report. BPF: no fast path, no count.
-  std::optional<uint64_t> kernel_packets;
-  std::optional<std::chrono::milliseconds> kernel_packets_age;
-  if (kernel_count_) {
-    kernel_count_->Refresh(std::chrono::milliseconds(config_.cluster.heartbeat.period_ms));
-    kernel_packets = kernel_count_->packets();
-    kernel_packets_age = kernel_count_->age();
-  } else {
-    kernel_packets = 0;
-  }
-  if (kernel_packets) {
-    w.Key("kernel_packets").Uint(*kernel_packets);
-  } else {
-    w.Key("kernel_packets").Null();
-  }
-  if (kernel_packets_age) {
-    w.Key("kernel_packets_age_ms").Int(kernel_packets_age->count());
-  } else {
-    w.Key("kernel_packets_age_ms").Null();
-  }
-  w.Key("kernel_packets_read_errors").Uint(kernel_count_ ? kernel_count_->read_errors() : 0);
-  w.Key("kernel_buckets").Uint(fast_path_ ? fast_path_->kernel_buckets() : 0);
-  w.Key("errors").Uint(k.errors);
-  // A switch is still on its way into the kernel.
+  // A map is still on its way into the kernel (BPF; the capture takes a map at once).
   w.Key("settling").Bool(publisher_->settling());
   w.Key("last_switch_ms").Uint(static_cast<uint64_t>(k.last_update.count() / 1000));
   w.EndObject();
-  // The kernel programmer (agent/fast_path_switch.h, agent/bpf_switch.h) and the loop's health.
+  // The kernel programmer (agent/capture_switch.h, agent/bpf_switch.h). Capture: only repairs of
+  // the nftables table; nothing in the kernel takes a lease.
   w.Key("kernel").BeginObject().Key("updates").Uint(k.updates);
   w.Key("last_update_us").Int(k.last_update.count());
   w.Key("slowest_update_us").Int(k.slowest_update.count());

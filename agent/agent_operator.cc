@@ -204,8 +204,7 @@ Status Agent::Reload() {
       DescribeClientKeyChanges(config_.cluster.port_rules, plan.next.cluster.port_rules);
   const std::vector<std::string> names_before = RuleNamesOf(config_.cluster);
   config_ = std::move(plan.next);
-  // ... and tries it again after a failure.
-  if (fast_path_) fast_path_->SetEnabled(config_.host.kernel_fast_path);
+  for (const std::string& line : config_.warnings) LogWarning("config", line);
   // Disabled and drained rules stay so, by name, whatever the reload adds or renumbers.
   if (plan.rules_changed) FollowOperatorStateAcrossReload(names_before, rule_control_);
   // Unchanged checks keep their state (a reload does not make a failing rule healthy).
@@ -248,6 +247,9 @@ std::string Agent::ReloadCheck() {
   w.Key("config_file").String(config_.source_path);
   w.Key("digest").String(DigestHex(ClusterDigest(prepared->next.cluster)));
   w.Key("running_digest").String(DigestHex(ClusterDigest(config_.cluster)));
+  w.Key("warnings").BeginArray();
+  for (const std::string& line : prepared->next.warnings) w.String(line);
+  w.EndArray();
   w.EndObject();
   return w.str();
 }

@@ -1,5 +1,5 @@
 // agent_start.cc: Agent::Start, the checks and set-up in order, and the data path's set-up
-// (capture, TUN, neighbour answers, the kernel programmer, its worker and the fast path switch,
+// (capture, TUN, neighbour answers, the nftables table, its worker and the capture's switch,
 // the HostLoop; the BPF back end's kernel part is in agent_bpf.cc). Everything here runs once,
 // before the loop runs.
 #include <sys/random.h>
@@ -105,6 +105,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(asio::io_context& io, NodeConfig con
   agent->WaitForSignal();
   agent->StartHealthChecks();
   agent->ScheduleTick();
+  for (const std::string& line : c.warnings) LogWarning("config", line);
   LogNotice("agent", "host " + std::to_string(c.host.id) + " of cluster " + c.cluster.name +
                          " started on " + c.host.interface + " (" +
                          c.host.dedicated_address.ToString() + "), role " +
@@ -144,7 +145,7 @@ Status Agent::SetUpDataPath() {
     data_path_why_ = "configured (host.data_path: capture)";
   }
   if (publisher_ == nullptr) {
-    if (Status s = SetUpNftables(*cluster_mac, KernelHooks()); !s.ok()) return s;
+    if (Status s = SetUpNftables(*cluster_mac); !s.ok()) return s;
   }
   const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
   loop_ = std::make_unique<HostLoop>(clock_, config_, *convergence_, snapshots_, *publisher_,
@@ -177,7 +178,6 @@ Status Agent::SetUpDataPath() {
   table_ = std::make_unique<DescriptorTable>(table_options, std::chrono::steady_clock::now());
   data_path_ = std::make_unique<DataPath>(*capture_, *tun_, *responder_, snapshots_);
   data_path_->UseDescriptorTable(table_.get());
-  if (fast_path_) fast_path_->UseDataPath(data_path_.get());
   if (Status s = data_path_->Start(); !s.ok()) return s;
   LogInfo("datapath",
           std::string(!bpf_ ? "capturing"
@@ -191,8 +191,8 @@ Status Agent::SetUpDataPath() {
   return Status::Ok();
 }
 
-FastPathSwitchHooks Agent::KernelHooks() {
-  FastPathSwitchHooks hooks;
+PublisherHooks Agent::KernelHooks() {
+  PublisherHooks hooks;
   hooks.announce = [this] { loop_->SendHeld(); };
   hooks.on_stuck = [this](const std::string& why) { loop_->Block(HostLoop::kBlockKernel, why); };
   hooks.on_recovered = [this] { loop_->Unblock(HostLoop::kBlockKernel); };
@@ -203,7 +203,7 @@ FastPathSwitchHooks Agent::KernelHooks() {
   return hooks;
 }
 
-Status Agent::SetUpNftables(const ClusterMac& cluster_mac, FastPathSwitchHooks hooks) {
+Status Agent::SetUpNftables(const ClusterMac& cluster_mac) {
   const ClusterConfig& cluster = config_.cluster;
   DiversionOptions diversion_options;
   diversion_options.cluster_name = cluster.name;
@@ -216,19 +216,15 @@ Status Agent::SetUpNftables(const ClusterMac& cluster_mac, FastPathSwitchHooks h
   auto kernel = NftProgrammer::Create(diversion_options);
   if (!kernel.ok()) return kernel.status();
   kernel_ = std::move(kernel.value());
-  if (Status s = kernel_->Install(cluster.port_rules); !s.ok()) return s;
-  const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
-  fast_path_ = std::make_unique<FastPathSwitch>(
-      clock_, snapshots_, *worker_, *kernel_, cluster.port_rules,
-      KernelDeadline(period, cluster.heartbeat.tolerance), std::move(hooks));
-  fast_path_->SetEnabled(config_.host.kernel_fast_path);
-  kernel_count_ = std::make_unique<KernelCount>(clock_, *worker_, *kernel_);
+  if (Status s = kernel_->Install(); !s.ok()) return s;
+  capture_switch_ =
+      std::make_unique<CaptureSwitch>(snapshots_, *worker_, *kernel_, KernelHooks().on_event);
   auto monitor = NftMonitor::Open(
       io_, [this] { return worker_->thread_id(); },
-      [this] { fast_path_->CheckKernel("somebody else changed the ruleset"); });
+      [this] { capture_switch_->CheckTable("somebody else changed the ruleset"); });
   if (!monitor.ok()) return monitor.status();
   nft_monitor_ = std::move(monitor.value());
-  publisher_ = fast_path_.get();
+  publisher_ = capture_switch_.get();
   return Status::Ok();
 }
 

@@ -74,7 +74,7 @@ std::vector<ErrorCount> Agent::ErrorCounts() const {
       {"control_malformed", control_->malformed_requests()},
       {"control_refused_remote", refused_remote_},
       {"reload_failures", reload_failures_},
-      {"fast_path_errors", kernel_stats().errors},
+      {"kernel_errors", kernel_stats().errors},
   };
   if (bpf_connections_) {
     // A failed sweep leaves the counts (and so the moving buckets) as of the last good one.

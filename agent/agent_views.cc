@@ -135,7 +135,6 @@ std::string Agent::Params() const {
   w.Key("host_config").BeginObject().Key("id").Uint(config_.host.id);
   w.Key("interface").String(config_.host.interface);
   w.Key("dedicated_address").String(config_.host.dedicated_address.ToString());
-  w.Key("kernel_fast_path").Bool(config_.host.kernel_fast_path);
   w.Key("data_path").String(DataPathModeName(config_.host.data_path));
   if (state_file_) w.Key("state_file").String(state_file_->path());
   w.Key("role").String(HostRoleName(role_)).Key("suspended").Bool(suspended_).EndObject();
@@ -245,7 +244,11 @@ std::string Agent::Report() const {
   w.Key("neighbour").BeginObject().Key("answers").Uint(responder_->answers());
   w.Key("announcements").Uint(responder_->announcements()).EndObject();
   w.Key("delivered").Uint(p.delivered.load());
-  ReportBackEnd(w);  // data_path, fast_path, kernel (agent_bpf.cc)
+  ReportBackEnd(w);  // data_path, kernel (agent_bpf.cc)
+  // Fields of the configuration in force that load but are ignored (docs/configuration.md).
+  w.Key("config_warnings").BeginArray();
+  for (const std::string& line : config_.warnings) w.String(line);
+  w.EndArray();
   const auto now = std::chrono::steady_clock::now();
   auto remaining_ms = [&now](std::chrono::steady_clock::time_point until) {
     return until > now ? std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()

@@ -3,12 +3,13 @@
 #include <algorithm>
 
 #include "agent/bpf_connections.h"
+#include "agent/table_repair.h"
 
 namespace nlb::agent {
 
 BpfSwitch::BpfSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker,
                      BpfKernel& kernel, std::string interface, std::chrono::milliseconds deadline,
-                     FastPathSwitchHooks hooks)
+                     PublisherHooks hooks)
     : clock_(clock),
       snapshots_(snapshots),
       worker_(worker),
@@ -156,33 +157,9 @@ void BpfSwitch::Check() {
       });
 }
 
-}  // namespace nlb::agent
-
-namespace nlb::agent {
-
 void BpfSwitch::CheckTable(const std::string& why) {
   if (table_ == nullptr) return;
-  auto repaired = std::make_shared<bool>(false);
-  worker_.Submit(
-      [this, repaired] {
-        auto intact = table_->Intact();
-        if (intact.ok() && intact.value()) return Status::Ok();
-        *repaired = true;
-        return table_->Repair();
-      },
-      [this, why, repaired, alive = alive_](Status s, std::chrono::microseconds took) {
-        if (!*alive) return;
-        if (!s.ok()) {
-          ++stats_.errors;
-          hooks_.on_event("repairing nlbd's nftables table failed (" + why + "): " + s.message());
-          return;
-        }
-        if (!*repaired) return;
-        ++stats_.repairs;
-        stats_.last_repair = took;
-        hooks_.on_event("repaired the kernel state in " + std::to_string(took.count() / 1000) +
-                        " ms: nlbd's nftables table had been removed or altered (" + why + ")");
-      });
+  RepairTable(worker_, *table_, alive_, stats_, hooks_.on_event, why);
 }
 
 }  // namespace nlb::agent

@@ -24,7 +24,6 @@
 #include "agent/bpf_attach.h"
 #include "agent/bpf_flow_table.h"
 #include "agent/bpf_plane.h"
-#include "agent/fast_path_switch.h"
 #include "agent/kernel_programmer.h"
 #include "agent/kernel_worker.h"
 #include "agent/loop_clock.h"
@@ -69,7 +68,7 @@ class BpfSwitch final : public MapPublisher {
  public:
   // REQUIRES: kernel outlives the worker's jobs. interface: for the log.
   BpfSwitch(LoopClock& clock, SnapshotHolder& snapshots, KernelJobs& worker, BpfKernel& kernel,
-            std::string interface, std::chrono::milliseconds deadline, FastPathSwitchHooks hooks);
+            std::string interface, std::chrono::milliseconds deadline, PublisherHooks hooks);
   ~BpfSwitch() override;
 
   void Apply(std::shared_ptr<MapSnapshot> next) override;
@@ -80,9 +79,9 @@ class BpfSwitch final : public MapPublisher {
 
   // Checks the attachment (repairing it) and reads the counters; skipped while one is running.
   void Check();
-  // nlbd's nftables table in BPF mode (no VIPs, no rules: it holds unicast mode's egress
-  // rewrite of the source MAC), repaired like the capture back end's when somebody else changed
-  // the ruleset (agent/nft_monitor.h). REQUIRES: UseTable first.
+  // nlbd's nftables table in BPF mode (no VIPs: it holds unicast mode's egress rewrite of the
+  // source MAC), repaired like the capture back end's when somebody else changed the ruleset
+  // (agent/table_repair.h). REQUIRES: UseTable first.
   void UseTable(KernelProgrammer* table) { table_ = table; }
   void CheckTable(const std::string& why);
 
@@ -111,7 +110,7 @@ class BpfSwitch final : public MapPublisher {
   const std::string interface_;
   KernelProgrammer* table_ = nullptr;
   const std::chrono::milliseconds deadline_;
-  FastPathSwitchHooks hooks_;
+  PublisherHooks hooks_;
   std::unique_ptr<LoopTimer> deadline_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted completions
 

@@ -1,6 +1,6 @@
 // Least privilege for nlbd: before the agent sets anything up, the process keeps only the
 // capabilities its work needs, for set-up and at run time alike:
-//   CAP_NET_ADMIN  nftables (the diversion and the kernel fast path), the TUN device and its
+//   CAP_NET_ADMIN  nftables (the diversion, the unicast egress rewrite), the TUN device and its
 //                  addresses, the interface's MAC in unicast mode, sysctls, multicast filters;
 //   CAP_NET_RAW    the packet capture and the ARP/NDP answers (AF_PACKET), SO_BINDTODEVICE;
 //   with host.data_path bpf or auto only: CAP_BPF and CAP_PERFMON, to load the BPF data plane

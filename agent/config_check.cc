@@ -25,6 +25,7 @@ int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err
     err << path << ": cluster.heartbeat.key_file: " << key.status().message() << "\n";
     return kExitConfigInvalid;
   }
+  for (const std::string& line : config->warnings) err << line << "\n";
   out << path << ": ok (cluster " << config->cluster.name << ", host " << config->host.id << ", "
       << config->cluster.port_rules.size()
       << (config->cluster.port_rules.size() == 1 ? " rule" : " rules") << ", digest "

@@ -11,7 +11,6 @@
 
 #include "agent/capture_pacing.h"
 #include "agent/log.h"
-#include "common/fast_path.h"
 #include "common/tracked_decision.h"
 
 namespace nlb::agent {
@@ -27,13 +26,6 @@ constexpr int kStatsPeriodMs = 1000;
 // After a capture error (the link went down), the next try.
 constexpr auto kCaptureRetry = std::chrono::milliseconds(20);
 
-// True when the kernel fast path delivers some of this snapshot's traffic.
-bool KernelDelivers(const MapSnapshot& snapshot) {
-  for (const RuleMap& rule : snapshot.rules) {
-    if (rule.kernel != nullptr || rule.kernel_whole_rule) return true;
-  }
-  return false;
-}
 // The descriptor table is swept round robin so that every slot is visited at least once per
 // kSweepPeriod (a closed flow leaves within close_delay + kSweepPeriod), in steps of at least
 // kSweepSlots taken whenever that many are due: after a batch under load, at each poll timeout
@@ -55,14 +47,8 @@ DataPath::~DataPath() { Stop(); }
 
 Status DataPath::Start() {
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  kick_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (stop_fd_ < 0 || kick_fd_ < 0) {
-    const std::string error = std::string("eventfd: ") + std::strerror(errno);
-    if (stop_fd_ >= 0) close(stop_fd_);
-    if (kick_fd_ >= 0) close(kick_fd_);
-    stop_fd_ = kick_fd_ = -1;
-    return Status::Error(ErrorCode::kUnavailable, error);
-  }
+  if (stop_fd_ < 0)
+    return Status::Error(ErrorCode::kUnavailable, std::string("eventfd: ") + std::strerror(errno));
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -74,19 +60,7 @@ void DataPath::Stop() {
   [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
   thread_.join();
   close(stop_fd_);
-  close(kick_fd_);
-  stop_fd_ = kick_fd_ = -1;
-}
-
-void DataPath::RequestDrainedRound(std::function<void()> done) {
-  {
-    std::lock_guard lock(drain_mutex_);
-    drain_done_ = std::move(done);
-  }
-  // A round that starts after this point and drains has seen every frame captured before it.
-  drain_wanted_.store(rounds_started_.load() + 1);
-  const uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(kick_fd_, &one, sizeof(one));
+  stop_fd_ = -1;
 }
 
 std::optional<std::chrono::steady_clock::time_point> DataPath::failing_since() const {
@@ -129,12 +103,6 @@ void DataPath::Handle(std::span<const uint8_t> frame, uint32_t wire_length) {
   if (wire_length > frame.size()) Bump(counters_.truncated);
   switch (d.verdict) {
     case Verdict::kAccept:
-      // The kernel fast path delivered it already (common/fast_path.h).
-      if (kernel_live_ && d.rule_index >= 0 &&
-          FastPathDelivers(current_->rules[static_cast<size_t>(d.rule_index)], packet, d)) {
-        Bump(counters_.kernel_delivered);
-        break;
-      }
       // The parser bounds l3_offset + l3_length by the captured bytes.
       if (tun_.Write(frame.subspan(packet.l3_offset, packet.l3_length))) {
         Bump(counters_.delivered);
@@ -204,55 +172,32 @@ void DataPath::FollowNumbering(const MapSnapshot& snapshot) {
   table_->SetKeyGeneration(snapshot.generation);
 }
 
-uint64_t DataPath::HandedOn() const {
-  return counters_.delivered.load(std::memory_order_relaxed) +
-         counters_.delivery_errors.load(std::memory_order_relaxed) + responder_.answers();
-}
-
-bool DataPath::Nap(std::chrono::microseconds length, pollfd* stop_and_kick) {
-  // Not sleep_for: a drained round asked for (the kick) starts at once, and Stop is not delayed.
+bool DataPath::Nap(std::chrono::microseconds length, pollfd* stop) {
+  // Not sleep_for: Stop is not delayed by a nap.
   const timespec timeout{0, static_cast<long>(length.count()) * 1000};
-  if (ppoll(stop_and_kick, 2, &timeout, nullptr) > 0) {
-    if (stop_and_kick[0].revents != 0) return false;
-    if (stop_and_kick[1].revents != 0) {
-      uint64_t kicks;
-      [[maybe_unused]] ssize_t r = read(kick_fd_, &kicks, sizeof(kicks));
-    }
-  }
+  if (ppoll(stop, 1, &timeout, nullptr) > 0 && stop->revents != 0) return false;
   return !stopping_.load(std::memory_order_relaxed);
 }
 
 void DataPath::Run() {
-  pollfd fds[3] = {
-      {capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}, {kick_fd_, POLLIN, 0}};
+  pollfd fds[2] = {{capture_.selectable_fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   auto last_stats = std::chrono::steady_clock::now();
-  CapturePacing pacing(capture_.ring_frames());
+  CapturePacing pacing;
   std::optional<std::chrono::microseconds> nap;  // before the next round; nullopt: poll()
-  auto last_round = std::chrono::steady_clock::now();
   for (;;) {
     int ready = 1;
     if (!nap) {
-      ready = poll(fds, 3, kStatsPeriodMs);
+      ready = poll(fds, 2, kStatsPeriodMs);
       if (ready < 0 && errno != EINTR) {
         LogError("data-path", std::string("poll: ") + std::strerror(errno) +
                                   ": the data path stops, the host leaves the cluster");
         break;
       }
       if (fds[1].revents != 0) break;
-      if (fds[2].revents != 0) {
-        uint64_t kicks;
-        [[maybe_unused]] ssize_t r = read(kick_fd_, &kicks, sizeof(kicks));
-      }
     } else if (!Nap(*nap, fds + 1)) {
       break;
     }
     int frames = 0;
-    bool kernel_delivers = false;  // in this round's snapshots
-    const uint64_t handed_on_before = HandedOn();
-    const auto round_start = std::chrono::steady_clock::now();
-    // The round's number, taken before its first Dispatch (see WaitForDrainedRound).
-    const uint64_t round = rounds_started_.load() + 1;
-    rounds_started_.store(round);
     for (int i = 0; i < kBatchesPerWake; ++i) {
       // Hold the snapshot for the whole batch: the control side may publish meanwhile.
       batch_generation_.store(0);  // busy: AppliedGeneration() must not say idle from here
@@ -260,10 +205,8 @@ void DataPath::Run() {
       FollowNumbering(*snapshot);
       batch_generation_.store(snapshot->generation);
       now_ = std::chrono::steady_clock::now();
-      // The lease (common/map_snapshot.h): past it this host serves nothing, and the kernel's
-      // deliveries are counted on only while the kernel's own lease surely holds.
+      // The lease (common/map_snapshot.h): past it this host serves nothing.
       const bool leased = now_ < snapshots_.lease_until();
-      kernel_live_ = now_ + kKernelLeaseMargin < snapshots_.kernel_lease_until();
       expired_in_batch_ = false;
       if (leased) {
         current_ = snapshot.get();
@@ -271,7 +214,6 @@ void DataPath::Run() {
         current_ = &Unleased(*snapshot);
         Bump(counters_.lease_expired);
       }
-      kernel_delivers |= kernel_live_ && KernelDelivers(*snapshot);
       const int n = capture_.Dispatch(kBatch, &DataPath::OnFrame, this);
       // Not serving would sweep every flow away: an expired lease keeps the table as it is.
       if (table_ != nullptr && leased) Sweep(*snapshot);
@@ -295,25 +237,9 @@ void DataPath::Run() {
         LogNotice("data-path", "capture works again");
       }
       frames += n;
-      if (n < kBatch) {  // the ring is empty
-        rounds_drained_.store(round);
-        const uint64_t wanted = drain_wanted_.load();
-        if (wanted != 0 && round >= wanted) {
-          std::function<void()> done;
-          {
-            std::lock_guard lock(drain_mutex_);
-            done = std::move(drain_done_);
-            drain_done_ = nullptr;
-          }
-          drain_wanted_.store(0);
-          if (done) done();
-        }
-        break;
-      }
+      if (n < kBatch) break;  // the ring is empty
     }
-    nap = pacing.After(
-        {frames, HandedOn() - handed_on_before, kernel_delivers, round_start - last_round});
-    last_round = round_start;
+    nap = pacing.After({frames});
     if (table_ != nullptr && ready == 0) {  // idle: the sweep still has to come round
       now_ = std::chrono::steady_clock::now();
       const std::shared_ptr<const MapSnapshot> snapshot = snapshots_.Load();

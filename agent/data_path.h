@@ -1,7 +1,8 @@
 // DataPath: the per-packet loop of the libpcap back end. Captured frame -> Decide() against the
-// current map snapshot -> accepted IP packet written to the TUN device (unless the kernel fast
-// path delivered it already, common/fast_path.h), neighbour request answered by the
-// NeighbourResponder, everything else dropped; every frame counted.
+// current map snapshot -> accepted IP packet written to the TUN device, neighbour request
+// answered by the NeighbourResponder, everything else dropped; every frame counted. It is the
+// only deliverer of this back end: nothing in the kernel delivers a VIP packet by itself, so a
+// stopped nlbd (or one whose lease ran out) writes nothing to the TUN device and serves nothing.
 //
 // Runs on its own thread, not on the agent's Boost.Asio loop: near the capture's ceiling (~400k
 // packets/s on one core here) the loop would be busy with packets, and heartbeats and convergence
@@ -18,13 +19,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
-#include "agent/drained_rounds.h"
 #include "agent/neighbour_responder.h"
 #include "agent/packet_capture.h"
 #include "agent/tun_device.h"
@@ -37,7 +35,6 @@ namespace nlb::agent {
 
 struct DataPathCounters {
   std::atomic<uint64_t> delivered{0};         // accepted and written to the TUN device
-  std::atomic<uint64_t> kernel_delivered{0};  // accepted, and the kernel fast path delivered it
   std::atomic<uint64_t> delivery_errors{0};   // accepted but the TUN write failed
   std::atomic<uint64_t> truncated{0};         // cut at snaplen: dropped (counted also as malformed)
   std::atomic<uint64_t> neighbour_silent{0};  // neighbour requests left unanswered (not serving)
@@ -49,17 +46,13 @@ struct DataPathCounters {
   std::atomic<uint64_t> lease_expired_frames{0};
 };
 
-class DataPath final : public DrainedRounds {
+class DataPath final {
  public:
-  // The kernel lease is counted on only this long before it ends: its timeout is kept in jiffies
-  // (4 ms at HZ=250), so near the end both may deliver a packet (a duplicate), but never neither.
-  static constexpr auto kKernelLeaseMargin = std::chrono::milliseconds(10);
-
   // The four objects must outlive the DataPath. answer_when_not_serving: whether a host that is
   // stopped or not converged still answers ARP/NDP (all hosts answer alike, so it may).
   DataPath(PacketCapture& capture, const TunDevice& tun, NeighbourResponder& responder,
            const SnapshotHolder& snapshots, bool answer_when_not_serving = false);
-  ~DataPath() override;  // stops the thread
+  ~DataPath();  // stops the thread
   DataPath(const DataPath&) = delete;
   DataPath& operator=(const DataPath&) = delete;
 
@@ -73,11 +66,6 @@ class DataPath final : public DrainedRounds {
   // the snapshot; both sides use sequentially consistent operations).
   static constexpr uint64_t kIdle = UINT64_MAX;
   uint64_t AppliedGeneration() const { return batch_generation_.load(); }
-  // Calls done (on the data path thread) once the thread has started a round after this call
-  // and emptied the capture ring in it: every frame captured before the call has then been
-  // decided. Wakes the thread if it sleeps in poll(). One request at a time: a new one replaces
-  // the last. REQUIRES: started. Control thread.
-  void RequestDrainedRound(std::function<void()> done) override;
 
   // Health (the agent leaves the cluster while it is bad, docs/data-path.md): the thread ended
   // (exited), or the capture has failed since failing_since (nullopt: it works).
@@ -101,11 +89,8 @@ class DataPath final : public DrainedRounds {
  private:
   static void OnFrame(void* self, std::span<const uint8_t> frame, uint32_t wire_length);
   void Run();
-  // Sleeps length unless Stop or RequestDrainedRound wakes it; false when stopping.
-  bool Nap(std::chrono::microseconds length, pollfd* stop_and_kick);
-  // Frames handed on so far (TUN deliveries, failed ones, neighbour answers): a round that
-  // handed none on only observed (agent/capture_pacing.h).
-  uint64_t HandedOn() const;
+  // Sleeps length unless Stop wakes it; false when stopping.
+  bool Nap(std::chrono::microseconds length, pollfd* stop);
   // The snapshot a batch decides by once the lease has ended: the VIPs, serving nothing.
   const MapSnapshot& Unleased(const MapSnapshot& snapshot);
   void Handle(std::span<const uint8_t> frame, uint32_t wire_length);
@@ -137,22 +122,13 @@ class DataPath final : public DrainedRounds {
   DecisionCounters decisions_;
   std::atomic<uint64_t> decisions_epoch_{0};
   DataPathCounters counters_;
-  int stop_fd_ = -1;  // eventfd that wakes the thread for Stop
-  int kick_fd_ = -1;  // eventfd that wakes the thread for WaitForDrainedRound
-  // Rounds in which the ring was found empty; a round counts once it has started and drained.
-  std::atomic<uint64_t> rounds_started_{0};
-  std::atomic<uint64_t> rounds_drained_{0};
+  int stop_fd_ = -1;                   // eventfd that wakes the thread for Stop
   std::atomic<bool> stopping_{false};  // seen between naps, when the thread is not in poll()
   std::atomic<bool> exited_{false};
   std::atomic<int64_t> failing_since_ns_{0};  // steady_clock; 0: the capture works
-  // RequestDrainedRound: the round after which done runs (0: none asked for).
-  std::atomic<uint64_t> drain_wanted_{0};
-  std::mutex drain_mutex_;  // guards drain_done_; taken only when a request is due
-  std::function<void()> drain_done_;
   // Decides a batch when the lease has expired: the snapshot's VIPs, serving nothing.
   MapSnapshot unleased_;
   bool expired_in_batch_ = false;  // the lease ended after this batch began
-  bool kernel_live_ = false;       // the kernel lease holds for this batch
   std::thread thread_;
 };
 

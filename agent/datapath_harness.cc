@@ -184,8 +184,7 @@ int Run(const Arguments& a) {
   }
   auto diversion = NftProgrammer::Create(diversion_options);
   if (!diversion.ok()) return LogError("harness", diversion.status().message()), 1;
-  if (Status s = diversion.value()->Install({}); !s.ok())
-    return LogError("harness", s.message()), 1;
+  if (Status s = diversion.value()->Install(); !s.ok()) return LogError("harness", s.message()), 1;
 
   auto capture = PacketCapture::Open({a.interface, a.vips});
   if (!capture.ok()) return LogError("harness", capture.status().message()), 1;

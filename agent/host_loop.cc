@@ -8,7 +8,7 @@ namespace nlb::agent {
 
 namespace {
 
-// Datagrams held while a kernel cut finishes (a few ticks' worth; the oldest go first).
+// Datagrams held while a map goes into the kernel (a few ticks' worth; the oldest go first).
 constexpr size_t kMaxHeld = 16;
 // The lease is the peers' tolerance less max(half a period, this) (docs/protocol.md).
 constexpr std::chrono::milliseconds kLeaseMinMargin{30};
@@ -26,13 +26,13 @@ std::chrono::milliseconds KernelDeadline(std::chrono::milliseconds period, uint3
 }
 
 HostLoop::HostLoop(LoopClock& clock, const NodeConfig& config, Convergence& convergence,
-                   SnapshotHolder& snapshots, MapPublisher& fast_path, HostLoopOwner& owner,
+                   SnapshotHolder& snapshots, MapPublisher& publisher, HostLoopOwner& owner,
                    std::chrono::milliseconds lease_length)
     : clock_(clock),
       config_(config),
       convergence_(convergence),
       snapshots_(snapshots),
-      fast_path_(fast_path),
+      publisher_(publisher),
       owner_(owner),
       timer_(clock.NewTimer()),
       lease_length_(lease_length) {}
@@ -53,8 +53,8 @@ void HostLoop::Tick() {
   owner_.BeforeTick(clock_.Now());
   const auto before = convergence_.Report();
   Convergence::Actions actions = convergence_.OnTick(clock_.Now());
-  // The data path and the kernel fast path switch to what this tick decided before the others
-  // hear of it: a peer that receives this host's report under a new map starts taking new
+  // The data path (capture, or the BPF program) switches to what this tick decided before the
+  // others hear of it: a peer that receives this host's report under a new map starts taking new
   // connections in the buckets it gained, so this host must have stopped taking them by then (a
   // SYN two hosts take is a broken connection). Send holds the datagrams until then.
   if (actions.map_changed || actions.moving_changed) PublishSnapshot();
@@ -80,7 +80,7 @@ void HostLoop::OnDatagrams(std::span<const ReceivedDatagram> batch) {
 void HostLoop::Send(std::vector<uint8_t> datagram, bool heartbeat) {
   const auto now = clock_.Now();
   if (now < silent_until_) return;  // see silent_until_
-  if (fast_path_.holds_announcement()) {
+  if (publisher_.holds_announcement()) {
     if (held_.size() >= kMaxHeld) held_.erase(held_.begin());
     held_.emplace_back(std::move(datagram), heartbeat);
     return;
@@ -109,7 +109,7 @@ void HostLoop::PublishSnapshot() {
     snapshot->vips = config_.cluster.vips;
   }
   snapshot->numbering = owner_.numbering();
-  fast_path_.Apply(std::move(snapshot));
+  publisher_.Apply(std::move(snapshot));
 }
 
 }  // namespace nlb::agent

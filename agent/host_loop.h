@@ -1,9 +1,9 @@
 // HostLoop: the agent's control loop on one host, in the order the cluster's promises need. It
 // ticks convergence at its wakeups and once after each batch of queued heartbeats, publishes a
-// new map through the MapPublisher (FastPathSwitch or BpfSwitch) before this host announces it
-// (holding heartbeats while a kernel cut is outstanding), grants the lease per heartbeat sent, and
-// leaves the cluster while this host cannot serve (Block). Set-up, operator commands and views stay
-// in Agent, which is its HostLoopOwner.
+// new map through the MapPublisher (CaptureSwitch or BpfSwitch) before this host announces it
+// (holding heartbeats while a map is on its way into the kernel), grants the lease per heartbeat
+// sent, and leaves the cluster while this host cannot serve (Block). Set-up, operator commands and
+// views stay in Agent, which is its HostLoopOwner.
 //
 // It holds only narrow parts (LoopClock, DatagramSink, Convergence, MapPublisher,
 // SnapshotHolder), so the code nlbd runs is the code the simulated clusters of
@@ -34,7 +34,7 @@ namespace nlb::agent {
 // max(half a period, 30 ms).
 std::chrono::milliseconds LeaseLength(std::chrono::milliseconds period, uint32_t tolerance);
 // A kernel step that holds the announcement longer than max(tolerance x period, 1 s) makes the
-// host leave (FastPathSwitch's deadline).
+// host leave (BpfSwitch's deadline).
 std::chrono::milliseconds KernelDeadline(std::chrono::milliseconds period, uint32_t tolerance);
 
 // What the loop asks of the rest of the agent. Loop thread.
@@ -61,7 +61,7 @@ class HostLoop {
 
   // All references outlive the loop; config is the agent's, changed in place by reloads.
   HostLoop(LoopClock& clock, const NodeConfig& config, Convergence& convergence,
-           SnapshotHolder& snapshots, MapPublisher& fast_path, HostLoopOwner& owner,
+           SnapshotHolder& snapshots, MapPublisher& publisher, HostLoopOwner& owner,
            std::chrono::milliseconds lease_length);
   // REQUIRES: set before the first tick.
   void UseSink(DatagramSink* sink) { sink_ = sink; }
@@ -71,10 +71,10 @@ class HostLoop {
   void Stop() { timer_->Cancel(); }
   // Applies a whole batch of queued datagrams by their arrival stamps, then ticks once.
   void OnDatagrams(std::span<const ReceivedDatagram> batch);
-  // Builds the snapshot of the map in force and hands it to the fast path switch, which
-  // publishes it (after the kernel's cut, if buckets leave the kernel).
+  // Builds the snapshot of the map in force and hands it to the publisher, which puts it in
+  // force (at once on capture; after the BPF maps are written).
   void PublishSnapshot();
-  // Sends the datagrams held for a kernel cut (FastPathSwitchHooks::announce).
+  // Sends the datagrams held while a map went into the kernel (PublisherHooks::announce).
   void SendHeld();
   void Block(BlockReason reason, const std::string& why);
   void Unblock(BlockReason reason);
@@ -89,8 +89,8 @@ class HostLoop {
   const LoopLag& loop_lag() const { return loop_lag_; }
 
  private:
-  // Sends a datagram, or holds it while a kernel cut must finish before this host announces a
-  // new map (MapPublisher::holds_announcement). A sent heartbeat renews the lease.
+  // Sends a datagram, or holds it while a map must reach the kernel before this host announces
+  // it (MapPublisher::holds_announcement). A sent heartbeat renews the lease.
   void Send(std::vector<uint8_t> datagram, bool heartbeat);
   // host_loop_lease.cc: the lease (docs/protocol.md).
   void GrantLease(std::chrono::steady_clock::time_point now);
@@ -99,11 +99,11 @@ class HostLoop {
   const NodeConfig& config_;
   Convergence& convergence_;
   SnapshotHolder& snapshots_;
-  MapPublisher& fast_path_;
+  MapPublisher& publisher_;
   HostLoopOwner& owner_;
   DatagramSink* sink_ = nullptr;
   std::unique_ptr<LoopTimer> timer_;
-  std::vector<std::pair<std::vector<uint8_t>, bool>> held_;  // datagrams waiting for a cut
+  std::vector<std::pair<std::vector<uint8_t>, bool>> held_;  // waiting for the kernel
   // The lease (host_loop_lease.cc).
   const std::chrono::milliseconds lease_length_;
   bool lease_granted_ = false;

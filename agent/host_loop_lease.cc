@@ -50,7 +50,7 @@ void HostLoop::GrantLease(std::chrono::steady_clock::time_point now) {
   lease_granted_ = true;
   const auto until = now + lease_length_;
   snapshots_.SetLease(until);
-  fast_path_.RenewLease(until);
+  publisher_.RenewLease(until);
 }
 
 void HostLoop::Block(BlockReason reason, const std::string& why) {
@@ -64,7 +64,7 @@ void HostLoop::Block(BlockReason reason, const std::string& why) {
     // nothing until that lease has run out, so that no peer takes a bucket the kernel still
     // delivers (the peers drop this host by tolerance meanwhile, or hear it leave after).
     snapshots_.SetLease({});
-    silent_until_ = fast_path_.granted();
+    silent_until_ = publisher_.granted();
     held_.clear();
   }
   const std::string line = "leaving the cluster: " + why;

@@ -1,18 +1,14 @@
-// KernelProgrammer: everything nlbd keeps in the kernel for its data path, behind one narrow
-// interface: the diversion of raw VIP traffic, the kernel fast path's buckets per rule, and the
-// kernel lease that makes the kernel stop delivering by itself when nlbd stops renewing it. The
-// nftables implementation is NftProgrammer (agent/nft_programmer.h); the BPF data plane will be
-// another. The agent drives it through the KernelWorker, never from its event loop.
+// KernelProgrammer: nlbd's nftables table behind one narrow interface (agent/nft_scripts.h says
+// what it holds: the capture back end's diversion of raw VIP traffic, unicast mode's egress
+// rewrite of the source MAC). Nothing in it delivers a packet, so it depends on neither the port
+// rules nor the map: it is written at start and again only when somebody else removed or changed
+// it. The nftables implementation is NftProgrammer (agent/nft_programmer.h); tests fake it. The
+// agent drives it through the KernelWorker, never from its event loop.
 //
-// Every method runs on the kernel worker's thread (or, for Remove, after that thread has ended).
+// Every method runs on the kernel worker's thread (or, for Install at start and Remove, after
+// that thread has ended or before it runs jobs).
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <vector>
-
-#include "common/fast_path.h"
-#include "common/port_rule.h"
 #include "common/status.h"
 
 namespace nlb::agent {
@@ -20,23 +16,12 @@ namespace nlb::agent {
 class KernelProgrammer {
  public:
   virtual ~KernelProgrammer() = default;
-  // Installs the diversion for these rules (canonical order) with the kernel delivering nothing
-  // and no lease, replacing whatever a crashed nlbd left behind.
-  [[nodiscard]] virtual Status Install(const std::vector<PortRule>& rules) = 0;
-  // A reload changed the rules: from now on the kernel delivers nothing of them (until
-  // SetBuckets), atomically. The lease stays.
-  [[nodiscard]] virtual Status SetRules(const std::vector<PortRule>& rules) = 0;
-  // The kernel delivers `fast` (aligned with the rules last installed) instead of what it
-  // delivered, in one atomic step. On error the kernel keeps what it had.
-  [[nodiscard]] virtual Status SetBuckets(const std::vector<FastPathRule>& fast) = 0;
-  // The kernel may deliver for `remaining` from now (0: not at all), whatever else it holds.
-  [[nodiscard]] virtual Status RenewLease(std::chrono::milliseconds remaining) = 0;
+  // Installs the table, replacing whatever an older or crashed nlbd left behind.
+  [[nodiscard]] virtual Status Install() = 0;
   // False when something else removed or altered what this programmer put into the kernel.
   virtual Result<bool> Intact() = 0;
-  // Puts back everything as last set, with the lease withdrawn (RenewLease grants it again).
+  // Puts back everything as Install did.
   [[nodiscard]] virtual Status Repair() = 0;
-  // Packets the kernel delivered since Install (or since the last Repair).
-  virtual Result<uint64_t> DeliveredPackets() = 0;
   // Removes everything; errors are logged.
   virtual void Remove() = 0;
 };

@@ -21,7 +21,7 @@
 
 namespace nlb::agent {
 
-// What FastPathSwitch needs of a worker: jobs run one at a time in order, off the loop, each
+// What the MapPublishers need of a worker: jobs run one at a time in order, off the loop, each
 // one's Done posted back to the loop (a fake in tests runs them on simulated time).
 class KernelJobs {
  public:

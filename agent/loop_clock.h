@@ -1,5 +1,5 @@
 // LoopClock: the time and the deferred work of the agent's event loop, behind an interface so
-// that the agent's glue (agent/host_loop.h, agent/fast_path_switch.h) runs on real time under
+// that the agent's glue (agent/host_loop.h, agent/bpf_switch.h) runs on real time under
 // Asio in nlbd (AsioLoopClock) and on simulated time in tests (tests/support/sim_agent.h),
 // where a stalled loop, a slow kernel and queued heartbeats are events of a simulated clock.
 //

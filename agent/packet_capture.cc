@@ -35,8 +35,6 @@ Status PcapError(const std::string& what, pcap_t* handle) {
 
 constexpr int kMaxSnaplen = 65535;
 constexpr int kEthernetAndTwoVlanTags = 14 + 2 * 4;
-// A ring slot's bytes beyond the snaplen: tpacket2_hdr, sockaddr_ll, alignment (about).
-constexpr int kSlotOverhead = 96;
 
 // ETHTOOL_GGRO or ETHTOOL_GFLAGS; nullopt when the interface does not say.
 std::optional<uint32_t> EthtoolValue(int fd, const std::string& interface, uint32_t command) {
@@ -124,9 +122,6 @@ Result<std::unique_ptr<PacketCapture>> PacketCapture::Open(const CaptureOptions&
                               "'s outgoing frames to the capture (PACKET_IGNORE_OUTGOING: " +
                               std::strerror(errno) + ")");
   }
-  // libpcap's TPACKET_V2 slot: the frame header and the snaplen, aligned (an estimate).
-  capture->ring_frames_ =
-      static_cast<uint64_t>(options.buffer_bytes) / static_cast<uint64_t>(snaplen + kSlotOverhead);
   bpf_program program{};
   const std::string filter = FilterFor(options.vips, options.neighbours_only);
   if (pcap_compile(handle, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {

@@ -65,8 +65,6 @@ class PacketCapture {
 
   // The snaplen in force (after AutomaticSnaplen when options.snaplen was 0).
   int snaplen() const { return snaplen_; }
-  // About how many frames the ring holds (one slot per frame, sized by the snaplen).
-  uint64_t ring_frames() const { return ring_frames_; }
   // The kernel skips this tap for outgoing frames (PACKET_IGNORE_OUTGOING): it neither clones
   // nor filters our own replies. False on kernels that refuse it (the reason is logged); the
   // capture then still takes incoming frames only, after the kernel's filter.
@@ -86,7 +84,6 @@ class PacketCapture {
   pcap_t* handle_;
   int fd_;
   int snaplen_;
-  uint64_t ring_frames_ = 0;
   bool ignores_outgoing_ = false;
 };
 

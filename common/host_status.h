@@ -94,7 +94,7 @@ struct HostStatus {
   std::optional<double> loop_lag_seconds;
   std::optional<double> loop_lag_max_seconds;
   std::string data_path = "capture";  // the back end that decides: "capture" or "bpf"
-  double kernel_update_seconds = 0;   // the last kernel fast-path switch (nft runs and waits)
+  double kernel_update_seconds = 0;   // the last BPF map switch (0 with the capture)
   uint64_t kernel_update_errors = 0;
   uint64_t connections = 0;
   uint64_t connection_capacity = 0;

@@ -35,12 +35,6 @@ struct RuleMap {
   // Owned moving buckets just gained, whose old owner may still take new connections: this host
   // takes no SYN there yet. Null when none.
   std::shared_ptr<const BucketSet> pending;
-  // Kernel fast path (common/fast_path.h): the buckets whose unfragmented packets the kernel
-  // delivers itself on this host, so the data path must not deliver them again; for a
-  // single-host rule, kernel_whole_rule says the kernel delivers all of them. Null / false: the
-  // data path delivers everything it accepts of this rule.
-  std::shared_ptr<const BucketSet> kernel;
-  bool kernel_whole_rule = false;
 };
 
 struct MapSnapshot {
@@ -64,8 +58,8 @@ struct MapSnapshot {
 // only until lease_until, which the control side renews with every heartbeat it sends; a data
 // path that finds the lease expired accepts nothing, so that a host whose control loop stopped
 // stops serving before its peers' tolerance gives its buckets to others. kernel_lease_until is
-// the lease the kernel holds (the kernel fast path stops delivering by itself at that time): a
-// data path may count on the kernel's deliveries only before it. Both are steady_clock times in
+// the lease the BPF program last took (it stops accepting by itself at that time; never set on
+// the capture back end, where nothing in the kernel delivers). Both are steady_clock times in
 // nanoseconds since its epoch; 0 (the start) means none.
 class SnapshotHolder {
  public:

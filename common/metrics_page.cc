@@ -114,9 +114,10 @@ void WriteAgent(const HostStatus& s, PrometheusText& p) {
            "1 for the back end that decides this host's packets (host.data_path).");
   p.Sample({{"backend", s.data_path}}, 1);
   p.Family("nlb_kernel_update_duration_seconds", M::kGauge,
-           "How long the last kernel fast-path update took (nft runs and waits).");
+           "How long the last map update of the BPF data plane took (0 with the capture).");
   p.Sample({}, s.kernel_update_seconds);
-  p.Family("nlb_kernel_update_errors_total", M::kCounter, "Kernel fast-path updates that failed.");
+  p.Family("nlb_kernel_update_errors_total", M::kCounter,
+           "Kernel updates and repairs of nlbd's nftables table that failed.");
   p.Sample({}, static_cast<double>(s.kernel_update_errors));
   p.Family("nlb_connections", M::kGauge, "Connections this host tracks.");
   p.Sample({}, static_cast<double>(s.connections));

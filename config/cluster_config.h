@@ -82,13 +82,9 @@ struct HostConfig {
   // aligned vector (rather than a map by name) so the daemon never looks a rule up by name on
   // its way to a bucket map. Weight matters for multiple-host rules, priority for single-host.
   std::vector<HostRuleParams> rule_params;
-  // The kernel fast path (docs/data-path.md): an nftables rule delivers this host's settled
-  // buckets in the kernel, the capture only decides and counts them. Off: the capture and TUN
-  // deliver everything, as the design's default back end alone does.
-  bool kernel_fast_path = true;
-  // capture: libpcap + TUN (+ the nftables fast path above). bpf: the tc program decides every
-  // packet in the kernel (and tracks the connections of moving buckets there). auto (the
-  // default): bpf, else capture with the reason logged and reported. Not reloadable.
+  // capture: libpcap + TUN (user space decides and delivers every packet). bpf: the tc program
+  // decides every packet in the kernel (and tracks the connections of moving buckets there). auto
+  // (the default): bpf, else capture with the reason logged and reported. Not reloadable.
   DataPathMode data_path = DataPathMode::kAuto;
   HttpListenConfig http;
   // Where nlbd keeps the operator's state (docs/configuration.md, "Operator state"). Empty:
@@ -100,6 +96,9 @@ struct NodeConfig {
   ClusterConfig cluster;
   HostConfig host;
   std::string source_path;  // the file (or source name) it was read from, for messages
+  // Fields that load but are ignored (host.kernel_fast_path, since the kernel fast path was
+  // retired), one located line each as ConfigErrors words them. Not part of the digest.
+  std::vector<std::string> warnings;
 };
 
 }  // namespace nlb

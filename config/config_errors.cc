@@ -4,8 +4,11 @@
 
 namespace nlb {
 
-void ConfigErrors::Add(SourceLocation where, std::string_view field, std::string_view message) {
-  std::string text = source_name_;
+namespace {
+
+std::string Line(const std::string& source, SourceLocation where, std::string_view field,
+                 std::string_view message) {
+  std::string text = source;
   if (where.line > 0) {
     text += ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
   }
@@ -15,7 +18,17 @@ void ConfigErrors::Add(SourceLocation where, std::string_view field, std::string
     text += ": ";
   }
   text += message;
-  errors_.push_back({where, std::move(text)});
+  return text;
+}
+
+}  // namespace
+
+void ConfigErrors::Add(SourceLocation where, std::string_view field, std::string_view message) {
+  errors_.push_back({where, Line(source_name_, where, field, message)});
+}
+
+void ConfigErrors::Warn(SourceLocation where, std::string_view field, std::string_view message) {
+  warnings_.push_back(Line(source_name_, where, field, message));
 }
 
 Status ConfigErrors::ToStatus() const {

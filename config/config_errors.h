@@ -24,6 +24,11 @@ class ConfigErrors {
 
   // field: a path such as "cluster.port_rules[2].ports"; empty for file-level problems.
   void Add(SourceLocation where, std::string_view field, std::string_view message);
+  // A field that loads but does nothing any more (a retired feature's key): not an error, but
+  // said where the operator looks (the log, `nlbd --check-config`, `nlbctl report`). Same form
+  // as an error's line.
+  void Warn(SourceLocation where, std::string_view field, std::string_view message);
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   bool empty() const { return errors_.empty(); }
   size_t size() const { return errors_.size(); }
@@ -40,6 +45,7 @@ class ConfigErrors {
   };
   std::string source_name_;
   std::vector<Entry> errors_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace nlb

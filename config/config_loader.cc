@@ -68,6 +68,7 @@ Result<NodeConfig> ParseConfig(std::string_view yaml_text, std::string_view sour
     }
   }
   if (!errors.empty()) return errors.ToStatus();
+  config.warnings = errors.warnings();
   return config;
 }
 

@@ -218,8 +218,15 @@ void ReadHostSection(const FieldRef& section, const ClusterConfig& cluster, Host
       host->initial_state = *v;
     }
   }
+  // Retired with the kernel fast path: operators' files that set it still load (a value that is
+  // not a boolean was never valid, and stays an error).
   if (reader.Has("kernel_fast_path")) {
-    if (auto v = ReadBool(reader.Field("kernel_fast_path"), errors)) host->kernel_fast_path = *v;
+    const FieldRef field = reader.Field("kernel_fast_path");
+    if (ReadBool(field, errors)) {
+      errors->Warn(LocationOf(field), field.path,
+                   "ignored: the kernel fast path was retired, the capture back end delivers "
+                   "every packet itself (docs/configuration.md)");
+    }
   }
   if (reader.Has("data_path")) {
     if (auto v = ReadChoice<DataPathMode>(reader.Field("data_path"), kDataPaths, errors)) {

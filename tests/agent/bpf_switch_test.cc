@@ -72,7 +72,7 @@ std::shared_ptr<MapSnapshot> Map(uint64_t generation) {
 class BpfSwitchTest : public ::testing::Test {
  protected:
   BpfSwitchTest() {
-    FastPathSwitchHooks hooks;
+    PublisherHooks hooks;
     hooks.announce = [this] { ++announced_; };
     hooks.on_stuck = [this](const std::string& why) {
       ++stuck_;

@@ -53,7 +53,6 @@ TEST(PlanReloadTest, Table) {
   const Case cases[] = {
       Accepted("nothing changed", [](NodeConfig&) {}),
       Accepted("a weight changes", [](NodeConfig& c) { c.host.rule_params[0].weight = 7; }),
-      Accepted("fast path switched off", [](NodeConfig& c) { c.host.kernel_fast_path = false; }),
       Refused(
           "cluster name", [](NodeConfig& c) { c.cluster.name = "mail"; }, "cluster.name"),
       Refused(

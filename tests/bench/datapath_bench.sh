@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Data path throughput: nlbd's data path, with its kernel fast path (the default) and without it
-# (capture + TUN alone), against the kernel's own nftables jhash filter, on the same lab in the
-# same run, and HTTP through the VIP against the same nginx reached
-# directly. Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
+# Data path throughput: nlbd's capture back end (capture + TUN, host.data_path: capture) against
+# the kernel's own nftables jhash filter, on the same lab in the same run, and HTTP through the VIP
+# against the same nginx reached directly. (Until the kernel fast path was retired, a phase "nlbd"
+# measured capture + an nftables rule that delivered settled buckets; docs/benchmarks.md keeps
+# its figures.) Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
 # tools/nlb-lab and removes it on exit, whatever happens.
 #
 #   bash tests/bench/datapath_bench.sh [packets|http|bpf|bpf-http|xdp|all]     (default all)
@@ -24,12 +25,10 @@
 # Packets: 2 hosts, 1 client. The client sends 60-byte UDP frames to VIP:9000 at the cluster MAC
 # from 4096 source ports, in steps of increasing rate, each bounded to RATE*STEP_SECONDS frames.
 # Host 1 is measured; it keeps half the flows and drops the other half:
-#   nlbd:  a 2-host cluster; host 2's nlbd is frozen (SIGSTOP) once converged, so its half of the
-#          map stays in force (tolerance 100 periods) while only host 1 spends CPU on the traffic.
-#          host.kernel_fast_path: true, so the kernel delivers host 1's buckets and the capture
-#          decides and counts every packet.
-#   pcap:  the same agent after a reload with host.kernel_fast_path: false: capture + TUN
-#          deliver everything (the libpcap back end alone).
+#   pcap:  a 2-host cluster on the capture back end; host 2's nlbd is frozen (SIGSTOP) once
+#          converged, so its half of the map stays in force (tolerance 100 periods) while only
+#          host 1 spends CPU on the traffic: its capture decides every packet and writes its half
+#          to the TUN device.
 #   nft:   no nlbd; a netdev ingress chain on host 1 keeps `jhash ip saddr . udp sport mod 2 == 0`
 #          (and sets pkttype host, as TUN injection does), drops the rest; the VIP on lo.
 # A packet "reached" when host 1's UDP layer took it (Udp InDatagrams + RcvbufErrors of its
@@ -43,9 +42,8 @@
 # step could hide a reader that falls behind.
 #
 # HTTP: 1 host, nginx; wrk from the client for WRK_SECONDS, 20 keep-alive connections, to the VIP
-# through nlbd with the kernel fast path ("vip"), to the VIP with capture + TUN alone ("pcap"),
-# and to the host's dedicated address ("direct"; same nginx, same run), REPS times, in rotating
-# order. Beside each: the context switches per second of all nlbd's threads and of the machine
+# through nlbd's capture + TUN ("pcap") and to the host's dedicated address ("direct"; same nginx,
+# same run), REPS times, in alternating order. Beside each: the context switches per second of all nlbd's threads and of the machine
 # (the data path's wake-ups, docs/data-path.md).
 set -euo pipefail
 source "$(dirname "$0")/../integration/datapath_lib.sh"
@@ -127,11 +125,10 @@ table netdev nlbbench {
 NFT
 }
 
-# fast_and_pcap_configs I: host I's config as written, and the same with the fast path off (the
-# host section is the file's last mapping).
-fast_and_pcap_configs() {
-  cp "$STATE/h$1.yaml" "$OUT/h$1-fast.yaml"
-  { cat "$STATE/h$1.yaml"; echo "  kernel_fast_path: false"; } >"$OUT/h$1-pcap.yaml"
+# capture_config I: host I's config on the capture back end, whatever NLB_DATA_PATH said.
+capture_config() {
+  sed -i '/^  data_path:/d' "$STATE/h$1.yaml"
+  echo "  data_path: capture" >>"$STATE/h$1.yaml"
 }
 
 # limit_cpu PID: NLBD_CPU's quota for every thread of PID, in a cgroup of this run (v1 or v2).
@@ -164,21 +161,6 @@ bench_teardown() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CGROUP" 2>/dev/null && break; sleep 0.5; done
   fi
   exit "$rc"
-}
-
-# fast_path_is I True|False: host I's fast path is on (and has taken its buckets: it takes them
-# two periods after a change) or off.
-fast_path_is() {
-  [ "$(control "$1" report | json "r['fast_path']['enabled'] and not r['fast_path']['settling']")" = "$2" ]
-}
-
-# fast_path I fast|pcap: reloads host I with the kernel fast path on or off and waits for it.
-fast_path() {
-  local want=True
-  [ "$2" = pcap ] && want=False
-  cp "$OUT/h$1-$2.yaml" "$STATE/h$1.yaml"
-  control "$1" reload >/dev/null
-  wait_until 10 "fast path $2 on host $1" fast_path_is "$1" "$want"
 }
 
 # packets_lab: the 2-host lab of "Packets" above with the UDP receiver on host 1, the client's
@@ -215,7 +197,8 @@ YAML
 
 packets() {
   packets_lab
-  fast_and_pcap_configs 1
+  capture_config 1
+  capture_config 2
   if [ -n "${SPLIT:-}" ]; then
     in_host 1 sh -c 'echo 2 >/sys/class/net/eth0/queues/rx-0/rps_cpus'
     note "host 1's receive work on CPU 1 (RPS), the sender on CPU 0"
@@ -226,12 +209,9 @@ packets() {
     kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
     if [ -n "${PIN:-}" ]; then taskset -a -p -c "$PIN" "$(cat "$STATE/pids/nlbd-h1")" >/dev/null; fi
     if [ -n "${NLBD_CPU:-}" ]; then limit_cpu "$(cat "$STATE/pids/nlbd-h1")"; fi
-    note "rep $rep: steps alternate nft jhash filter / nlbd (host 1 of 2; host 2 frozen)"
+    note "rep $rep: steps alternate nft jhash filter / nlbd capture + TUN (host 1 of 2; host 2 frozen)"
     for rate in $RATES; do
       step nft "$rep" "$rate" "$NFT_VIP"
-      fast_path 1 fast
-      step nlbd "$rep" "$rate" "$VIP" "$(cat "$STATE/pids/nlbd-h1")"
-      fast_path 1 pcap
       step pcap "$rep" "$rate" "$VIP" "$(cat "$STATE/pids/nlbd-h1")"
     done
     note "host 1 report: $(control 1 report | json "'accepted %d, dropped %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['packets']['dropped'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
@@ -245,16 +225,15 @@ packets() {
 http() {
   lab_start 1
   start_webs 1
-  start_cluster 1
-  fast_and_pcap_configs 1
+  host_config 1 --period-ms 200 --tolerance 3
+  capture_config 1
+  start_agent 1
+  wait_until 15 "host 1 converged" converged_all 1
   for rep in $(seq "$REPS"); do
-    # Rotate which goes first, so that a drift in the machine's load favours none.
-    case $((rep % 3)) in
-      1) order="vip pcap direct" ;; 2) order="pcap direct vip" ;; 0) order="direct vip pcap" ;;
-    esac
+    # Alternate which goes first, so that a drift in the machine's load favours neither.
+    case $((rep % 2)) in 1) order="pcap direct" ;; 0) order="direct pcap" ;; esac
     for target in $order; do
       url=http://$VIP/; [ "$target" = direct ] && url=http://198.18.1.1/
-      case $target in vip) fast_path 1 fast ;; pcap) fast_path 1 pcap ;; esac
       cs0=$(ctx_switches "$(cat "$STATE/pids/nlbd-h1")"); m0=$(machine_switches); t0=$(date +%s%N)
       in_client 1 wrk -t 1 -c 20 -d "${WRK_SECONDS}s" --latency "$url" >"$OUT/wrk-$target-$rep" 2>&1
       cs1=$(ctx_switches "$(cat "$STATE/pids/nlbd-h1")"); m1=$(machine_switches); t1=$(date +%s%N)
@@ -264,7 +243,7 @@ http() {
     done
   done
   note "host 1: $(control 1 report | json "'accepted %d, capture_dropped %d, delivery_errors %d' % (r['packets']['accepted'], r['errors']['capture_dropped'], r['errors']['delivery_errors'])")"
-  python3 "$SUMMARY" http "$OUT/wrk" direct vip pcap
+  python3 "$SUMMARY" http "$OUT/wrk" direct pcap
   "$LAB" down --run "$RUN"; RUN=""
 }
 

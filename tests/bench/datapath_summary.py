@@ -15,7 +15,8 @@ import sys
 
 # nft-xdp: the nft filter's steps while nlbd's XDP program is attached (xdp phase): on veth an XDP
 # program moves the receive path into the veth's NAPI, so these are not the plain nft figure.
-PHASES = ("nft", "nlbd", "pcap", "bpf", "nft-xdp", "xdp")
+# "nlbd" (the since-retired kernel fast path) is gone.
+PHASES = ("nft", "pcap", "bpf", "nft-xdp", "xdp")
 
 
 def packets(path):

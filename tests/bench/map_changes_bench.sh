@@ -3,13 +3,14 @@
 # (docs/benchmarks.md, "Kernel updates and loop lag through map changes"):
 #   sudo bash tests/bench/map_changes_bench.sh [ROUNDS] [PERIOD_MS] [TOLERANCE]
 #   sudo NLB_DATA_PATH=bpf bash tests/bench/map_changes_bench.sh ...   (the BPF back end: an
-#   update is then one Publish, the inactive half written and the index flipped; no cut/growth)
+#   update is one Publish, the inactive half written and the index flipped. On the capture back
+#   end a map takes effect when published and no kernel update is recorded: only the loop lag.)
 # Three hosts (default 1000 ms x 5). Each round: host 3 joins (its nlbd starts), host 2 drains rule
 # web (`drain web`, then `enable web`), host 1 reloads a new weight for web (and back), host 3
 # leaves (SIGTERM). After each change it waits until every host holds a new map generation, is
-# converged and its kernel fast path settled, while a poller reads every host's `report` every
-# 100 ms and records each kernel update it sees (kernel.updates going up: kernel.last_update_us;
-# a switch's cut and its growth are two periods apart). Prints per kind of change the median and
+# converged and its map settled (data_path.settling), while a poller reads every host's `report`
+# every 100 ms and records each kernel update it sees (kernel.updates going up:
+# kernel.last_update_us). Prints per kind of change the median and
 # the worst update and, at the end, each host's loop lag (p50/p99/max over its last 1024 ticks,
 # which are this run's) and the machine's load average. NLB_BUILD_DIR picks the nlbd, so two
 # builds can be compared in one session (docs/benchmarks.md).
@@ -75,7 +76,7 @@ def settled(hosts):
             return False
         if not q["converged"] or ",".join(str(m["id"]) for m in q["members"]) != members:
             return False
-        if r["fast_path"]["settling"]:
+        if r["data_path"]["settling"]:
             return False
         if any(x["moving_in_buckets"] or x["moving_away_buckets"] for x in r["connections"]["rules"]):
             return False

@@ -363,7 +363,7 @@ TEST(ConfigLoader, AppliesDefaultsWhenFieldsAreOmitted) {
   EXPECT_EQ(h.interface, "eth0");
   EXPECT_EQ(h.dedicated_address, *IpAddress::Parse("198.18.1.7"));
   EXPECT_EQ(h.initial_state, InitialState::kStarted);
-  EXPECT_TRUE(h.kernel_fast_path);
+  EXPECT_TRUE(config->warnings.empty());
   EXPECT_EQ(h.data_path, DataPathMode::kAuto);  // bpf where the kernel allows it
   ASSERT_EQ(h.rule_params.size(), 1u);
   EXPECT_EQ(h.rule_params[0].weight, 50u);
@@ -487,9 +487,29 @@ TEST(ConfigLoader, HostIdAbove32WithPrioritiesIsValid) {
       "t.yaml");
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->host.id, 200);
-  EXPECT_FALSE(config->host.kernel_fast_path);
   EXPECT_EQ(config->host.initial_state, InitialState::kStopped);
   EXPECT_EQ(config->host.rule_params[0].priority, 32u);
+}
+
+// host.kernel_fast_path was retired with the kernel fast path: files that set it still load, with
+// one located warning; a value that is not a boolean was never valid and stays an error (above).
+TEST(ConfigLoader, RetiredKernelFastPathLoadsWithAWarning) {
+  for (const char* value : {"true", "false"}) {
+    Result<NodeConfig> config = ParseConfig(
+        std::string("cluster:\n  name: web\n  vips: [198.18.0.100]\n  port_rules:\n"
+                    "    - {name: web, ports: 80}\n"
+                    "host:\n  id: 1\n  interface: eth0\n  dedicated_address: 198.18.1.1\n"
+                    "  kernel_fast_path: ") +
+            value + "\n",
+        "t.yaml");
+    ASSERT_TRUE(config.ok()) << value << ": " << config.status().message();
+    ASSERT_EQ(config->warnings.size(), 1u) << value;
+    EXPECT_EQ(config->warnings[0].rfind("t.yaml:10:21: host.kernel_fast_path: ignored: the kernel "
+                                        "fast path was retired",
+                                        0),
+              0u)
+        << config->warnings[0];
+  }
 }
 
 TEST(ConfigLoader, MissingFileIsNotFoundAndNamesThePath) {

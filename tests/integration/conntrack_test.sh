@@ -3,8 +3,7 @@
 # slow downloads (the lab's /slow: 2 MB that nginx sends at 200 kB/s, about 10 s each) spread
 # over the hosts keep running while
 #   1. a fourth host joins: every download finishes whole, new connections reach host 4, and a
-#      stream of short requests opening new connections all through the join is answered whole
-#      (the kernel fast path hands buckets back to the capture before they move);
+#      stream of short requests opening new connections all through the join is answered whole;
 #   2. host 2 is drainstopped: every download finishes whole, no new connection reaches host 2,
 #      host 2 stops by itself once its last connection closed, and again a stream of short
 #      requests all through the move is answered whole;
@@ -61,8 +60,8 @@ check() {
 
 # stream NAME: 1200 short requests (Connection: close) from 8 client addresses, 8 at a time, in
 # the background; stream_check NAME waits for it and fails when more than 3 were not answered.
-# Zero is the goal, and what was measured in the last 22 streams with the kernel fast path and 17
-# runs without it; one earlier version lost one request in one run of 26, not explained yet
+# Zero is the goal, and what was measured in the last 22 streams with the since-retired kernel fast
+# path and 17 runs without it; one earlier version lost one request in one run of 26, not explained yet
 # (docs/connection-tracking.md, "Limits"), while the race this stream found (a host announcing a
 # new map before its kernel had switched) reset 10 and 40 of 1200 in 2 of 6 runs.
 stream() {

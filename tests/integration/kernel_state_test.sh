@@ -5,7 +5,8 @@
 #    nlbd notices through the nftables monitor and repairs it within one period (plus
 #    NLB_REPAIR_SLACK_MS for a busy machine), timed from the flush to the repair's log line; it
 #    counts it and logs it, and every request after the repair is answered (before it, the
-#    capture delivers what the kernel no longer does: no black hole);
+#    capture still decides and delivers: without the diversion the local stack also sees VIP
+#    frames, never a black hole);
 #  - a foreign change to another table is noticed but needs no repair;
 #  - the link going down and up: the table is still there, the capture (if it failed) works
 #    again within one period of the link coming up (plus the same slack), the host serves

@@ -70,7 +70,7 @@ for i in 1 2 3; do host_config "$i" --period-ms 300 --tolerance 5 --rules "$STAT
 start_webs 1 2 3
 for i in 1 2 3; do start_agent "$i"; done
 wait_until 15 "3 hosts converged" converged_all 1,2,3
-wait_until 20 "kernel fast paths settled" fast_paths_settled 1,2,3
+wait_until 20 "maps settled" maps_settled 1,2,3
 host1_serves "start"
 
 # The window, measured: --no-wait returns before the cluster has converged.

@@ -2,11 +2,8 @@
 
 #include <algorithm>
 
-#include "agent/data_path.h"
-#include "agent/fast_path_switch.h"
+#include "agent/capture_switch.h"
 #include "common/decision.h"
-#include "common/fast_path.h"
-#include "common/flow_hash.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/sim_agent_fakes.h"
 #include "tests/support/sim_cluster.h"
@@ -14,9 +11,7 @@
 namespace nlb::test {
 namespace {
 
-using agent::FastPathSwitch;
-using agent::FastPathSwitchHooks;
-using agent::HostLoop;
+using agent::CaptureSwitch;
 
 const IpAddress kVip = Ip("198.18.0.100");
 
@@ -58,29 +53,17 @@ struct SimAgentCluster::Host {
         clock(cluster, index),
         sink(cluster.network_, cluster, index),
         convergence(ConvergenceOf(host_id, boot_id, options), cluster.now()),
-        kernel(clock),
         jobs(cluster, index, options.kernel_delay),
-        drained(cluster, options.drain_delay),
-        fast_path(clock, snapshots, jobs, kernel, config.cluster.port_rules,
-                  agent::KernelDeadline(options.period, options.tolerance), Hooks()),
-        loop(clock, config, convergence, snapshots, fast_path, owner,
-             agent::LeaseLength(options.period, options.tolerance)) {
-    fast_path.UseDataPath(&drained);
-  }
+        publisher(snapshots, jobs, kernel,
+                  [this](const std::string& line) { owner.NoteEvent(line); }),
+        loop(clock, config, convergence, snapshots, publisher, owner,
+             agent::LeaseLength(options.period, options.tolerance)) {}
   static ConvergenceConfig ConvergenceOf(uint16_t host_id, uint64_t boot_id,
                                          const SimAgentOptions& options) {
     ConvergenceConfig config = SimHostConfig(host_id, boot_id);
     config.period = options.period;
     config.tolerance = options.tolerance;
     return config;
-  }
-  FastPathSwitchHooks Hooks() {
-    FastPathSwitchHooks hooks;
-    hooks.announce = [this] { loop.SendHeld(); };
-    hooks.on_stuck = [this](const std::string& why) { loop.Block(HostLoop::kBlockKernel, why); };
-    hooks.on_recovered = [this] { loop.Unblock(HostLoop::kBlockKernel); };
-    hooks.on_event = [this](const std::string& line) { owner.NoteEvent(line); };
-    return hooks;
   }
 
   NodeConfig config;
@@ -91,9 +74,8 @@ struct SimAgentCluster::Host {
   SnapshotHolder snapshots;
   SimKernel kernel;
   SimKernelJobs jobs;
-  SimDrainedRounds drained;
-  FastPathSwitch fast_path;
-  HostLoop loop;
+  CaptureSwitch publisher;
+  agent::HostLoop loop;
   bool stalled = false;
   std::vector<SimNetwork::Delivery> queued;     // arrived while stalled
   std::vector<std::function<void()>> deferred;  // timers and completions due while stalled
@@ -214,40 +196,25 @@ const SnapshotHolder& SimAgentCluster::snapshots(int index) const {
 }
 const agent::HostLoop& SimAgentCluster::loop(int index) const { return hosts_[index]->loop; }
 uint64_t SimAgentCluster::map_changes(int index) const { return hosts_[index]->owner.map_changes; }
-TimePoint SimAgentCluster::kernel_lease(int index) const { return hosts_[index]->kernel.lease(); }
 TimePoint SimAgentCluster::last_send(int index) const { return hosts_[index]->sink.last_send; }
 
 bool SimAgentCluster::Accepts(int index, const SimFlow& flow) const {
   const Host& h = *hosts_[index];
   // The data path (agent/data_path.cc): the published snapshot while the lease holds, else
-  // nothing; a packet the kernel delivers while its lease surely holds is left to the kernel.
+  // nothing. It is the only deliverer: nothing in the kernel accepts by itself.
   const std::shared_ptr<const MapSnapshot> snapshot = h.snapshots.Load();
-  const bool leased = now_ < h.snapshots.lease_until();
-  const bool kernel_live =
-      now_ + agent::DataPath::kKernelLeaseMargin < h.snapshots.kernel_lease_until();
   MapSnapshot unleased;
   unleased.vips = snapshot->vips;
   unleased.local_host_id = snapshot->local_host_id;
-  const MapSnapshot& current = leased ? *snapshot : unleased;
+  const MapSnapshot& current = now_ < h.snapshots.lease_until() ? *snapshot : unleased;
   const std::vector<uint8_t> frame =
       PacketBuilder().Ipv4(flow.client, kVip).Tcp(flow.client_port, flow.port, kTcpSyn).Build();
   ParsedPacket packet;
-  const Decision d = Decide(frame, current, &packet);
-  bool data_path = d.verdict == Verdict::kAccept;
-  if (data_path && kernel_live && d.rule_index >= 0 &&
-      FastPathDelivers(current.rules[static_cast<size_t>(d.rule_index)], packet, d)) {
-    data_path = false;
-  }
-  // The kernel: its own sets and lease, whatever user space believes.
-  const PortRule& rule = h.config.cluster.port_rules[flow.port == 80 ? 0 : 1];
-  const uint32_t bucket =
-      BucketOfHash(FlowHash(flow.client, true, flow.client_port, rule.affinity, 64));
-  return data_path || h.kernel.Delivers(rule, bucket, now_);
+  return Decide(frame, current, &packet).verdict == Verdict::kAccept;
 }
 
 bool SimAgentCluster::MayAccept(int index) const {
-  const Host& h = *hosts_[index];
-  return now_ < h.snapshots.lease_until() || now_ < h.kernel.lease();
+  return now_ < hosts_[index]->snapshots.lease_until();
 }
 
 }  // namespace nlb::test

@@ -1,11 +1,12 @@
-// SimAgentCluster: hosts that run the agent's own loop (agent/host_loop.h) and its kernel hand-
-// over (agent/fast_path_switch.h) on simulated time, on a lossy SimNetwork. Each host has what
-// nlbd has around that code, faked on the simulated clock: a kernel (SimKernel: bucket sets and
-// a lease that runs out by itself), a kernel worker that takes kernel_delay per job and posts
-// back to the loop, and a data path that drains its ring in drain_delay. A stalled host's loop
-// neither ticks nor reads nor runs completions: its heartbeats queue with their arrival stamps
-// and are read as one batch when it resumes; its kernel, worker and data path go on, as a slow
-// handler on the loop would leave them. Deterministic for a seed; never sleeps. Single-threaded.
+// SimAgentCluster: hosts that run the agent's own loop (agent/host_loop.h) and the capture back
+// end's publisher (agent/capture_switch.h) on simulated time, on a lossy SimNetwork. Each host
+// has what nlbd has around that code, faked on the simulated clock: nlbd's nftables table
+// (SimKernel, which holds nothing that delivers), a kernel worker that takes kernel_delay per job
+// and posts back to the loop, and a data path that decides by the published snapshot while the
+// lease holds. A stalled host's loop neither ticks nor reads nor runs completions: its heartbeats
+// queue with their arrival stamps and are read as one batch when it resumes; its worker and data
+// path go on, as a slow handler on the loop would leave them. Deterministic for a seed; never
+// sleeps. Single-threaded.
 #pragma once
 
 #include <chrono>
@@ -30,7 +31,6 @@ struct SimAgentOptions {
   uint32_t tolerance = 3;
   SimNetwork::Options network;
   Duration kernel_delay = std::chrono::microseconds(300);  // per kernel job
-  Duration drain_delay = std::chrono::microseconds(500);   // the data path's drained round
 };
 
 // A new TCP connection's first packet, from a client to the VIP (port 80: rule web, 25: mail).
@@ -58,14 +58,11 @@ class SimAgentCluster {
   const SnapshotHolder& snapshots(int index) const;
   const agent::HostLoop& loop(int index) const;
   uint64_t map_changes(int index) const;
-  // Now: whether host `index` accepts the flow, through its data path (by its published
-  // snapshot, while its lease holds; a packet its kernel delivers is the kernel's) or through its
-  // kernel (by the kernel's sets, while the kernel's own lease holds).
+  // Now: whether host `index`'s data path accepts the flow (by its published snapshot, while
+  // its lease holds).
   bool Accepts(int index, const SimFlow& flow) const;
-  // Now: the host's data path or its kernel may still accept something.
+  // Now: the host's data path may still accept something.
   bool MayAccept(int index) const;
-  // The kernel's lease on host `index` (what the fake kernel was last told).
-  TimePoint kernel_lease(int index) const;
 
   struct Host;  // sim_agent.cc
   // For the fakes: runs fn at `at` on host's loop (deferred while it is stalled), or off every

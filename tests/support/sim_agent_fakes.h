@@ -1,7 +1,6 @@
 // The parts around the agent's loop that SimAgentCluster (tests/support/sim_agent.h) fakes on
-// its simulated clock: the loop's clock and timers, the kernel (bucket sets and a lease that runs
-// out by itself), the kernel worker, the data path's drained rounds, the heartbeat sink and the
-// rest of the agent (HostLoopOwner). Single-threaded, like the simulation.
+// its simulated clock: the loop's clock and timers, nlbd's nftables table, the kernel worker, the
+// heartbeat sink and the rest of the agent (HostLoopOwner). Single-threaded, like the simulation.
 #pragma once
 
 #include <algorithm>
@@ -15,13 +14,11 @@
 #include "agent/host_loop.h"
 #include "agent/kernel_programmer.h"
 #include "agent/kernel_worker.h"
-#include "common/fast_path.h"
 #include "tests/support/sim_agent.h"
 
 namespace nlb::test {
 
 using agent::DatagramSink;
-using agent::DrainedRounds;
 using agent::HostLoopOwner;
 using agent::KernelJobs;
 using agent::KernelProgrammer;
@@ -63,41 +60,13 @@ class SimLoopClock final : public LoopClock {
   const int host_;
 };
 
-// The kernel: what SetBuckets last installed, delivered while its own lease holds.
+// nlbd's nftables table: nothing in it delivers, and nobody else changes it here.
 class SimKernel final : public KernelProgrammer {
  public:
-  explicit SimKernel(const LoopClock& clock) : clock_(clock) {}
-  Status Install(const std::vector<PortRule>&) override { return Status::Ok(); }
-  Status SetRules(const std::vector<PortRule>&) override {
-    fast_.clear();
-    return Status::Ok();
-  }
-  Status SetBuckets(const std::vector<FastPathRule>& fast) override {
-    fast_ = fast;
-    return Status::Ok();
-  }
-  Status RenewLease(std::chrono::milliseconds remaining) override {
-    lease_ = remaining.count() > 0 ? clock_.Now() + remaining : TimePoint{};
-    return Status::Ok();
-  }
+  Status Install() override { return Status::Ok(); }
   Result<bool> Intact() override { return true; }
   Status Repair() override { return Status::Ok(); }
-  Result<uint64_t> DeliveredPackets() override { return uint64_t{0}; }
   void Remove() override {}
-
-  bool Delivers(const PortRule& rule, uint32_t bucket, TimePoint now) const {
-    if (now >= lease_) return false;
-    for (const FastPathRule& f : fast_) {
-      if (f.rule == rule) return f.whole_rule || f.buckets.Contains(bucket);
-    }
-    return false;
-  }
-  TimePoint lease() const { return lease_; }
-
- private:
-  const LoopClock& clock_;
-  std::vector<FastPathRule> fast_;
-  TimePoint lease_{};
 };
 
 // The kernel worker: one job at a time, each taking `delay`, off the loop; Done posted back.
@@ -120,23 +89,6 @@ class SimKernelJobs final : public KernelJobs {
   const int host_;
   const Duration delay_;
   TimePoint free_at_{};
-};
-
-// The data path's thread: drains its ring `delay` after a request (a new one replaces it).
-class SimDrainedRounds final : public DrainedRounds {
- public:
-  SimDrainedRounds(SimAgentCluster& cluster, Duration delay) : cluster_(cluster), delay_(delay) {}
-  void RequestDrainedRound(std::function<void()> done) override {
-    const uint64_t wanted = ++requests_;
-    cluster_.Schedule(cluster_.now() + delay_, -1, [this, wanted, done = std::move(done)] {
-      if (wanted == requests_) done();
-    });
-  }
-
- private:
-  SimAgentCluster& cluster_;
-  const Duration delay_;
-  uint64_t requests_ = 0;
 };
 
 class SimSink final : public DatagramSink {
