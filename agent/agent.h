@@ -52,6 +52,7 @@
 #include "agent/service_notifier.h"
 #include "agent/state_file.h"
 #include "agent/tun_device.h"
+#include "agent/xdp_attach.h"
 #include "common/command_in_force.h"
 #include "common/control_origin.h"
 #include "common/control_rule.h"
@@ -221,11 +222,12 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   std::unique_ptr<ClusterMacBinding> mac_binding_;
   // The kernel: programmed on worker_'s thread only (the destructor joins it, then removes).
   // host.data_path capture: kernel_ (the nftables table: the diversion) and capture_switch_.
-  // bpf: bpf_plane_, tc_ and bpf_, with kernel_ holding no VIPs (agent_bpf.cc says why). tc_ goes
-  // after tun_: the VIPs leave this host before the program stops dropping their traffic.
+  // bpf and xdp: bpf_plane_, attachment_ (the tc filter or the XDP program) and bpf_, with kernel_
+  // holding no VIPs (agent_bpf.cc says why). attachment_ goes after tun_: the VIPs leave this host
+  // before the program stops dropping their traffic.
   std::unique_ptr<NftProgrammer> kernel_;
   std::unique_ptr<BpfPlane> bpf_plane_;
-  std::unique_ptr<TcAttachment> tc_;
+  std::unique_ptr<ProgramAttachment> attachment_;
   std::unique_ptr<BpfPlaneKernel> bpf_kernel_;  // the two, for bpf_
   // bpf: the program's connection table and the driver of its sweeps (its jobs run on worker_).
   std::unique_ptr<BpfFlowTable> bpf_flows_;

@@ -1,4 +1,5 @@
-// agent_bpf.cc: the BPF back end's set-up (host.data_path bpf or auto; docs/bpf-data-plane.md),
+// agent_bpf.cc: the BPF back end's set-up (host.data_path bpf, xdp or auto;
+// docs/bpf-data-plane.md),
 // and what "the data path" answers whichever back end runs: the generation in force, the
 // decision counters, the kernel's statistics and the report's back-end objects. Loop thread.
 #include <optional>
@@ -12,6 +13,8 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks) {
   const ClusterConfig& cluster = config_.cluster;
   // The kernel connection table's sizes and timeouts (docs/connection-tracking.md).
   BpfPlane::LoadOptions load;
+  const bool xdp = config_.host.data_path == DataPathMode::kXdp;
+  load.hook = xdp ? BpfPlane::Hook::kXdp : BpfPlane::Hook::kTc;
   load.flow_capacity = cluster.connection_tracking.capacity;
   load.idle_timeout = std::chrono::seconds(cluster.connection_tracking.idle_timeout_s);
   load.close_delay = std::chrono::seconds(cluster.connection_tracking.close_delay_s);
@@ -32,9 +35,31 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks) {
   if (!table.ok()) return table.status();
   if (Status s = table.value()->Install(); !s.ok()) return s;
   // Loaded with the lease withdrawn: until the first map and heartbeat it drops the VIPs'
-  // traffic, as the diversion does.
-  auto tc = std::make_unique<TcAttachment>(config_.host.interface, plane.value()->program_fd());
-  if (Status s = tc->Attach(); !s.ok()) {
+  // traffic, as the diversion does. XDP: after the cluster MAC is bound (SetUpDataPath), since
+  // the program delivers owned frames to the interface's MAC as it is at Attach.
+  // A crashed nlbd's program at the other hook would still decide by its own maps (its lease
+  // over, so dropping the VIPs' traffic) before or after this one: it goes first.
+  bool removed = false;
+  Status leftover = xdp ? DetachLeftoverTcFilter(config_.host.interface, &removed)
+                        : DetachLeftoverXdp(StateDirectory(), config_.host.interface, &removed);
+  if (!leftover.ok()) {
+    table.value()->Remove();
+    return leftover;
+  }
+  if (removed) {
+    LogNotice("bpf", std::string("removed a crashed nlbd's ") +
+                         (xdp ? "tc filter" : "XDP program") + " from " + config_.host.interface);
+  }
+  std::unique_ptr<ProgramAttachment> attachment;
+  if (xdp) {
+    attachment = std::make_unique<XdpAttachment>(
+        config_.host.interface, plane.value()->program_fd(), plane.value()->xdp_settings_fd(),
+        plane.value()->xdp_deliver_fd(), StateDirectory());
+  } else {
+    attachment =
+        std::make_unique<TcAttachment>(config_.host.interface, plane.value()->program_fd());
+  }
+  if (Status s = attachment->Attach(); !s.ok()) {
     table.value()->Remove();
     return s;
   }
@@ -44,12 +69,12 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks) {
       [this] { bpf_->CheckTable("somebody else changed the ruleset"); });
   if (!monitor.ok()) {
     table.value()->Remove();
-    return monitor.status();  // tc detaches as it goes
+    return monitor.status();  // the attachment detaches as it goes
   }
   const auto period = std::chrono::milliseconds(cluster.heartbeat.period_ms);
   bpf_plane_ = std::move(plane.value());
-  tc_ = std::move(tc);
-  bpf_kernel_ = std::make_unique<BpfPlaneKernel>(*bpf_plane_, *tc_);
+  attachment_ = std::move(attachment);
+  bpf_kernel_ = std::make_unique<BpfPlaneKernel>(*bpf_plane_, *attachment_);
   bpf_ = std::make_unique<BpfSwitch>(
       clock_, snapshots_, *worker_, *bpf_kernel_, config_.host.interface,
       KernelDeadline(period, cluster.heartbeat.tolerance), std::move(hooks));
@@ -61,9 +86,11 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks) {
   bpf_connections_ =
       std::make_unique<BpfConnections>(*worker_, *bpf_flows_, [this] { return bpf_->in_kernel(); });
   publisher_ = bpf_.get();
-  data_path_why_ = config_.host.data_path == DataPathMode::kBpf
-                       ? "configured (host.data_path: bpf)"
-                       : "auto: the BPF data plane loaded and attached";
+  data_path_why_ =
+      config_.host.data_path == DataPathMode::kAuto
+          ? "auto: the BPF data plane loaded and attached"
+          : "configured (host.data_path: " + std::string(DataPathModeName(config_.host.data_path)) +
+                ")";
   return Status::Ok();
 }
 
@@ -84,6 +111,9 @@ const KernelStats& Agent::kernel_stats() const {
 void Agent::ReportBackEnd(JsonWriter& w) const {
   const KernelStats& k = kernel_stats();
   w.Key("data_path").BeginObject().Key("backend").String(bpf_ ? "bpf" : "capture");
+  // Where the program runs (host.data_path xdp: the native XDP hook); empty for the capture.
+  const char* hook = !bpf_plane_ ? "" : bpf_plane_->hook() == BpfPlane::Hook::kXdp ? "xdp" : "tc";
+  w.Key("hook").String(hook);
   w.Key("configured").String(DataPathModeName(config_.host.data_path));
   w.Key("why").String(data_path_why_);
   // BPF: the counters above are as of the last of these checks (one per heartbeat period).

@@ -135,7 +135,8 @@ Status Agent::SetUpDataPath() {
   worker_ = std::make_unique<KernelWorker>(io_);
   if (config_.host.data_path != DataPathMode::kCapture) {
     if (Status s = SetUpBpf(*cluster_mac, KernelHooks()); !s.ok()) {
-      if (config_.host.data_path == DataPathMode::kBpf) return s;
+      // Only auto falls back: bpf and xdp were asked for by name.
+      if (config_.host.data_path != DataPathMode::kAuto) return s;
       data_path_why_ = "auto: the BPF data plane is unavailable (" + s.message() + ")";
       LogWarning("datapath", data_path_why_ + "; the capture decides instead");
       NoteEvent(data_path_why_ + "; the capture decides instead");
@@ -179,8 +180,10 @@ Status Agent::SetUpDataPath() {
   data_path_->UseDescriptorTable(table_.get());
   if (Status s = data_path_->Start(); !s.ok()) return s;
   LogInfo("datapath",
-          std::string(bpf_ ? "BPF data plane (tc clsact ingress), neighbour requests captured"
-                           : "capturing") +
+          std::string(!bpf_ ? "capturing"
+                      : bpf_plane_->hook() == BpfPlane::Hook::kXdp
+                          ? "BPF data plane (native XDP), neighbour requests captured"
+                          : "BPF data plane (tc clsact ingress), neighbour requests captured") +
               " on " + config_.host.interface + ", cluster MAC " + FormatMac(cluster_mac->mac) +
               " (" + std::string(MacModeName(cluster.mac_mode)) + "), TUN " + tun_->name() +
               (kernel_ ? ", nftables table " + kernel_->table() : std::string()) + "; " +

@@ -8,6 +8,9 @@
 // Someone may take the filter away (`tc filter del`, `tc qdisc del dev IF clsact`, the interface
 // deleted and made again): Intact() says so, Attach() again repairs it.
 //
+// ProgramAttachment is what nlbd needs of either hook (this one, or XdpAttachment in
+// agent/xdp_attach.h for host.data_path xdp): attach, ask whether it is intact, detach.
+//
 // Thread: the kernel worker (the agent never makes these calls on its event loop), or the main
 // thread of `nlbd --cleanup`.
 #pragma once
@@ -24,22 +27,35 @@ namespace nlb::agent {
 inline constexpr uint32_t kTcHandle = 0x4e4c;
 inline constexpr uint32_t kTcPriority = 1;
 
-class TcAttachment {
+// The data plane's program on its hook of the cluster interface.
+class ProgramAttachment {
+ public:
+  virtual ~ProgramAttachment() = default;
+  // Puts the program on the hook (again, after somebody took it away). kUnavailable with the
+  // kernel's reason.
+  [[nodiscard]] virtual Status Attach() = 0;
+  // True while the hook holds this program.
+  virtual Result<bool> Intact() const = 0;
+  // Removes the program if this attachment put it there and it is still there; errors are
+  // logged. Idempotent.
+  virtual void Detach() = 0;
+};
+
+class TcAttachment final : public ProgramAttachment {
  public:
   // Nothing attached until Attach.
   TcAttachment(std::string interface, int program_fd)
       : interface_(std::move(interface)), program_fd_(program_fd) {}
-  ~TcAttachment() { Detach(); }
+  ~TcAttachment() override { Detach(); }
   TcAttachment(const TcAttachment&) = delete;
   TcAttachment& operator=(const TcAttachment&) = delete;
 
   // Makes the clsact qdisc if there is none and puts the program at nlbd's handle and priority,
-  // replacing a filter there. kUnavailable with the kernel's reason.
-  [[nodiscard]] Status Attach();
+  // replacing a filter there.
+  [[nodiscard]] Status Attach() override;
   // True while the hook holds this program at nlbd's handle and priority.
-  Result<bool> Intact() const;
-  // Removes the filter if this attachment put it there; errors are logged. Idempotent.
-  void Detach();
+  Result<bool> Intact() const override;
+  void Detach() override;
 
   bool attached() const { return attached_; }
   const std::string& interface() const { return interface_; }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/bpf/nlb_tc_object.h"
+#include "agent/bpf/nlb_xdp_object.h"
 #include "agent/bpf_map_writer.h"
 #include "common/bpf/flow_table_layout.h"
 #include "common/bpf/rule_counter_layout.h"
@@ -48,8 +49,9 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
     o.half_open_capacity =
         std::max({o.flow_capacity / 8, 1024u, 256u * static_cast<uint32_t>(cpus)});
   }
-  const std::span<const unsigned char> object = NlbTcObject();
-  LIBBPF_OPTS(bpf_object_open_opts, open_options, .object_name = "nlb_tc");
+  const bool xdp = o.hook == Hook::kXdp;
+  const std::span<const unsigned char> object = xdp ? NlbXdpObject() : NlbTcObject();
+  LIBBPF_OPTS(bpf_object_open_opts, open_options, .object_name = xdp ? "nlb_xdp" : "nlb_tc");
   plane->object_ = bpf_object__open_mem(object.data(), object.size(), &open_options);
   if (plane->object_ == nullptr) return Unavailable("open the embedded object", errno);
   bpf_map* flows = bpf_object__find_map_by_name(plane->object_, "nlb_flows");
@@ -66,7 +68,8 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
   if (const int err = bpf_object__load(plane->object_); err != 0) {
     return Unavailable("load (the verifier's log is on stderr)", err);
   }
-  bpf_program* program = bpf_object__find_program_by_name(plane->object_, "nlb_ingress");
+  bpf_program* program =
+      bpf_object__find_program_by_name(plane->object_, xdp ? "nlb_xdp" : "nlb_ingress");
   bpf_map* control = bpf_object__find_map_by_name(plane->object_, "nlb_control");
   bpf_map* counters = bpf_object__find_map_by_name(plane->object_, "nlb_counters");
   bpf_map* rule_counters = bpf_object__find_map_by_name(plane->object_, "nlb_rule_counters");
@@ -80,6 +83,17 @@ Result<std::unique_ptr<BpfPlane>> BpfPlane::Load(const LoadOptions& options) {
   plane->flows_fd_ = bpf_map__fd(flows);
   plane->half_open_fd_ = bpf_map__fd(half_open);
   plane->flow_counters_fd_ = bpf_map__fd(flow_counters);
+  if (xdp) {
+    bpf_map* settings_map = bpf_object__find_map_by_name(plane->object_, "nlb_xdp_settings");
+    bpf_map* record = bpf_object__find_map_by_name(plane->object_, "nlb_xdp_record");
+    bpf_program* deliver = bpf_object__find_program_by_name(plane->object_, "nlb_xdp_deliver");
+    if (settings_map == nullptr || record == nullptr || deliver == nullptr) {
+      return Status::Error(ErrorCode::kInternal, "BPF data plane: the XDP object lacks its maps");
+    }
+    plane->xdp_settings_fd_ = bpf_map__fd(settings_map);
+    plane->xdp_record_fd_ = bpf_map__fd(record);
+    plane->xdp_deliver_fd_ = bpf_program__fd(deliver);
+  }
   const auto ns = [](std::chrono::seconds s) {
     return static_cast<uint64_t>(std::chrono::nanoseconds(s).count());
   };

@@ -1,5 +1,6 @@
-// BpfPlane: the BPF data plane's program and maps, loaded from the object embedded in nlbd
-// (agent/bpf/nlb_tc.bpf.c; docs/bpf-data-plane.md). It opens and loads the object with libbpf
+// BpfPlane: the BPF data plane's program and maps, loaded from an object embedded in nlbd
+// (agent/bpf/nlb_tc.bpf.c for the tc hook, agent/bpf/nlb_xdp.bpf.c for XDP: the same decision
+// over the same maps; docs/bpf-data-plane.md). It opens and loads the object with libbpf
 // (sizing the connection table's maps and writing its timeouts from LoadOptions; BpfFlowTable
 // sweeps them), memory-maps the two halves of the map (nlb_config, nlb_buckets), writes a
 // MapSnapshot into the half the program is not reading and flips nlb_control's index with one
@@ -53,7 +54,10 @@ class BpfPlane {
   // The kernel connection table's sizes and timeouts (docs/connection-tracking.md, "The kernel
   // table"), fixed at load: the wiring passes cluster.connection_tracking's values. The defaults
   // are that section's defaults (asserted in tests/agent/bpf_flow_table_test.cc).
+  // Which program: the tc one (TcAttachment) or the XDP one (XdpAttachment).
+  enum class Hook : uint8_t { kTc, kXdp };
   struct LoadOptions {
+    Hook hook = Hook::kTc;
     uint32_t flow_capacity = 1048576;  // established flows (connection_tracking.capacity)
     uint32_t half_open_capacity = 0;   // 0: flow_capacity / 8, at least 1024 and 256 per CPU
     std::chrono::seconds idle_timeout{900};
@@ -81,6 +85,12 @@ class BpfPlane {
   Result<ProgramInfo> Info() const;
 
   int program_fd() const { return program_fd_; }
+  Hook hook() const { return options_.hook; }
+  // XDP only (-1 for tc): nlb_xdp_settings and nlb_xdp_record (common/bpf/xdp_layout.h).
+  int xdp_settings_fd() const { return xdp_settings_fd_; }
+  int xdp_record_fd() const { return xdp_record_fd_; }
+  // XDP only: the tc program that completes delivery where the skb predates XDP (veth).
+  int xdp_deliver_fd() const { return xdp_deliver_fd_; }
   // The connection table's maps (agent/bpf_flow_table.h reads and sweeps them).
   int flows_fd() const { return flows_fd_; }
   int half_open_fd() const { return half_open_fd_; }
@@ -108,6 +118,9 @@ class BpfPlane {
   int flows_fd_ = -1;
   int half_open_fd_ = -1;
   int flow_counters_fd_ = -1;
+  int xdp_settings_fd_ = -1;
+  int xdp_record_fd_ = -1;
+  int xdp_deliver_fd_ = -1;
   LoadOptions options_;
   nlb_config* configs_ = nullptr;        // NLB_HALVES entries, mmap'ed
   nlb_rule_buckets* buckets_ = nullptr;  // NLB_HALVES * NLB_MAX_RULES entries, mmap'ed

@@ -32,8 +32,8 @@
 
 namespace nlb::agent {
 
-// What BpfSwitch drives in the kernel, on the worker's thread: BpfPlane and TcAttachment
-// (BpfPlaneKernel), or a fake in tests.
+// What BpfSwitch drives in the kernel, on the worker's thread: BpfPlane and its tc or XDP
+// attachment (BpfPlaneKernel), or a fake in tests.
 class BpfKernel {
  public:
   virtual ~BpfKernel() = default;
@@ -48,7 +48,7 @@ class BpfKernel {
 class BpfPlaneKernel final : public BpfKernel {
  public:
   // REQUIRES: attachment holds plane's program; both outlive this.
-  BpfPlaneKernel(BpfPlane& plane, TcAttachment& attachment)
+  BpfPlaneKernel(BpfPlane& plane, ProgramAttachment& attachment)
       : plane_(plane), attachment_(attachment) {}
   Status Publish(const MapSnapshot& snapshot) override { return plane_.Publish(snapshot); }
   void AwaitGrace() override { plane_.AwaitGrace(); }
@@ -61,7 +61,7 @@ class BpfPlaneKernel final : public BpfKernel {
 
  private:
   BpfPlane& plane_;
-  TcAttachment& attachment_;
+  ProgramAttachment& attachment_;
 };
 
 class BpfSwitch final : public MapPublisher {

@@ -7,6 +7,7 @@
 #include "agent/instance_lock.h"
 #include "agent/nft_scripts.h"
 #include "agent/nft_session.h"
+#include "agent/xdp_attach.h"
 #include "config/config_loader.h"
 
 namespace nlb::agent {
@@ -59,6 +60,16 @@ int RunCrashCleanup(const std::string& config_path, std::ostream& out, std::ostr
   } else {
     out << "tc filter of " << c.host.interface << " (clsact ingress, handle 0x4e4c): "
         << (detached ? "removed" : "none") << "\n";
+  }
+
+  // The XDP variant's program (host.data_path xdp), found by its name: the only one per hook.
+  bool xdp_removed = false;
+  if (Status s = DetachLeftoverXdp(StateDirectory(), c.host.interface, &xdp_removed); !s.ok()) {
+    err << "nlbd --cleanup: " << s.message() << "\n";
+    status = kExitFailed;
+  } else {
+    out << "XDP program of " << c.host.interface << " (native, " << kXdpProgramName
+        << "): " << (xdp_removed ? "removed" : "none") << "\n";
   }
 
   bool restored = false;

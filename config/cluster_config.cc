@@ -20,6 +20,8 @@ std::string_view DataPathModeName(DataPathMode m) {
       return "bpf";
     case DataPathMode::kAuto:
       return "auto";
+    case DataPathMode::kXdp:
+      return "xdp";
   }
   return "?";
 }

@@ -21,8 +21,9 @@ namespace nlb {
 enum class InitialState : uint8_t { kStarted = 0, kStopped };
 std::string_view InitialStateName(InitialState s);  // "started", "stopped"
 // host.data_path (docs/data-path.md, docs/bpf-data-plane.md): who decides each packet.
-enum class DataPathMode : uint8_t { kCapture = 0, kBpf, kAuto };
-std::string_view DataPathModeName(DataPathMode m);  // "capture", "bpf", "auto"
+// kXdp: the same program at the native XDP hook, chosen only explicitly (auto never picks it).
+enum class DataPathMode : uint8_t { kCapture = 0, kBpf, kAuto, kXdp };
+std::string_view DataPathModeName(DataPathMode m);  // "capture", "bpf", "auto", "xdp"
 
 struct HeartbeatConfig {
   uint32_t period_ms = 1000;  // 100..10000

@@ -12,10 +12,11 @@ namespace {
 
 constexpr std::array<std::pair<std::string_view, InitialState>, 2> kStates{
     {{"started", InitialState::kStarted}, {"stopped", InitialState::kStopped}}};
-constexpr std::array<std::pair<std::string_view, DataPathMode>, 3> kDataPaths{
+constexpr std::array<std::pair<std::string_view, DataPathMode>, 4> kDataPaths{
     {{"auto", DataPathMode::kAuto},
      {"bpf", DataPathMode::kBpf},
-     {"capture", DataPathMode::kCapture}}};
+     {"capture", DataPathMode::kCapture},
+     {"xdp", DataPathMode::kXdp}}};
 
 constexpr uint32_t kMaxHostId = 256;
 constexpr uint32_t kMaxPriority = 32;

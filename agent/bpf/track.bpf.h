@@ -12,7 +12,7 @@
  * are documented. The split exists so that a flood of spoofed SYNs evicts only half-open entries:
  * established flows are not pushed out by flows that never complete a handshake.
  *
- * Included by nlb_tc.bpf.c after struct decision; runs in the kernel per packet. */
+ * Included by decide.bpf.h after struct decision; runs in the kernel per packet. */
 #pragma once
 
 #include <linux/bpf.h>

@@ -1,10 +1,11 @@
 // The BPF data plane agrees with Decide(): every case of the decision tables run through the
-// loaded tc program with BPF_PROG_TEST_RUN, on every host's map, must give Decide()'s verdict,
-// reason, parse verdict, rule and bucket, and the tc action that follows from them
-// (docs/bpf-data-plane.md); so must the states the tables leave out, and the counters must count
-// what Decide() says. Also measures what issue 11 asks (program size, map switch time, ns per
-// packet) and prints it. The million random frames are bpf_random_agreement_test.cc, the pcap
-// replay bpf_replay_test.cc. Needs root and a kernel with BPF; skips with the reason otherwise.
+// loaded tc program, and again through the XDP program, with BPF_PROG_TEST_RUN, on every host's
+// map, must give Decide()'s verdict, reason, parse verdict, rule and bucket, and the tc or XDP
+// action that follows from them (XDP: and the frame it leaves; docs/bpf-data-plane.md); so must the
+// states the tables leave out, and the counters must count what Decide() says. Also measures what
+// issue 11 asks (program size, map switch time, ns per packet) and prints it. The million random
+// frames are bpf_random_agreement_test.cc, the pcap replay bpf_replay_test.cc. Needs root and a
+// kernel with BPF; skips with the reason otherwise.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -27,9 +28,16 @@ using test::KernelDecision;
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
 
-class BpfAgreementTest : public test::BpfPlaneFixture {};
+class BpfAgreementTest : public test::BpfPlaneFixture,
+                         public ::testing::WithParamInterface<test::Hook> {
+ protected:
+  test::Hook TestHook() const override { return GetParam(); }
+};
 
-TEST_F(BpfAgreementTest, DecisionTables) {
+INSTANTIATE_TEST_SUITE_P(Hooks, BpfAgreementTest,
+                         ::testing::Values(test::Hook::kTc, test::Hook::kXdp), test::HookParamName);
+
+TEST_P(BpfAgreementTest, DecisionTables) {
   std::vector<Case> cases = TableCases();
   for (Case& c : FragmentCases()) cases.push_back(std::move(c));
   int frames = 0;
@@ -47,7 +55,7 @@ TEST_F(BpfAgreementTest, DecisionTables) {
 
 // The states the table does not cover: not serving, an expired lease, a rule without owners, a
 // host without an id.
-TEST_F(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
+TEST_P(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
   test::RandomFrames frames(5, {kVip, kVip2, kVip6}, {80, 443, 1500, 25, 23, 8080, 53, 9999});
   MapSnapshot stopped = Snapshot(1);
   stopped.serving = false;
@@ -69,7 +77,7 @@ TEST_F(BpfAgreementTest, ServingLeaseAndUnassignedOwners) {
 
 // Every run is counted once by its reason (malformed frames also by parse verdict), bytes
 // included; and Publish flips the half the program reads.
-TEST_F(BpfAgreementTest, CountersAndHalves) {
+TEST_P(BpfAgreementTest, CountersAndHalves) {
   const uint32_t half = plane_->active_half();
   const MapSnapshot s = Snapshot(2);
   Install(s);
@@ -106,11 +114,12 @@ TEST_F(BpfAgreementTest, CountersAndHalves) {
   EXPECT_GT(packets[static_cast<size_t>(DecisionReason::kMalformed)], 100u);
 }
 
-TEST_F(BpfAgreementTest, Measurements) {
+TEST_P(BpfAgreementTest, Measurements) {
   const Result<BpfPlane::ProgramInfo> info = plane_->Info();
   ASSERT_TRUE(info.ok()) << info.status().ToString();
-  std::printf("program: %u instructions after verification, %u bytes JITed, %u verified\n",
-              info->xlated_instructions, info->jited_bytes, info->verified_instructions);
+  std::printf("%s program: %u instructions after verification, %u bytes JITed, %u verified\n",
+              xdp_ ? "xdp" : "tc", info->xlated_instructions, info->jited_bytes,
+              info->verified_instructions);
 
   // A map switch of one multiple-host rule: write 16384 buckets into the inactive half + flip.
   MapSnapshot one = Snapshot(1);
@@ -138,7 +147,8 @@ TEST_F(BpfAgreementTest, Measurements) {
   uint32_t ns = 0;
   const KernelDecision k = Run(tcp, 1000000, &ns);
   ASSERT_NE(k.action, -1);
-  std::printf("BPF_PROG_TEST_RUN, TCP to a multiple-host rule: %u ns per packet\n", ns);
+  std::printf("BPF_PROG_TEST_RUN (%s), TCP to a multiple-host rule: %u ns per packet\n",
+              xdp_ ? "xdp" : "tc", ns);
 
   const Result<BpfPlane::Counters> counters = plane_->ReadCounters();
   ASSERT_TRUE(counters.ok()) << counters.status().ToString();

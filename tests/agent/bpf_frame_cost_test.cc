@@ -1,7 +1,8 @@
-// What the tc program costs per frame, by the kind of frame (BPF_PROG_TEST_RUN, repeated), on
-// the decision table's cluster as host 1 sees it with the default-sized flow maps: printed for
-// docs/bpf-data-plane.md and docs/benchmarks.md. The figures include the harness's skb set-up per
-// run. Needs root and a kernel with BPF; skips with the reason otherwise.
+// What the tc program, and the XDP program (recording off, as nlbd runs it), cost per frame, by the
+// kind of frame (BPF_PROG_TEST_RUN, repeated), on the decision table's cluster as host 1 sees it
+// with the default-sized flow maps: printed for docs/bpf-data-plane.md and docs/benchmarks.md. The
+// figures include the harness's skb set-up per run. Needs root and a kernel with BPF; skips with
+// the reason otherwise.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,7 +13,7 @@
 
 #include "agent/bpf_plane.h"
 #include "common/decision.h"
-#include "tests/agent/bpf_test_run.h"
+#include "tests/agent/bpf_plane_fixture.h"
 #include "tests/support/decision_table.h"
 
 namespace nlb {
@@ -33,8 +34,17 @@ std::vector<uint8_t> FirstWith(const MapSnapshot& s, DecisionReason reason, Buil
   return {};
 }
 
-TEST(BpfFrameCostTest, NanosecondsPerFrameByKind) {
-  Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load();
+class BpfFrameCostTest : public ::testing::TestWithParam<BpfPlane::Hook> {};
+
+INSTANTIATE_TEST_SUITE_P(Hooks, BpfFrameCostTest,
+                         ::testing::Values(BpfPlane::Hook::kTc, BpfPlane::Hook::kXdp),
+                         test::HookParamName);
+
+TEST_P(BpfFrameCostTest, NanosecondsPerFrameByKind) {
+  BpfPlane::LoadOptions options;
+  options.hook = GetParam();
+  const bool xdp = GetParam() == BpfPlane::Hook::kXdp;
+  Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load(options);
   if (!loaded.ok() && geteuid() != 0) GTEST_SKIP() << "needs root: " << loaded.status().ToString();
   ASSERT_TRUE(loaded.ok()) << "cannot load the BPF program: " << loaded.status().ToString();
   BpfPlane& plane = *loaded.value();
@@ -59,10 +69,12 @@ TEST(BpfFrameCostTest, NanosecondsPerFrameByKind) {
       {"udp_others", FirstWith(s, DecisionReason::kOtherHostsBucket, udp)},
       {"not_for_vip", Udp(kClient, kNotVip, 20000, 53)},
   };
-  std::string line = "ns per frame:";
+  std::string line = test::HookName(GetParam()) + " ns per frame:";
   for (const Kind& k : kinds) {
     uint32_t ns = 0;
-    const test::KernelDecision d = test::RunProgram(plane.program_fd(), k.frame, kRepeat, &ns);
+    const test::KernelDecision d =
+        xdp ? test::RunXdpProgram(plane.program_fd(), plane.xdp_record_fd(), k.frame, kRepeat, &ns)
+            : test::RunProgram(plane.program_fd(), k.frame, kRepeat, &ns);
     EXPECT_GE(d.action, 0) << k.name;
     line += std::string(" ") + k.name + " " + std::to_string(ns);
   }

@@ -1,7 +1,8 @@
 // Recorded traffic through the BPF data plane: every frame of tests/agent/data/lab_traffic.pcap
 // (real traffic of an nlb-lab cluster: HTTP over IPv4 and IPv6, ARP and neighbour solicitations,
 // ICMP, fragments, VLAN and QinQ tags, malformed frames, heartbeats; see data/README.md), read
-// with libpcap, runs through the loaded program (BPF_PROG_TEST_RUN) and through the reference on
+// with libpcap, runs through the loaded program (BPF_PROG_TEST_RUN; the tc program and again the
+// XDP one, which must also leave the expected frame) and through the reference on
 // the same snapshot, in order: Decide() under the decision tables' rules and under rule sets of
 // each affinity, DecideTracked() under a tracked rule whose buckets move while the flows run.
 // Verdict, reason, parse verdict, rule, bucket and tc action must be equal for every frame.
@@ -67,8 +68,10 @@ MapSnapshot RuleSet(Affinity affinity, uint16_t host) {
   return s;
 }
 
-class BpfReplayTest : public test::TrackedFixture {
+class BpfReplayTest : public test::TrackedFixture,
+                      public ::testing::WithParamInterface<test::Hook> {
  protected:
+  test::Hook TestHook() const override { return GetParam(); }
   void SetUp() override {
     TrackedFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -95,7 +98,7 @@ class BpfReplayTest : public test::TrackedFixture {
   std::vector<std::vector<uint8_t>> frames_;
 };
 
-TEST_F(BpfReplayTest, DecisionTableRules) {
+TEST_P(BpfReplayTest, DecisionTableRules) {
   refused_ = 0;
   for (uint16_t host = 1; host <= kHosts; ++host) {
     const Tally tally =
@@ -109,7 +112,7 @@ TEST_F(BpfReplayTest, DecisionTableRules) {
               refused_ / kHosts);
 }
 
-TEST_F(BpfReplayTest, RuleSetsOfEachAffinity) {
+TEST_P(BpfReplayTest, RuleSetsOfEachAffinity) {
   for (const Affinity affinity : {Affinity::kNone, Affinity::kSingle, Affinity::kNetwork}) {
     Tally all{};
     for (uint16_t host = 1; host <= kLabHosts; ++host) {
@@ -150,7 +153,7 @@ MapSnapshot Moving(const MapSnapshot& a, uint64_t generation, uint32_t seed) {
 
 // In order, with the snapshot switching between settled and moving every few frames, so that
 // flows opened under one are carried, held or refused under the other, on both sides alike.
-TEST_F(BpfReplayTest, TrackedRuleWithMovingBuckets) {
+TEST_P(BpfReplayTest, TrackedRuleWithMovingBuckets) {
   Tally all{};
   for (uint16_t host = 1; host <= kLabHosts; ++host) {
     Reset();
@@ -173,6 +176,9 @@ TEST_F(BpfReplayTest, TrackedRuleWithMovingBuckets) {
   EXPECT_GT(Count(all, DecisionReason::kTrackedConnection), 0);
   EXPECT_GT(Count(all, DecisionReason::kMovingOthersConnection), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Hooks, BpfReplayTest, ::testing::Values(test::Hook::kTc, test::Hook::kXdp),
+                         test::HookParamName);
 
 }  // namespace
 }  // namespace nlb

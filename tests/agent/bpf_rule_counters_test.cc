@@ -1,7 +1,8 @@
 // The BPF program's per-rule counters (map nlb_rule_counters, read by BpfPlane::ReadCounters)
 // move as Decide() says: per rule and verdict, packets and bytes, over the decision tables and
 // random frames on every host's map; and a rule's figures stay with its name when a reload
-// renumbers the rules, while a new rule, even in a slot another rule left, starts at 0.
+// renumbers the rules, while a new rule, even in a slot another rule left, starts at 0. On both
+// hooks (tc and XDP).
 // Needs root and a kernel with BPF; skips with the reason otherwise.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,7 +14,7 @@
 
 #include "agent/bpf_plane.h"
 #include "common/decision.h"
-#include "tests/agent/bpf_test_run.h"
+#include "tests/agent/bpf_plane_fixture.h"
 #include "tests/support/decision_table.h"
 #include "tests/support/random_frames.h"
 
@@ -23,41 +24,35 @@ namespace {
 using agent::BpfPlane;
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 
-class BpfRuleCountersTest : public ::testing::Test {
+// On the tc program and on the XDP program (the fixture's, with small flow maps: they play no part
+// here).
+class BpfRuleCountersTest : public test::BpfPlaneFixture,
+                            public ::testing::WithParamInterface<test::Hook> {
  protected:
   static void SetUpTestSuite() {
-    BpfPlane::LoadOptions small;  // the flow maps play no part here
+    BpfPlane::LoadOptions small;
     small.flow_capacity = 4096;
-    Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load(small);
-    if (loaded.ok()) {
-      plane_ = std::move(loaded).value().release();
-    } else {
-      why_not_ = loaded.status().ToString();
+    Load(small);
+  }
+  test::Hook TestHook() const override { return GetParam(); }
+  // Frames to kVip:80 from n client ports.
+  static void Send(int n) {
+    for (int i = 0; i < n; ++i) {
+      const auto port = static_cast<uint16_t>(30000 + i);
+      ASSERT_GE(Run(Tcp(kClient, kVip, port, 80)).action, 0);
     }
-  }
-  static void TearDownTestSuite() {
-    delete plane_;
-    plane_ = nullptr;
-  }
-  void SetUp() override {
-    if (plane_ == nullptr && geteuid() != 0) GTEST_SKIP() << "needs root: " << why_not_;
-    ASSERT_NE(plane_, nullptr) << "cannot load the BPF program: " << why_not_;
-  }
-  static void Install(const MapSnapshot& s) {
-    ASSERT_TRUE(plane_->Publish(s).ok());
-    ASSERT_TRUE(plane_->RenewLease(std::chrono::hours(1)).ok());
   }
   static std::vector<BpfPlane::Counters::Rule> Read() {
     const Result<BpfPlane::Counters> c = plane_->ReadCounters();
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? c->by_rule : std::vector<BpfPlane::Counters::Rule>{};
   }
-
-  static inline BpfPlane* plane_ = nullptr;
-  static inline std::string why_not_;
 };
 
-TEST_F(BpfRuleCountersTest, MoveAsDecideSays) {
+INSTANTIATE_TEST_SUITE_P(Hooks, BpfRuleCountersTest,
+                         ::testing::Values(test::Hook::kTc, test::Hook::kXdp), test::HookParamName);
+
+TEST_P(BpfRuleCountersTest, MoveAsDecideSays) {
   test::RandomFrames random(11, {kVip, kVip2, kVip6}, {80, 443, 1500, 25, 23, 8080, 53, 9999});
   for (uint16_t host = 1; host <= kHosts; ++host) {
     const MapSnapshot s = Snapshot(host);
@@ -72,7 +67,7 @@ TEST_F(BpfRuleCountersTest, MoveAsDecideSays) {
       if (frame.size() < 14) continue;
       ParsedPacket packet;
       const Decision d = Decide(frame, s, &packet);
-      if (test::RunProgram(plane_->program_fd(), frame).action == -EINVAL) continue;
+      if (Run(frame).action == -EINVAL) continue;
       if (d.rule_index < 0) continue;
       BpfPlane::Counters::Rule& r = want[static_cast<size_t>(d.rule_index)];
       nlb_counter& c = d.verdict == Verdict::kAccept ? r.accepted : r.dropped;
@@ -98,23 +93,15 @@ TEST_F(BpfRuleCountersTest, MoveAsDecideSays) {
   }
 }
 
-// Frames to kVip:80 from n client ports.
-void Send(int program_fd, int n) {
-  for (int i = 0; i < n; ++i) {
-    const auto port = static_cast<uint16_t>(30000 + i);
-    ASSERT_GE(test::RunProgram(program_fd, Tcp(kClient, kVip, port, 80)).action, 0);
-  }
-}
-
 uint64_t Packets(const BpfPlane::Counters::Rule& r) {
   return r.accepted.packets + r.dropped.packets;
 }
 
-TEST_F(BpfRuleCountersTest, FiguresFollowTheNameThroughRenumberings) {
+TEST_P(BpfRuleCountersTest, FiguresFollowTheNameThroughRenumberings) {
   MapSnapshot s = Snapshot(1);
   Install(s);
   const uint64_t web_before = Packets(Read()[kWebNone]);
-  Send(plane_->program_fd(), 50);
+  Send(50);
   ASSERT_EQ(Packets(Read()[kWebNone]), web_before + 50);
 
   // A reload puts a rule before it, covering the same VIP and port: web is index 1 now.
@@ -129,7 +116,7 @@ TEST_F(BpfRuleCountersTest, FiguresFollowTheNameThroughRenumberings) {
   EXPECT_EQ(r[1].name, s.rules[kWebNone].rule.name);
   EXPECT_EQ(Packets(r[1]), web_before + 50) << "web's figures follow it to index 1";
   EXPECT_EQ(Packets(r[0]), 0u) << "a new rule starts at 0";
-  Send(plane_->program_fd(), 20);  // now taken by "first"
+  Send(20);  // now taken by "first"
   r = Read();
   EXPECT_EQ(Packets(r[0]), 20u);
   EXPECT_EQ(Packets(r[1]), web_before + 50);
@@ -140,14 +127,14 @@ TEST_F(BpfRuleCountersTest, FiguresFollowTheNameThroughRenumberings) {
   second.rules[0].rule.name = "second";
   Install(second);
   EXPECT_EQ(Packets(Read()[0]), 0u);
-  Send(plane_->program_fd(), 5);
+  Send(5);
   MapSnapshot third = renumbered;
   third.rules[0].rule.name = "third";
   Install(third);
   r = Read();
   EXPECT_EQ(Packets(r[0]), 0u);
   EXPECT_EQ(Packets(r[1]), web_before + 50);
-  Send(plane_->program_fd(), 3);
+  Send(3);
   EXPECT_EQ(Packets(Read()[0]), 3u);
 
   // Back to the first numbering: web at index 0 with everything it counted.

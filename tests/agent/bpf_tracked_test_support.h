@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -59,25 +60,34 @@ inline std::vector<uint8_t> TcpFrame(const IpAddress& client, const IpAddress& v
 }
 
 // The plane (BpfPlaneFixture) with the BpfFlowTable over it, and a fresh DescriptorTable per
-// test: the reference the kernel's connection table must agree with.
+// test: the reference the kernel's connection table must agree with. Each hook's plane has its
+// own flow table; flows_ is the current test's.
 class TrackedFixture : public BpfPlaneFixture {
  protected:
   static void SetUpTestSuite() {
     BpfPlaneFixture::SetUpTestSuite();
     MakeFlowTable();
   }
-  // For fixtures that load with other options: Load(options), then this.
+  // For fixtures that load with other options: Load(options), then this (the tc plane's).
   static void MakeFlowTable() {
-    if (plane_ != nullptr) flows_ = new agent::BpfFlowTable(*plane_);
+    if (plane_ != nullptr)
+      flows_by_hook_[static_cast<size_t>(plane_->hook())] = new agent::BpfFlowTable(*plane_);
+    flows_ = flows_by_hook_[0];
   }
   static void TearDownTestSuite() {
-    delete flows_;
+    for (agent::BpfFlowTable*& flows : flows_by_hook_) {
+      delete flows;
+      flows = nullptr;
+    }
     flows_ = nullptr;
     BpfPlaneFixture::TearDownTestSuite();
   }
   void SetUp() override {
     BpfPlaneFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
+    agent::BpfFlowTable*& flows = flows_by_hook_[static_cast<size_t>(plane_->hook())];
+    if (flows == nullptr) flows = new agent::BpfFlowTable(*plane_);
+    flows_ = flows;
     Reset();
   }
   // Nothing tracked on either side.
@@ -98,7 +108,8 @@ class TrackedFixture : public BpfPlaneFixture {
     return KernelAgrees(frame, want, packet, s, what);
   }
 
-  static inline agent::BpfFlowTable* flows_ = nullptr;
+  static inline agent::BpfFlowTable* flows_ = nullptr;  // the current test's hook's
+  static inline std::array<agent::BpfFlowTable*, 2> flows_by_hook_{};
   std::unique_ptr<DescriptorTable> table_;
 };
 

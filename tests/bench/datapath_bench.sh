@@ -6,8 +6,9 @@
 # its figures.) Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
 # tools/nlb-lab and removes it on exit, whatever happens.
 #
-#   bash tests/bench/datapath_bench.sh [packets|http|bpf|bpf-http|all]     (default all)
-#   (bpf and bpf-http: the BPF back end, host.data_path: bpf; see tests/bench/datapath_bpf.sh)
+#   bash tests/bench/datapath_bench.sh [packets|http|bpf|bpf-http|xdp|all]     (default all)
+#   (bpf and bpf-http: the BPF back end, host.data_path: bpf; xdp: its XDP variant against it and
+#   the nft filter; see tests/bench/datapath_bpf.sh)
 #   environment: REPS (3), RATES (offered packets/s per step), STEP_SECONDS (2), WRK_SECONDS (5),
 #                PIN=CPU: sender (and its softirq work) and host 1's nlbd share that one CPU, the
 #                receive-livelock case: does the data path collapse when the kernel's receive work
@@ -246,7 +247,7 @@ http() {
   "$LAB" down --run "$RUN"; RUN=""
 }
 
-# The BPF back end's phases (bpf_packets, bpf_http), on the helpers above.
+# The BPF back end's phases (bpf_packets, bpf_http, xdp_packets), on the helpers above.
 source "$(dirname "$0")/datapath_bpf.sh"
 
 case "$what" in
@@ -254,7 +255,8 @@ case "$what" in
   http) http ;;
   bpf) bpf_packets ;;
   bpf-http) bpf_http ;;
-  all) packets; http; bpf_packets; bpf_http ;;
-  *) fail "usage: datapath_bench.sh [packets|http|bpf|bpf-http|all]" ;;
+  xdp) xdp_packets ;;
+  all) packets; http; bpf_packets; bpf_http; xdp_packets ;;
+  *) fail "usage: datapath_bench.sh [packets|http|bpf|bpf-http|xdp|all]" ;;
 esac
 rm -rf "$OUT"

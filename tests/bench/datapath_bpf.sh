@@ -9,6 +9,13 @@
 #                sending (every thread, /proc/PID/task/*/status): with the program deciding, user
 #                space should see no frame, so these stay at the idle rate measured before the
 #                steps. The capture phases' figure comes from "datapath_bench.sh packets".
+#   xdp_packets  (datapath_bench.sh xdp): the same rig; per rep host 1's nlbd runs the tc program
+#                (host.data_path: bpf), steps alternating nft / bpf, then the XDP program
+#                (host.data_path: xdp, native on the veth), steps alternating nft-xdp / xdp. The
+#                nft figure of the ratios is the first half's, with no XDP program on the veth:
+#                an XDP program moves the veth's receive path into its NAPI poll, which changes
+#                what the nft filter costs too (nft-xdp shows by how much). Ratios xdp/nft and
+#                xdp/bpf; the programs' own run time per frame beside the CPU per packet.
 #   bpf_http     (datapath_bench.sh bpf-http): 2 hosts with nginx, wrk from the client
 #                (WRK_CONNECTIONS, default 32, as the issue's measurement), keep-alive and one
 #                request per connection (`Connection: close`), to
@@ -39,9 +46,9 @@ time.sleep(3600)' >"$STATE/bpfstats.out" 2>&1 </dev/null &
   grep -qx ready "$STATE/bpfstats.out" || note "no BPF statistics: $(cat "$STATE/bpfstats.out")"
 }
 
-# prog_of_host I: the id of the tc program at host I's eth0 ingress.
+# prog_of_host I: the id of the tc program at host I's eth0 ingress (or of its XDP program).
 prog_of_host() {
-  in_host "$1" bpftool net show dev eth0 --json | json "[t.get('id', t.get('prog_id')) for t in r[0]['tc'] if 'ingress' in t['kind']][0]"
+  in_host "$1" bpftool net show dev eth0 --json | json "([t.get('id', t.get('prog_id')) for t in r[0]['xdp']] + [t.get('id', t.get('prog_id')) for t in r[0]['tc'] if 'ingress' in t['kind']])[0]"
 }
 
 bpf_packets() {
@@ -67,6 +74,40 @@ bpf_packets() {
     kill -CONT "$(cat "$STATE/pids/nlbd-h2")"
     BPF_PROG_ID=""
     stop_agents 1 2
+  done
+  python3 "$SUMMARY" packets "$OUT/steps"
+  note "load average: $(cat /proc/loadavg)"
+  "$LAB" down --run "$RUN"; RUN=""
+}
+
+# xdp_packets: see the header.
+xdp_packets() {
+  packets_lab
+  local rep rate pid mode i
+  [ "$(uname -m)" = x86_64 ] && bpf_stats_on
+  for i in 1 2; do grep -v "^  data_path:" "$STATE/h$i.yaml" >"$OUT/h$i-base.yaml"; done
+  for rep in $(seq "$REPS"); do
+    for mode in bpf xdp; do
+      for i in 1 2; do
+        { cat "$OUT/h$i-base.yaml"; echo "  data_path: $mode"; } >"$STATE/h$i.yaml"
+      done
+      start_agent 1; start_agent 2
+      wait_until 30 "2 hosts converged" converged_all 1,2
+      [ "$(control 1 report | json "r['data_path']['hook']")" = "${mode/bpf/tc}" ] ||
+        fail "host 1 is not on the $mode hook: $(control 1 report | json "r['data_path']")"
+      kill -STOP "$(cat "$STATE/pids/nlbd-h2")"
+      pid=$(cat "$STATE/pids/nlbd-h1")
+      BPF_PROG_ID=$(prog_of_host 1)
+      note "rep $rep: host 1 on $mode (program $BPF_PROG_ID); steps alternate nft / $mode (load $(cut -d' ' -f1-3 /proc/loadavg))"
+      for rate in $RATES; do
+        if [ "$mode" = bpf ]; then step nft "$rep" "$rate" "$NFT_VIP"; else step nft-xdp "$rep" "$rate" "$NFT_VIP"; fi
+        step "$mode" "$rep" "$rate" "$VIP" "$pid"
+      done
+      note "host 1 report: $(control 1 report | json "'hook %s, accepted %d, dropped %d, kernel errors %d, repairs %d' % (r['data_path']['hook'], r['packets']['accepted'], r['packets']['dropped'], r['kernel']['errors'], r['kernel']['repairs'])")"
+      kill -CONT "$(cat "$STATE/pids/nlbd-h2")"
+      BPF_PROG_ID=""
+      stop_agents 1 2
+    done
   done
   python3 "$SUMMARY" packets "$OUT/steps"
   note "load average: $(cat /proc/loadavg)"

@@ -13,7 +13,10 @@ import re
 import statistics
 import sys
 
-PHASES = ("nft", "pcap", "bpf")  # "nlbd": the since-retired kernel fast path
+# nft-xdp: the nft filter's steps while nlbd's XDP program is attached (xdp phase): on veth an XDP
+# program moves the receive path into the veth's NAPI, so these are not the plain nft figure.
+# "nlbd" (the since-retired kernel fast path) is gone.
+PHASES = ("nft", "pcap", "bpf", "nft-xdp", "xdp")
 
 
 def packets(path):
@@ -45,7 +48,7 @@ def packets(path):
                 # sending: at the loss-free step and the median over every step.
                 cs=cpu_at.get("nlbd_cs_per_s", nan) if cpu_at else nan,
                 cs_all=statistics.median(s.get("nlbd_cs_per_s", nan) for s in mine),
-                # The tc program's own run time per frame (host 1, kernel BPF statistics).
+                # The program's own run time per frame (host 1, kernel BPF statistics).
                 prog=statistics.median(s.get("prog_ns_per_run", nan) for s in mine)))
         med = lambda k: statistics.median(o[k] for o in out)
         return {k: med(k) for k in out[0]}, out
@@ -54,12 +57,12 @@ def packets(path):
     for phase in present:
         m, all_reps = summary(phase)
         res[phase] = m
-        print("%-4s kept %.3f | loss-free %s | best processed %s | at top offered %s: processed %s"
+        print("%-7s kept %.3f | loss-free %s | best processed %s | at top offered %s: processed %s"
               " | cpu %.0f ns/pkt (nlbd %.0f) | nlbd cs/s at loss-free %.0f, all steps %.0f"
               "%s  [reps: loss-free %s]" % (
                   phase, m["kept"], int(m["lossfree"]), int(m["best"]), int(m["top_offered"]),
                   int(m["top_processed"]), m["cpu"], m["nlbd_cpu"], m["cs"], m["cs_all"],
-                  "" if m["prog"] != m["prog"] else " | tc program %.0f ns/frame" % m["prog"],
+                  "" if m["prog"] != m["prog"] else " | program %.0f ns/frame" % m["prog"],
                   [int(o["lossfree"]) for o in all_reps]))
     k = res["nft"]
     for phase in present[1:]:
@@ -68,6 +71,11 @@ def packets(path):
               " (top/best) %.2f, offered/loss-free %.1fx" % (
                   phase, n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["cpu"] / k["cpu"],
                   n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1)))
+    # XDP against the tc program, both nlbd's, same run.
+    if "xdp" in res and "bpf" in res:
+        n, t = res["xdp"], res["bpf"]
+        print("ratio xdp/bpf: loss-free %.2f, best processed %.2f, cpu/pkt %.2f" % (
+            n["lossfree"] / t["lossfree"], n["best"] / t["best"], n["cpu"] / t["cpu"]))
 
 
 def wrk(path, target, rep, mode="keepalive", nlbd_cs=None, machine_cs=None):

@@ -213,8 +213,9 @@ const ErrorCase kErrorCases[] = {
      "t.yaml:8:21: host.kernel_fast_path"},
     {"data_path not a back end",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
-     "  dedicated_address: 198.18.1.1\n  data_path: xdp\n",
-     "t.yaml:8:14: host.data_path: 'xdp' is not valid; expected one of auto | bpf | capture"},
+     "  dedicated_address: 198.18.1.1\n  data_path: dpdk\n",
+     "t.yaml:8:14: host.data_path: 'dpdk' is not valid; expected one of auto | bpf | capture | "
+     "xdp"},
     {"data_path not a word",
      "cluster:\n  name: web\n  vips: [198.18.0.100]\nhost:\n  id: 1\n  interface: eth0\n"
      "  dedicated_address: 198.18.1.1\n  data_path: [bpf]\n",
@@ -462,6 +463,7 @@ TEST(ConfigLoader, DataPathTable) {
       {"auto", DataPathMode::kAuto},
       {"bpf", DataPathMode::kBpf},
       {"capture", DataPathMode::kCapture},
+      {"xdp", DataPathMode::kXdp},
   };
   for (const auto& c : cases) {
     Result<NodeConfig> config = ParseConfig(

@@ -143,7 +143,8 @@ check_delivery() {
   done
 }
 
-# backend I: the back end host I runs ("capture" or "bpf").
+# backend I: the back end host I runs ("capture" or "bpf"; with host.data_path xdp "bpf" too,
+# report's data_path.hook says "xdp").
 backend() { control "$1" report | json "r['data_path']['backend']"; }
 
 # client_tool ARGS...: datapath_tool.py in client 1, its JSON output on stdout.

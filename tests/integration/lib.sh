@@ -38,7 +38,7 @@ lab_start() {
 }
 
 # host_config I [nlb-lab config options...]: writes $STATE/hI.yaml.
-# NLB_DATA_PATH=capture|bpf|auto in the environment sets host.data_path in every config written
+# NLB_DATA_PATH=capture|bpf|xdp|auto in the environment sets host.data_path in every config written
 # (the host section is the file's last), so one test runs on either back end.
 host_config() {
   local i=$1; shift
