@@ -13,6 +13,7 @@
 
 #include "agent/bpf_plane.h"
 #include "common/decision.h"
+#include "tests/agent/bpf_plane_fixture.h"
 #include "tests/agent/bpf_test_run.h"
 #include "tests/support/decision_table.h"
 #include "tests/support/random_frames.h"
@@ -23,38 +24,18 @@ namespace {
 using agent::BpfPlane;
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 
-class BpfRuleCountersTest : public ::testing::Test {
+class BpfRuleCountersTest : public test::BpfPlaneFixture {
  protected:
   static void SetUpTestSuite() {
     BpfPlane::LoadOptions small;  // the flow maps play no part here
     small.flow_capacity = 4096;
-    Result<std::unique_ptr<BpfPlane>> loaded = BpfPlane::Load(small);
-    if (loaded.ok()) {
-      plane_ = std::move(loaded).value().release();
-    } else {
-      why_not_ = loaded.status().ToString();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete plane_;
-    plane_ = nullptr;
-  }
-  void SetUp() override {
-    if (plane_ == nullptr && geteuid() != 0) GTEST_SKIP() << "needs root: " << why_not_;
-    ASSERT_NE(plane_, nullptr) << "cannot load the BPF program: " << why_not_;
-  }
-  static void Install(const MapSnapshot& s) {
-    ASSERT_TRUE(plane_->Publish(s).ok());
-    ASSERT_TRUE(plane_->RenewLease(std::chrono::hours(1)).ok());
+    Load(small);
   }
   static std::vector<BpfPlane::Counters::Rule> Read() {
     const Result<BpfPlane::Counters> c = plane_->ReadCounters();
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? c->by_rule : std::vector<BpfPlane::Counters::Rule>{};
   }
-
-  static inline BpfPlane* plane_ = nullptr;
-  static inline std::string why_not_;
 };
 
 TEST_F(BpfRuleCountersTest, MoveAsDecideSays) {
