@@ -22,12 +22,6 @@ rules_file() {  # rules_file AFFINITY
 config() { host_config "$1" --period-ms 300 --tolerance 5 --rules "$STATE/rules-$2"; }
 holding() { report_of "$1" "r['connections']['rules'][0]['moving_away_buckets']"; }
 holds_nothing() { local i; for i in 1 2 3; do [ "$(holding "$i")" = 0 ] || return 1; done; }
-judge() {
-  local res
-  res=$(broken "$1")
-  [ "${res%% *}" = 0 ] || fail "$1: ${res%% *} of $DOWNLOADS downloads broken (served by ${res#* })"
-  note "$1: $DOWNLOADS of $DOWNLOADS downloads whole (served by ${res#* })"
-}
 # reload_affinity AFFINITY: every host's file gets web with AFFINITY, one reload --cluster.
 reload_affinity() {
   local i

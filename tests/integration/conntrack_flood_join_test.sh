@@ -87,13 +87,6 @@ owns_none_of() { [ "$(owned_of "$1" "$2")" = 0 ]; }
 # A drainstopped host stays a member (stopped), so hosts 1 and 2 still list it.
 hosts_1_2_converged() { members_are 1 1,2,3 && members_are 2 1,2,3; }
 host_state_is() { [ "$(control "$1" query | json "r['state']")" = "$2" ]; }
-alive() { local i; for i in "$@"; do kill -0 "$(cat "$STATE/pids/nlbd-h$i")" || return 1; done; }
-judge() {
-  local res
-  res=$(broken "$1")
-  [ "${res%% *}" = 0 ] || fail "$1: ${res%% *} of $DOWNLOADS downloads broken (served by ${res#* })"
-  note "$1: $DOWNLOADS of $DOWNLOADS downloads whole (served by ${res#* })"
-}
 # tracked_at_move NAME RULE HOSTS: right after a move, HOSTS being the hosts that lost buckets
 # (they sweep every 100 ms while they hold them): R = NAME's downloads running on HOSTS now,
 # T = the sum over HOSTS of RULE's tracked count from a sweep that began after now. RULE carries

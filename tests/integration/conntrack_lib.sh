@@ -47,6 +47,17 @@ broken() {
   echo "$bad$spread"
 }
 
+# judge NAME: every download of NAME ended whole (fails the test otherwise).
+judge() {
+  local res
+  res=$(broken "$1")
+  [ "${res%% *}" = 0 ] || fail "$1: ${res%% *} of $DOWNLOADS downloads broken (served by ${res#* })"
+  note "$1: $DOWNLOADS of $DOWNLOADS downloads whole (served by ${res#* })"
+}
+
+# alive I...: every listed host's nlbd still runs.
+alive() { local i; for i in "$@"; do kill -0 "$(cat "$STATE/pids/nlbd-h$i")" || return 1; done; }
+
 # quick N [URL]: N short requests; prints the answering host per request, FAILED for a failure.
 quick() {
   local n url=${2:-http://$VIP/} host

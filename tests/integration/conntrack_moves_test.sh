@@ -41,14 +41,6 @@ holding() { report_of "$1" "r['connections']['rules'][0]['moving_away_buckets']"
 holds_nothing() { [ "$(holding "$1")" = 0 ]; }
 owns_at_least() { [ "$(owned "$1")" -ge "$2" ]; }
 owns_none() { [ "$(owned "$1")" = 0 ]; }
-alive() { local i; for i in "$@"; do kill -0 "$(cat "$STATE/pids/nlbd-h$i")" || return 1; done; }
-# judge NAME: every download of NAME ended whole.
-judge() {
-  local res
-  res=$(broken "$1")
-  [ "${res%% *}" = 0 ] || fail "$1: ${res%% *} of $DOWNLOADS downloads broken (served by ${res#* })"
-  note "$1: $DOWNLOADS of $DOWNLOADS downloads whole (served by ${res#* })"
-}
 
 lab_start 3
 rules_file r1

@@ -56,13 +56,6 @@ someone_fails_open() {
   done
   return 1
 }
-# judge NAME: every download of NAME ended whole.
-judge() {
-  local res
-  res=$(broken "$1")
-  [ "${res%% *}" = 0 ] || fail "$1: ${res%% *} of $DOWNLOADS downloads broken (served by ${res#* })"
-  note "$1: $DOWNLOADS of $DOWNLOADS downloads whole (served by ${res#* })"
-}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 wait_until 10 "every host's check healthy" all_verdicts_are serve
 note "3 hosts converged, every check healthy"
