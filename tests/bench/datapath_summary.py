@@ -80,10 +80,13 @@ def packets(path):
 
 def wrk(path, target, rep, mode="keepalive", nlbd_cs=None, machine_cs=None):
     t = open(path).read()
-    unit = {"us": 1e-3, "ms": 1, "s": 1e3}
+    unit = {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}
 
-    def ms(v):
-        m = re.match(r"([\d.]+)(us|ms|s)", v)
+    def ms(v):  # wrk's "724.00us", "1.05ms", "2.00s", "1.00m"; anything else is kept as NaN
+        m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+        if not m:
+            print("datapath_summary: %s: cannot read wrk's latency %r" % (path, v), file=sys.stderr)
+            return float("nan")
         return float(m.group(1)) * unit[m.group(2)]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
