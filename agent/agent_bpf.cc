@@ -83,8 +83,9 @@ Status Agent::SetUpBpf(const ClusterMac& cluster_mac, PublisherHooks hooks) {
   bpf_->UseTable(kernel_.get());
   bpf_flows_ = std::make_unique<BpfFlowTable>(*bpf_plane_);
   bpf_->UseFlowTable(bpf_flows_.get());
-  bpf_connections_ =
-      std::make_unique<BpfConnections>(*worker_, *bpf_flows_, [this] { return bpf_->in_kernel(); });
+  bpf_connections_ = std::make_unique<BpfConnections>(
+      *worker_, *bpf_flows_, [this] { return bpf_->in_kernel(); },
+      std::chrono::seconds(cluster.connection_tracking.half_open_hold_s));
   publisher_ = bpf_.get();
   data_path_why_ =
       config_.host.data_path == DataPathMode::kAuto
@@ -177,6 +178,8 @@ void Agent::ReportConnectionTable(JsonWriter& w) const {
   w.Key("memory_bytes").Uint(ConnectionCapacity() * 120);
   w.Key("established").Uint(c.tracked).Key("half_open").Uint(c.half_open);
   w.Key("half_open_capacity").Uint(o.half_open_capacity);
+  // Half-open entries past their hold: still tracked, no longer keeping a moved bucket busy.
+  w.Key("half_open_past_hold").Uint(c.half_open_past_hold);
   w.Key("added").Uint(c.program[NLB_FLOW_HALF_OPEN_ADDED]);
   w.Key("promoted").Uint(c.program[NLB_FLOW_PROMOTED]);
   w.Key("closed").Uint(c.program[NLB_FLOW_CLOSED]);

@@ -25,8 +25,12 @@ Status PublishRenumbering(BpfKernel& kernel, BpfFlowTable* table, const MapSnaps
   return published.ok() ? finished : published;
 }
 
-BpfConnections::BpfConnections(KernelJobs& worker, BpfFlowTable& table, InKernel in_kernel)
-    : worker_(worker), table_(table), in_kernel_(std::move(in_kernel)) {}
+BpfConnections::BpfConnections(KernelJobs& worker, BpfFlowTable& table, InKernel in_kernel,
+                               std::chrono::nanoseconds half_open_hold)
+    : worker_(worker),
+      table_(table),
+      in_kernel_(std::move(in_kernel)),
+      half_open_hold_ns_(static_cast<uint64_t>(std::max<int64_t>(half_open_hold.count(), 0))) {}
 
 BpfConnections::Clock::duration BpfConnections::Interval(bool holding, Clock::duration last_sweep) {
   if (!holding) return kSteadyPeriod;
@@ -61,6 +65,7 @@ void BpfConnections::Poll(Clock::time_point now, bool holding) {
         options.rule_keys = keys;
         options.rule_epoch = map->numbering != nullptr ? map->numbering->epoch : 0;
         options.generation = map->generation;
+        options.half_open_hold_ns = half_open_hold_ns_;
         auto swept = table_.Sweep(options);
         if (!swept.ok()) return swept.status();
         auto counters = table_.ReadCounters();

@@ -6,8 +6,10 @@
 // takes about 0.5 s of a core to sweep). Each sweep uses the map the program decides by when it
 // starts (BpfSwitch::in_kernel): its keep rule (owned or moving), its rules' client keys, and its
 // numbering epoch and generation stamped on the counts, so Agent::FeedLocalConnections can tell
-// when the counts may end a move (CountsGeneration). It also reads the table's counters for the
-// report after each sweep.
+// when the counts may end a move (CountsGeneration), and the half-open hold
+// (cluster.connection_tracking.half_open_hold_s), so that a flood's half-open flows do not keep a
+// lost bucket busy until they expire. It also reads the table's counters for the report after
+// each sweep.
 //
 // PublishRenumbering is the one Publish of a snapshot in a new rule numbering: Renumber, Publish,
 // FinishRenumber in one worker job, so no sweep can run between them.
@@ -45,7 +47,9 @@ class BpfConnections {
   static constexpr int kDurationsApart = 10;
 
   // REQUIRES: worker and table outlive the jobs (the worker is destroyed first).
-  BpfConnections(KernelJobs& worker, BpfFlowTable& table, InKernel in_kernel);
+  // half_open_hold: BpfSweepOptions::half_open_hold_ns for every sweep.
+  BpfConnections(KernelJobs& worker, BpfFlowTable& table, InKernel in_kernel,
+                 std::chrono::nanoseconds half_open_hold);
   BpfConnections(const BpfConnections&) = delete;
   BpfConnections& operator=(const BpfConnections&) = delete;
   ~BpfConnections() { *alive_ = false; }
@@ -71,6 +75,7 @@ class BpfConnections {
   KernelJobs& worker_;
   BpfFlowTable& table_;
   InKernel in_kernel_;
+  const uint64_t half_open_hold_ns_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sweeping_ = false;
   bool reading_ = false;

@@ -107,7 +107,13 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
       ++present[m];
       const uint32_t bucket = BucketOf(e, options.rule_keys);
       const bool expired = Expired(e.value, half_open, now);
-      const auto count_live = [&] {
+      // v: the entry as it is now (the batch's copy, or the one taken back below).
+      const auto count_live = [&](const nlb_flow& v) {
+        if (half_open && now >= v.last_seen_ns &&
+            now - v.last_seen_ns >= options.half_open_hold_ns) {
+          ++result.past_hold;  // kept (still tracked), but it no longer holds its bucket
+          return;
+        }
         if (e.id.rule < NLB_MAX_RULES) {
           ++scratch_[e.id.rule * NLB_BUCKET_COUNT + bucket];
           ++totals[e.id.rule];
@@ -115,7 +121,7 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
         ++result.live;
       };
       if (!expired && (!options.keep || options.keep(e.id.rule, bucket))) {
-        count_live();
+        count_live(e.value);
         return;
       }
       // Taken out atomically with its current value: a SYN may have renewed an expired
@@ -129,7 +135,7 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
         // Same key, same hash bucket: behind the cursor, so the walk does not meet it again.
         // Counted: a live flow missing from the counts could end a move it still needs.
         (void)bpf_map_update_elem(fds[m], &e.id, &taken, BPF_NOEXIST);
-        if (!options.keep || options.keep(e.id.rule, bucket)) count_live();
+        if (!options.keep || options.keep(e.id.rule, bucket)) count_live(taken);
         return;
       }
       ++result.removed;
@@ -152,6 +158,7 @@ Result<BpfSweepResult> BpfFlowTable::Sweep(const BpfSweepOptions& options) {
   counts_epoch_.store(options.rule_epoch, std::memory_order_release);
   counts_generation_.store(options.generation, std::memory_order_release);
   present_ = present;
+  past_hold_ = result.past_hold;
   return result;
 }
 
@@ -171,6 +178,7 @@ Result<BpfFlowCounters> BpfFlowTable::ReadCounters() const {
   out.renumber_removed = renumber_removed_;
   out.tracked = present_[0];
   out.half_open = present_[1];
+  out.half_open_past_hold = past_hold_;
   const auto evicted = [&](uint64_t added, uint64_t removed, size_t m) {
     const uint64_t in = added + user_added_[m];
     const uint64_t out_count = removed + user_removed_[m] + present_[m];
@@ -243,6 +251,7 @@ Status BpfFlowTable::Clear() {
     if (!walked.ok()) return walked;
   }
   present_ = {};
+  past_hold_ = 0;
   return Status::Ok();
 }
 

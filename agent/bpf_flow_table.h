@@ -5,6 +5,8 @@
 // class does both: Sweep walks both maps (batch lookups), deletes the entries past their timeout
 // or in buckets this host neither owns nor still serves, and rebuilds the per-(rule, bucket)
 // counts that the moving reports need (what DescriptorTable::Connections gives the capture path).
+// A half-open flow counts there only within its hold (BpfSweepOptions::half_open_hold_ns), so
+// that a SYN flood's flows do not keep a moved bucket busy until they expire.
 // It also carries the flows through a reload that renumbers the rules (Renumber, then
 // FinishRenumber around the Publish of the new numbering).
 //
@@ -42,6 +44,8 @@ struct BpfFlowCounters {
   // At the last sweep: entries present (live or not yet swept).
   uint64_t tracked = 0;    // nlb_flows
   uint64_t half_open = 0;  // nlb_half_open
+  // Of those half-open entries, the ones kept but not counted: past their hold.
+  uint64_t half_open_past_hold = 0;
   // Pushed out by the LRU, computed: added - removed (program and user space) - present. Exact
   // when no packet runs between the last sweep and the counters' read; under traffic it can be
   // off by the packets in between (never negative: clamped).
@@ -63,12 +67,19 @@ struct BpfSweepOptions {
   // rule_epoch) and which map generation (CountsGeneration) the counts are in.
   uint64_t rule_epoch = 0;
   uint64_t generation = 0;
+  // A half-open entry counts in Connections only while its last packet is younger than this
+  // (cluster.connection_tracking.half_open_hold_s); past it, it stays in its map, tracked packet
+  // by packet while its bucket is kept, but no longer holds the bucket (a flood's SYNs would
+  // hold a lost bucket until they expire). The default never releases one before it expires:
+  // DescriptorTable's rule, which counts every flow it holds.
+  uint64_t half_open_hold_ns = UINT64_MAX;
 };
 
 struct BpfSweepResult {
   uint64_t examined = 0;  // entries of both maps
   uint64_t removed = 0;
-  uint64_t live = 0;  // counted in Connections
+  uint64_t live = 0;       // counted in Connections
+  uint64_t past_hold = 0;  // half-open, kept, not counted: past options.half_open_hold_ns
 };
 
 class BpfFlowTable {
@@ -80,10 +91,11 @@ class BpfFlowTable {
   // One full pass over both maps: O(entries present) system-call work in batches of kBatch.
   [[nodiscard]] Result<BpfSweepResult> Sweep(const BpfSweepOptions& options);
 
-  // Live tracked connections (established and half-open) of one bucket of one rule, and per rule,
-  // at the last Sweep. Any thread. Connections is in the numbering of counts_epoch; RuleConnections
-  // in the newest one: FinishRenumber moves each rule's total to its new index at once, so that
-  // `report` shows a renumbered rule's connections under its name before the next Sweep.
+  // Live tracked connections (established, and half-open within their hold) of one bucket of one
+  // rule, and per rule, at the last Sweep. Any thread. Connections is in the numbering of
+  // counts_epoch; RuleConnections in the newest one: FinishRenumber moves each rule's total to its
+  // new index at once, so that `report` shows a renumbered rule's connections under its name before
+  // the next Sweep.
   uint32_t Connections(uint32_t rule, uint32_t bucket) const {
     if (rule >= NLB_MAX_RULES || bucket >= NLB_BUCKET_COUNT) return 0;
     return counts_[rule * NLB_BUCKET_COUNT + bucket].load(std::memory_order_relaxed);
@@ -150,6 +162,7 @@ class BpfFlowTable {
   uint64_t swept_not_kept_ = 0;
   uint64_t renumber_removed_ = 0;
   std::array<uint64_t, 2> present_{};  // at the last sweep
+  uint64_t past_hold_ = 0;             // idem
 };
 
 }  // namespace nlb::agent

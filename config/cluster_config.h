@@ -45,6 +45,9 @@ struct ConnectionTrackingConfig {
   uint32_t idle_timeout_s = 900;    // 10..604800: an open flow silent this long is forgotten
   uint32_t close_delay_s = 10;      // 1..600: kept after its FIN or RST, for the last packets
   uint32_t moving_timeout_s = 300;  // 1..86400: a moved bucket's old owner serves it at most this
+  // 1..60: a half-open flow (SYN taken, no ACK yet) keeps its bucket moving at most this long
+  // after its last packet (BPF back end; docs/connection-tracking.md, "The kernel table").
+  uint32_t half_open_hold_s = 10;
   friend bool operator==(const ConnectionTrackingConfig&,
                          const ConnectionTrackingConfig&) = default;
 };

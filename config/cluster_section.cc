@@ -10,8 +10,8 @@
 namespace nlb {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, MacMode>, 3> kMacModes{{
-    {"multicast", MacMode::kMulticast}, {"unicast", MacMode::kUnicast}, {"igmp", MacMode::kIgmp}}};
+constexpr std::array<std::pair<std::string_view, MacMode>, 3> kMacModes{
+    {{"multicast", MacMode::kMulticast}, {"unicast", MacMode::kUnicast}, {"igmp", MacMode::kIgmp}}};
 
 constexpr size_t kMaxClusterNameLength = 32;
 
@@ -34,7 +34,8 @@ bool ReadVips(const FieldRef& field, ClusterConfig* cluster, ConfigErrors* error
   if (!field.node.IsSequence() || field.node.size() == 0) {
     errors->Add(LocationOf(field), field.path,
                 "expected a list of at least one address (like [198.18.0.100, \"2001:2::100\"]), "
-                "found " + DescribeValue(field.node));
+                "found " +
+                    DescribeValue(field.node));
     return false;
   }
   bool all_ok = true;
@@ -69,8 +70,8 @@ void ReadHeartbeat(const FieldRef& field, HeartbeatConfig* heartbeat, ConfigErro
     }
   }
   if (reader.Has("tolerance")) {
-    if (auto v = ReadUnsigned(reader.Field("tolerance"), 2, 100, "a count of missed periods",
-                              errors)) {
+    if (auto v =
+            ReadUnsigned(reader.Field("tolerance"), 2, 100, "a count of missed periods", errors)) {
       heartbeat->tolerance = *v;
     }
   }
@@ -98,8 +99,10 @@ void ReadControl(const FieldRef& field, ControlConfig* control, ConfigErrors* er
 
 void ReadConnectionTracking(const FieldRef& field, ConnectionTrackingConfig* tracking,
                             ConfigErrors* errors) {
-  MappingReader reader(field, {"capacity", "idle_timeout_s", "close_delay_s", "moving_timeout_s"},
-                       errors);
+  MappingReader reader(
+      field,
+      {"capacity", "idle_timeout_s", "close_delay_s", "moving_timeout_s", "half_open_hold_s"},
+      errors);
   struct Bound {
     const char* name;
     uint32_t min;
@@ -112,6 +115,9 @@ void ReadConnectionTracking(const FieldRef& field, ConnectionTrackingConfig* tra
       {"idle_timeout_s", 10, 604800, "a time in seconds", &tracking->idle_timeout_s},
       {"close_delay_s", 1, 600, "a time in seconds", &tracking->close_delay_s},
       {"moving_timeout_s", 1, 86400, "a time in seconds", &tracking->moving_timeout_s},
+      // Past the kernel's half-open timeout (60 s) the flow is gone anyway: a larger hold would
+      // say something the product does not do.
+      {"half_open_hold_s", 1, 60, "a time in seconds", &tracking->half_open_hold_s},
   };
   for (const Bound& b : bounds) {
     if (!reader.Has(b.name)) continue;
@@ -123,9 +129,10 @@ void ReadConnectionTracking(const FieldRef& field, ConnectionTrackingConfig* tra
 
 void ReadClusterSection(const FieldRef& section, ClusterConfig* cluster,
                         std::vector<WrittenRule>* rules, ConfigErrors* errors) {
-  MappingReader reader(section,
-                       {"name", "vips", "mac_mode", "heartbeat", "control", "connection_tracking",
-                        "port_rules"}, errors);
+  MappingReader reader(
+      section,
+      {"name", "vips", "mac_mode", "heartbeat", "control", "connection_tracking", "port_rules"},
+      errors);
   if (!reader.valid()) return;
   if (auto field = reader.Require("name")) ReadName(*field, cluster, errors);
   bool vips_ok = false;

@@ -25,10 +25,17 @@ std::string CanonicalClusterText(const ClusterConfig& cluster) {
   // Only when set: clusters that never wrote the section keep the digest they had before it
   // existed, so an upgrade does not split them.
   const ConnectionTrackingConfig& t = cluster.connection_tracking;
-  if (t != ConnectionTrackingConfig{}) {
+  const ConnectionTrackingConfig defaults;
+  if (t.capacity != defaults.capacity || t.idle_timeout_s != defaults.idle_timeout_s ||
+      t.close_delay_s != defaults.close_delay_s ||
+      t.moving_timeout_s != defaults.moving_timeout_s) {
     out += "connection_tracking=" + std::to_string(t.capacity) + "|" +
            std::to_string(t.idle_timeout_s) + "|" + std::to_string(t.close_delay_s) + "|" +
            std::to_string(t.moving_timeout_s) + "\n";
+  }
+  // A line of its own (it came later): clusters that set the fields above keep their digest.
+  if (t.half_open_hold_s != defaults.half_open_hold_s) {
+    out += "connection_tracking.half_open_hold_s=" + std::to_string(t.half_open_hold_s) + "\n";
   }
   // Sorted here too, so that a ClusterConfig built by hand (tests, a reload) digests the same
   // as the loader's.

@@ -1,6 +1,7 @@
 // BpfConnections (agent/bpf_connections.h): the pace of the sweeps (pure), and that a sweep runs
 // on the worker by the map in the kernel and stamps the counts with its epoch and generation,
-// which Agent::FeedLocalConnections' CountsGeneration rule relies on. The second part runs the
+// which Agent::FeedLocalConnections' CountsGeneration rule relies on, with the half-open hold it
+// was given. The second part runs the
 // real maps: needs root, skips otherwise (the fixture of bpf_flow_table_test).
 #include "agent/bpf_connections.h"
 
@@ -57,7 +58,9 @@ TEST_F(BpfConnectionsTest, SweepsByTheMapInTheKernelAtItsPace) {
   OpenFlows(*map, 40);
   InlineJobs jobs;
   std::shared_ptr<const MapSnapshot> in_kernel;
-  BpfConnections c(jobs, *flows_, [&] { return in_kernel; });
+  // A hold no test run reaches: the counts are DescriptorTable's.
+  BpfConnections c(
+      jobs, *flows_, [&] { return in_kernel; }, std::chrono::hours(1));
   const auto t0 = std::chrono::steady_clock::now();
 
   // No map published yet: nothing to sweep by, nothing stamped.
@@ -87,6 +90,23 @@ TEST_F(BpfConnectionsTest, SweepsByTheMapInTheKernelAtItsPace) {
   c.ReadCounters();
   EXPECT_EQ(jobs.submitted, 4);
   EXPECT_EQ(c.errors(), 0u);
+}
+
+// The hold reaches every sweep: with none at all, no half-open flow counts, and the report says so.
+TEST_F(BpfConnectionsTest, SweepsWithTheHoldItWasGiven) {
+  auto map = std::make_shared<MapSnapshot>(test::decision_table::Snapshot(test::kTrackedLocal));
+  Install(*map);
+  OpenFlows(*map, 40);
+  InlineJobs jobs;
+  BpfConnections c(
+      jobs, *flows_, [&] { return map; }, std::chrono::nanoseconds(0));
+  c.Poll(std::chrono::steady_clock::now() + milliseconds(10000), false);
+  ASSERT_EQ(c.sweeps(), 1u);
+  EXPECT_GT(c.counters().half_open, 0u);
+  EXPECT_EQ(c.counters().half_open_past_hold, c.counters().half_open);
+  uint64_t counted = 0;
+  for (uint32_t r = 0; r < NLB_MAX_RULES; ++r) counted += flows_->RuleConnections(r);
+  EXPECT_EQ(counted, c.counters().tracked);
 }
 
 }  // namespace

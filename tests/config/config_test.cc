@@ -401,6 +401,25 @@ TEST(ConfigLoader, ConnectionTracking) {
   EXPECT_NE(bad.status().message().find("cluster.connection_tracking.capacity"), std::string::npos)
       << bad.status().message();
   EXPECT_NE(bad.status().message().find("moving_timeout"), std::string::npos);
+
+  // The hold has a line of its own, so that clusters that set the other fields keep their digest.
+  EXPECT_EQ(defaults->cluster.connection_tracking.half_open_hold_s, 10u);
+  Result<NodeConfig> hold =
+      ParseConfig(head + "  connection_tracking:\n    half_open_hold_s: 15\n" + host, "t.yaml");
+  ASSERT_TRUE(hold.ok()) << hold.status().message();
+  EXPECT_EQ(hold->cluster.connection_tracking.half_open_hold_s, 15u);
+  const std::string text = CanonicalClusterText(hold->cluster);
+  EXPECT_NE(text.find("connection_tracking.half_open_hold_s=15\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("connection_tracking="), std::string::npos) << text;
+  EXPECT_EQ(CanonicalClusterText(set->cluster).find("half_open_hold_s"), std::string::npos);
+  for (const char* value : {"0", "61"}) {
+    Result<NodeConfig> out_of_range = ParseConfig(
+        head + "  connection_tracking:\n    half_open_hold_s: " + value + "\n" + host, "t.yaml");
+    ASSERT_FALSE(out_of_range.ok()) << value;
+    EXPECT_NE(out_of_range.status().message().find("cluster.connection_tracking.half_open_hold_s"),
+              std::string::npos)
+        << out_of_range.status().message();
+  }
 }
 
 TEST(ConfigLoader, RuleDefaultsAndDerivedNames) {
