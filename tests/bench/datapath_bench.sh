@@ -90,8 +90,8 @@ rx_stats() {
 }
 
 # step PHASE REP RATE DST [NLBD_PID]: one bounded burst; appends a JSON line to $OUT/steps.
-# The sender: udp_flood from client 1, or (LIVE_SENDER set, xdp-live) xdp_live_flood in the
-# switch's namespace, into host 1's veth as xdp_frames, on CPU 0.
+# The sender: udp_flood from client 1 (on SENDER_CPU if set), or (LIVE_SENDER set, xdp-live)
+# xdp_live_flood in the switch's namespace, into host 1's veth as xdp_frames, on CPU 0.
 step() {
   local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc before_cs cs r last now
   count=$(( rate * STEP_SECONDS ))
@@ -99,6 +99,7 @@ step() {
   local prog_before prog_after rx_before rx_after; prog_before=$(prog_stats); rx_before=$(rx_stats)
   local pin=${PIN:-} sender=(ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0)
   [ -n "${SPLIT:-}" ] && pin=0
+  [ -n "${SENDER_CPU:-}" ] && pin=$SENDER_CPU
   [ -n "${LIVE_SENDER:-}" ] && { pin=0; sender=(ip netns exec "nlb-$RUN-s" "$LIVE_SENDER" h1); }
   r=$(${pin:+taskset -c "$pin"} "${sender[@]}" "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
       "/proc/$SINK_PID/net/snmp")
@@ -124,7 +125,7 @@ r.update(phase=sys.argv[2], rep=int(sys.argv[3]), rate=int(sys.argv[4]),
          nlbd_cs_per_s=int(sys.argv[9]) / r["seconds"])
 print(json.dumps(r))
 PY
-  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s%s%s' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], ', program %.0f ns/frame' % r['prog_ns_per_run'] if 'prog_ns_per_run' in r else '', ', receiver %.0f ns/pkt, ring full %d, sender %d ns/frame' % (r['rx_cpu_ns_per_packet'], r['ring_full'], r['sender_ns_per_frame']) if 'rx_cpu_ns_per_packet' in r else '')"
+  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s%s%s' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], ', program %.0f ns/frame' % r['prog_ns_per_run'] if 'prog_ns_per_run' in r else '', ', receiver %.0f ns/pkt, ring in %d full %d' % (r['rx_cpu_ns_per_packet'], r['ring_in'], r['ring_full']) if 'rx_cpu_ns_per_packet' in r else '')"
 }
 
 nft_on() {

@@ -17,10 +17,15 @@
 #                what the nft filter costs too (nft-xdp shows by how much). Ratios xdp/nft and
 #                xdp/bpf; the programs' own run time per frame beside the CPU per packet.
 #   xdp_live_packets (datapath_bench.sh xdp-live): native XDP on veth as it is meant to run. The
-#                same 2-host lab, but the frames reach host 1's eth0 as xdp_frames: xdp_live_flood
-#                (pinned to CPU 0) runs an XDP program in BPF_PROG_TEST_RUN's live-frames mode in
-#                the switch's namespace and redirects every frame to h1, host 1's veth peer, whose
-#                ndo_xdp_xmit hands it to eth0's NAPI, with no skb and no copy. For every phase
+#                same 2-host lab, but the frames reach host 1's eth0 as xdp_frames, through h1's
+#                ndo_xdp_xmit, with no skb and no copy on host 1's side. XDP_FEED=redirect (the
+#                default): udp_flood from client 1 (CPU 0) as in "packets", and a native XDP
+#                program on c1 (the switch's end of the client's link; `xdp_live_flood
+#                --redirect c1 h1`) redirects every frame to h1: c1's veth copies the client's
+#                skb into an XDP buffer there, on the sender's CPU. XDP_FEED=live: xdp_live_flood
+#                (CPU 0) runs the program in BPF_PROG_TEST_RUN's live-frames mode in the switch's
+#                namespace and redirects its own frames to h1 (no skb anywhere; this kernel
+#                refuses it, docs/benchmarks.md). For every phase
 #                eth0 has GRO on (veth NAPI without an XDP program, which xdp_frames need) and
 #                threaded NAPI: its thread pinned to CPU 1 at SCHED_FIFO 50 (the priority over
 #                tasks its softirq would have), so that the sender can outrun the receiver and a
@@ -243,12 +248,17 @@ live_block() {
 }
 
 xdp_live_packets() {
-  LIVE_SENDER=$BUILD/tests/bench/xdp_live_flood
-  LIVE_RATES=${LIVE_RATES:-"50000 100000 200000 300000 400000 500000 700000 1000000 1400000"}
-  [ -x "$LIVE_SENDER" ] || fail "no $LIVE_SENDER (build first)"
+  local tool=$BUILD/tests/bench/xdp_live_flood
+  LIVE_RATES=${LIVE_RATES:-"25000 50000 75000 100000 150000 200000 300000"}
+  [ -x "$tool" ] || fail "no $tool (build first)"
   [ "$(nproc)" -ge 2 ] || fail "xdp-live needs 2 CPUs: the sender on CPU 0, the receiver on CPU 1"
   packets_lab
   live_receiver
+  case ${XDP_FEED:-redirect} in
+    redirect) ip netns exec "nlb-$RUN-s" "$tool" --redirect c1 h1; SENDER_CPU=0 ;;
+    live) LIVE_SENDER=$tool ;;
+    *) fail "XDP_FEED: redirect or live" ;;
+  esac
   [ -n "${PROG_STATS:-}" ] && bpf_stats_on
   local rep mode order i
   for i in 1 2; do grep -v "^  data_path:" "$STATE/h$i.yaml" >"$OUT/h$i-base.yaml"; done
@@ -262,6 +272,6 @@ xdp_live_packets() {
   done
   python3 "$SUMMARY" packets "$OUT/steps"
   note "load average: $(cat /proc/loadavg)"
-  LIVE_SENDER="" RX_PID=""
+  LIVE_SENDER="" RX_PID="" SENDER_CPU=""
   "$LAB" down --run "$RUN"; RUN=""
 }

@@ -69,9 +69,10 @@ def packets(path):
                   int(m["top_processed"]), m["cpu"], m["nlbd_cpu"], m["cs"], m["cs_all"],
                   ("" if m["prog"] != m["prog"] else " | program %.0f ns/frame" % m["prog"])
                   + ("" if m["rx"] != m["rx"] else
-                     " | receiver %.0f ns/pkt (%.0f pkt per CPU-second), ring full at top %d,"
-                     " sender %.0f ns/frame" % (m["rx"], 1e9 / m["rx"], m["ring_full"],
-                                                m["sender"])),
+                     " | receiver %.0f ns/pkt (%.0f pkt per CPU-second), ring full at top %d%s"
+                     % (m["rx"], 1e9 / m["rx"], m["ring_full"],
+                        "" if m["sender"] != m["sender"] else
+                        ", sender %.0f ns/frame" % m["sender"])),
                   [int(o["lossfree"]) for o in all_reps]))
     k = res["nft"]
     for phase in present[1:]:

@@ -6,8 +6,9 @@
  * the page comes back to this pool once the receiver is done with it), gives the frame the next
  * of `flows` source ports (a per-CPU counter: the tool runs it on one CPU), and returns
  * XDP_REDIRECT to `ifindex`: a veth whose peer then receives the frame as an xdp_frame through
- * veth's ndo_xdp_xmit, with no skb and no copy. Build: clang -target bpf -O2 -g
- * (tests/bench/CMakeLists.txt). */
+ * veth's ndo_xdp_xmit, with no skb and no copy. With `flows` 0 (the tool's --redirect mode:
+ * attached natively to another veth) it only redirects each frame to `ifindex`, untouched.
+ * Build: clang -target bpf -O2 -g (tests/bench/CMakeLists.txt). */
 #include <linux/bpf.h>
 
 /* After linux/bpf.h, whose types it uses. */
@@ -47,7 +48,9 @@ int xdp_live_send(struct xdp_md* ctx) {
   __u32 zero = 0;
   struct live_config* config = bpf_map_lookup_elem(&xdp_live_config, &zero);
   __u64* next = bpf_map_lookup_elem(&xdp_live_next, &zero);
-  if (config == 0 || next == 0 || config->flows == 0) return XDP_ABORTED;
+  if (config == 0 || next == 0) return XDP_ABORTED;
+  /* --redirect: attached to a veth, passing on frames that already carry their ports. */
+  if (config->flows == 0) return bpf_redirect(config->ifindex, 0);
   if (data + XDP_LIVE_HEADER_BYTES > end) return XDP_ABORTED;
   __builtin_memcpy(data, config->header, XDP_LIVE_HEADER_BYTES);
   /* The UDP checksum is 0 (none), so nothing else in the frame depends on the port. */

@@ -19,9 +19,18 @@
 // Run it in the network namespace of IFACE, as root (CAP_BPF and CAP_NET_ADMIN), pinned to one
 // CPU (its program counts flows per CPU).
 //
+// --redirect IN OUT: the other way to hand a veth xdp_frames, for kernels that refuse the
+// live-frames mode (docs/benchmarks.md, "XDP fed xdp_frames"): attaches the same program
+// natively to IN (one veth of the sender's path, e.g. the switch's end of the client's link),
+// redirecting every frame it receives to OUT untouched, and exits; the program stays attached
+// until IN goes or `ip link set dev IN xdpdrv off`. IN's veth copies each frame into an XDP
+// buffer on the sender's side; OUT's peer then receives it as an xdp_frame.
+//
 // Usage: xdp_live_flood IFACE DST_MAC SRC_IP VIP PORT COUNT RATE FLOWS SNMP_FILE
+//        xdp_live_flood --redirect IN OUT
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <time.h>
 
@@ -61,8 +70,9 @@ struct Sender {
   int program_fd = -1;
 };
 
-// Opens and loads the embedded program and writes its configuration; prints why not.
-bool LoadSender(const FloodArgs& args, int ifindex, const uint8_t* frame, Sender& sender) {
+// Opens and loads the embedded program and writes its configuration (flows 0: redirect only);
+// prints why not.
+bool LoadSender(int flows, int ifindex, const uint8_t* frame, Sender& sender) {
   const std::span<const unsigned char> image = XdpLiveFloodObject();
   LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "xdp_live_flood");
   sender.object = bpf_object__open_mem(image.data(), image.size(), &options);
@@ -83,9 +93,9 @@ bool LoadSender(const FloodArgs& args, int ifindex, const uint8_t* frame, Sender
   }
   sender.program_fd = bpf_program__fd(program);
   LiveConfig config{};
-  std::memcpy(config.header, frame, sizeof(config.header));
+  if (frame != nullptr) std::memcpy(config.header, frame, sizeof(config.header));
   config.first_port = kFirstSourcePort;
-  config.flows = static_cast<uint32_t>(args.flows);
+  config.flows = static_cast<uint32_t>(flows);
   config.ifindex = static_cast<uint32_t>(ifindex);
   const uint32_t zero = 0;
   if (bpf_map_update_elem(bpf_map__fd(config_map), &zero, &config, BPF_ANY) != 0) {
@@ -95,9 +105,39 @@ bool LoadSender(const FloodArgs& args, int ifindex, const uint8_t* frame, Sender
   return true;
 }
 
+// --redirect IN OUT; returns the exit status.
+int AttachRedirect(const char* in, const char* out) {
+  const int in_index = static_cast<int>(if_nametoindex(in));
+  const int out_index = static_cast<int>(if_nametoindex(out));
+  if (in_index == 0 || out_index == 0) {
+    std::fprintf(stderr, "no interface '%s' in this network namespace\n", in_index == 0 ? in : out);
+    return 64;
+  }
+  Sender sender;
+  int status = LoadSender(0, out_index, nullptr, sender) ? 0 : 1;
+  if (status == 0) {
+    if (const int err = bpf_xdp_attach(in_index, sender.program_fd, XDP_FLAGS_DRV_MODE, nullptr);
+        err != 0) {
+      std::fprintf(stderr, "attach natively to %s: %s\n", in, std::strerror(-err));
+      status = 1;
+    } else {
+      std::printf("%s: native XDP redirecting every frame to %s\n", in, out);
+    }
+  }
+  bpf_object__close(sender.object);  // the attachment keeps the program
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "--redirect") == 0) {
+    if (argc != 4) {
+      std::fprintf(stderr, "usage: %s --redirect IN OUT\n", argv[0]);
+      return 64;
+    }
+    return AttachRedirect(argv[2], argv[3]);
+  }
   FloodArgs args;
   if (!ParseFloodArgs(argc, argv, args)) return 64;
   const int ifindex = static_cast<int>(if_nametoindex(args.iface.c_str()));
@@ -111,7 +151,7 @@ int main(int argc, char** argv) {
   BuildUdpFrame(frame, args.dst_mac, src_mac, args.src, args.vip, kFirstSourcePort, args.port);
 
   Sender sender;
-  if (!LoadSender(args, ifindex, frame, sender)) {
+  if (!LoadSender(args.flows, ifindex, frame, sender)) {
     bpf_object__close(sender.object);
     return 1;
   }
