@@ -187,22 +187,29 @@ bpf_http() {
   "$LAB" down --run "$RUN"; RUN=""
 }
 
-# napi_threads: the PIDs of the kernel's NAPI threads of interfaces named eth0 (any namespace).
+# napi_threads IF: the PIDs of the kernel's NAPI threads of interfaces named IF (any namespace).
 napi_threads() {
   local p
   for p in /proc/[0-9]*; do
-    case "$(cat "$p/comm" 2>/dev/null)" in napi/eth0-*) echo "${p#/proc/}" ;; esac
+    case "$(cat "$p/comm" 2>/dev/null)" in "napi/$1-"*) echo "${p#/proc/}" ;; esac
   done | sort
+}
+
+# threaded_napi NS IF: IF's NAPI (GRO on, or an XDP program, makes veth run one) in a thread of
+# its own; prints the thread's PID (the one that appeared: fails unless exactly one did).
+threaded_napi() {
+  local before pid
+  before=$(napi_threads "$2")
+  ip netns exec "$1" sh -c "echo 1 >/sys/class/net/$2/threaded"
+  pid=$(comm -13 <(echo "$before") <(napi_threads "$2"))
+  [ "$(echo "$pid" | wc -w)" = 1 ] || fail "$2's NAPI thread in $1 not found (new: '$pid')"
+  echo "$pid"
 }
 
 # live_receiver: host 1's eth0 as xdp_live_packets' header says; sets RX_PID and RX_COMM.
 live_receiver() {
-  local before
-  before=$(napi_threads)
   in_host 1 ethtool -K eth0 gro on
-  in_host 1 sh -c 'echo 1 >/sys/class/net/eth0/threaded'
-  RX_PID=$(comm -13 <(echo "$before") <(napi_threads))
-  [ "$(echo "$RX_PID" | wc -w)" = 1 ] || fail "host 1's NAPI thread not found (new threads: '$RX_PID')"
+  RX_PID=$(threaded_napi "nlb-$RUN-h1" eth0)
   RX_COMM=$(cat "/proc/$RX_PID/comm")
   taskset -p -c 1 "$RX_PID" >/dev/null
   chrt -f -p 50 "$RX_PID"
@@ -248,14 +255,22 @@ live_block() {
 }
 
 xdp_live_packets() {
-  local tool=$BUILD/tests/bench/xdp_live_flood
+  local tool=$BUILD/tests/bench/xdp_live_flood pid
   LIVE_RATES=${LIVE_RATES:-"25000 50000 75000 100000 150000 200000 300000"}
   [ -x "$tool" ] || fail "no $tool (build first)"
   [ "$(nproc)" -ge 2 ] || fail "xdp-live needs 2 CPUs: the sender on CPU 0, the receiver on CPU 1"
   packets_lab
   live_receiver
   case ${XDP_FEED:-redirect} in
-    redirect) ip netns exec "nlb-$RUN-s" "$tool" --redirect c1 h1; SENDER_CPU=0 ;;
+    redirect)
+      ip netns exec "nlb-$RUN-s" "$tool" --redirect c1 h1
+      # c1's NAPI in a thread on the sender's CPU: the client's frames gather in c1's ring while
+      # udp_flood sends, and reach host 1 in bursts of up to 64 (a NAPI poll), as a NIC's would,
+      # not one frame (and one wake-up of host 1's thread) each.
+      pid=$(threaded_napi "nlb-$RUN-s" c1)
+      taskset -p -c 0 "$pid" >/dev/null
+      SENDER_CPU=0
+      ;;
     live) LIVE_SENDER=$tool ;;
     *) fail "XDP_FEED: redirect or live" ;;
   esac

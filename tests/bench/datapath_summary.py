@@ -82,6 +82,17 @@ def packets(path):
                   phase, n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["cpu"] / k["cpu"],
                   n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1))
               + ("" if n["rx"] != n["rx"] else ", receiver cpu/pkt %.2f" % (n["rx"] / k["rx"])))
+    # xdp-live: the receiver's CPU per frame falls as its batches grow with the rate, so the
+    # phases compare step by step (median over reps at each asked rate), not at their own
+    # loss-free steps.
+    if any("rx_cpu_ns_per_packet" in s for s in steps):
+        print("receiver CPU per frame by asked rate (median of reps; ratio to nft):")
+        for rate in sorted({s["rate"] for s in steps}):
+            med = {p: statistics.median(s["rx_cpu_ns_per_packet"] for s in steps
+                                        if s["phase"] == p and s["rate"] == rate)
+                   for p in present}
+            print("  %7d/s: " % rate + ", ".join(
+                "%s %.0f ns (%.2f)" % (p, med[p], med[p] / med["nft"]) for p in present))
     # XDP against the tc program, both nlbd's, same run.
     if "xdp" in res and "bpf" in res:
         n, t = res["xdp"], res["bpf"]
