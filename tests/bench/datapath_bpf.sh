@@ -22,18 +22,19 @@
 #                default): udp_flood from client 1 (CPU 0) as in "packets", and a native XDP
 #                program on c1 (the switch's end of the client's link; `xdp_live_flood
 #                --redirect c1 h1`) redirects every frame to h1: c1's veth copies the client's
-#                skb into an XDP buffer there, on the sender's CPU. XDP_FEED=live: xdp_live_flood
+#                skb into an XDP buffer there, on the sender's CPU, in c1's NAPI thread (CPU 0),
+#                so host 1 gets NAPI bursts, not single frames. XDP_FEED=live: xdp_live_flood
 #                (CPU 0) runs the program in BPF_PROG_TEST_RUN's live-frames mode in the switch's
 #                namespace and redirects its own frames to h1 (no skb anywhere; this kernel
 #                refuses it, docs/benchmarks.md). For every phase
 #                eth0 has GRO on (veth NAPI without an XDP program, which xdp_frames need) and
 #                threaded NAPI: its thread pinned to CPU 1 at SCHED_FIFO 50 (the priority over
-#                tasks its softirq would have), so that the sender can outrun the receiver and a
-#                loss is the receiver's. Per rep, in rotating order, a block of LIVE_RATES steps
+#                tasks its softirq would have), so that a sender that can outrun the receiver
+#                makes a loss the receiver's (this machine's redirect feed cannot). Per rep, in rotating order, a block of LIVE_RATES steps
 #                each: nft (the jhash chain, no nlbd), bpf (host 1's nlbd on the tc program, the
 #                nft table removed), xdp (its native XDP program; checked native with
 #                `ip -d link`). Beside each step: the NAPI thread's CPU per frame (all of host
-#                1's receive work), frames the ring refused, the sender's own time per frame.
+#                1's receive work), frames the ring refused (live: the sender's own time per frame).
 #                Host 2 sees none of the frames (its nlbd only holds half the map). PROG_STATS=1:
 #                the programs' own run time too (kernel BPF statistics, which cost the hooks a
 #                little, so off by default).
