@@ -6,9 +6,9 @@
 # its figures.) Prints the figures recorded in docs/benchmarks.md. Needs root; builds a lab with
 # tools/nlb-lab and removes it on exit, whatever happens.
 #
-#   bash tests/bench/datapath_bench.sh [packets|http|bpf|bpf-http|xdp|all]     (default all)
+#   bash tests/bench/datapath_bench.sh [packets|http|bpf|bpf-http|xdp|xdp-live|all] (default all)
 #   (bpf and bpf-http: the BPF back end, host.data_path: bpf; xdp: its XDP variant against it and
-#   the nft filter; see tests/bench/datapath_bpf.sh)
+#   the nft filter; xdp-live: nft, tc and XDP fed xdp_frames; see tests/bench/datapath_bpf.sh)
 #   environment: REPS (3), RATES (offered packets/s per step), STEP_SECONDS (2), WRK_SECONDS (5),
 #                PIN=CPU: sender (and its softirq work) and host 1's nlbd share that one CPU, the
 #                receive-livelock case: does the data path collapse when the kernel's receive work
@@ -81,27 +81,43 @@ prog_stats() {
   bpftool prog show id "$BPF_PROG_ID" --json | json "'%d %d' % (r.get('run_time_ns', 0), r.get('run_cnt', 0))"
 }
 
+# rx_stats: "CPU ns of RX_PID (host 1's NAPI thread, xdp-live) so far, and frames the sender's
+# veth h1 put into host 1's ring / could not (ring full)", or "0 0 0".
+rx_stats() {
+  [ -n "${RX_PID:-}" ] || { echo "0 0 0"; return; }
+  echo "$(cut -d' ' -f1 "/proc/$RX_PID/schedstat")" \
+    "$(ip netns exec "nlb-$RUN-s" ethtool -S h1 | awk '/xdp_xmit:/{x+=$2} /xdp_xmit_errors:/{e+=$2} END{print x+0, e+0}')"
+}
+
 # step PHASE REP RATE DST [NLBD_PID]: one bounded burst; appends a JSON line to $OUT/steps.
+# The sender: udp_flood from client 1 (on SENDER_CPU if set), or (LIVE_SENDER set, xdp-live)
+# xdp_live_flood in the switch's namespace, into host 1's veth as xdp_frames, on CPU 0.
 step() {
   local phase=$1 rep=$2 rate=$3 dst=$4 pid=${5:-} count before_cpu before_proc before_cs cs r last now
   count=$(( rate * STEP_SECONDS ))
   before_cpu=$(busy_jiffies); before_proc=$(proc_jiffies "$pid"); before_cs=$(ctx_switches "$pid")
-  local prog_before prog_after; prog_before=$(prog_stats)
-  local pin=${PIN:-}
+  local prog_before prog_after rx_before rx_after; prog_before=$(prog_stats); rx_before=$(rx_stats)
+  local pin=${PIN:-} sender=(ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0)
   [ -n "${SPLIT:-}" ] && pin=0
-  r=$(${pin:+taskset -c "$pin"} ip netns exec "nlb-$RUN-c1" "$FLOOD" eth0 "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
+  [ -n "${SENDER_CPU:-}" ] && pin=$SENDER_CPU
+  [ -n "${LIVE_SENDER:-}" ] && { pin=0; sender=(ip netns exec "nlb-$RUN-s" "$LIVE_SENDER" h1); }
+  r=$(${pin:+taskset -c "$pin"} "${sender[@]}" "$CLUSTER_MAC" 198.18.2.1 "$dst" 9000 "$count" "$rate" 4096 \
       "/proc/$SINK_PID/net/snmp")
-  cs=$(( $(ctx_switches "$pid") - before_cs )); prog_after=$(prog_stats)
+  cs=$(( $(ctx_switches "$pid") - before_cs )); prog_after=$(prog_stats); rx_after=$(rx_stats)
   # Drain: until the count stops moving (the capture ring empties), at most 5 s.
   last=-1; now=$(snmp_reached)
   for _ in $(seq 50); do [ "$now" = "$last" ] && break; last=$now; sleep 0.1; now=$(snmp_reached); done
   python3 - "$r" "$phase" "$rep" "$rate" "$now" "$(( $(busy_jiffies) - before_cpu ))" \
-    "$(( $(proc_jiffies "$pid") - before_proc ))" "$(getconf CLK_TCK)" "$cs" $prog_before $prog_after >>"$OUT/steps" <<'PY'
+    "$(( $(proc_jiffies "$pid") - before_proc ))" "$(getconf CLK_TCK)" "$cs" $prog_before $prog_after \
+    $rx_before $rx_after >>"$OUT/steps" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
 runs = int(sys.argv[13]) - int(sys.argv[11])
 if runs > 0:  # the BPF program's own time per frame it ran on (host 1, both halves)
     r["prog_ns_per_run"] = (int(sys.argv[12]) - int(sys.argv[10])) / runs
+rx = [int(a) - int(b) for a, b in zip(sys.argv[17:20], sys.argv[14:17])]
+if int(sys.argv[14]) > 0:  # xdp-live: host 1's NAPI thread's CPU per frame sent; its ring's take
+    r.update(rx_cpu_ns_per_packet=rx[0] / r["sent"], ring_in=rx[1], ring_full=rx[2])
 r.update(phase=sys.argv[2], rep=int(sys.argv[3]), rate=int(sys.argv[4]),
          reached=int(sys.argv[5]) - r["reached_start"],
          cpu_ns_per_packet=int(sys.argv[6]) * 1e9 / int(sys.argv[8]) / r["sent"],
@@ -109,7 +125,7 @@ r.update(phase=sys.argv[2], rep=int(sys.argv[3]), rate=int(sys.argv[4]),
          nlbd_cs_per_s=int(sys.argv[9]) / r["seconds"])
 print(json.dumps(r))
 PY
-  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s%s' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], ', program %.0f ns/frame' % r['prog_ns_per_run'] if 'prog_ns_per_run' in r else '')"
+  tail -n 1 "$OUT/steps" | json "'  %-4s rep %d offered %7d/s: reached %d of %d, steady %d/s, cpu %.0f ns/pkt, nlbd %.0f cs/s%s%s' % (r['phase'], r['rep'], r['offered_pps'], r['reached'], r['sent'], r['steady_reached_pps'], r['cpu_ns_per_packet'], r['nlbd_cs_per_s'], ', program %.0f ns/frame' % r['prog_ns_per_run'] if 'prog_ns_per_run' in r else '', ', receiver %.0f ns/pkt, ring in %d full %d' % (r['rx_cpu_ns_per_packet'], r['ring_in'], r['ring_full']) if 'rx_cpu_ns_per_packet' in r else '')"
 }
 
 nft_on() {
@@ -156,7 +172,10 @@ limit_cpu() {
 bench_teardown() {
   local rc=$?
   # lab_teardown exits: run it in a subshell (with this exit status), then remove the cgroup.
-  ( exit "$rc" ); ( lab_teardown ) || true
+  # Without set +e a failing status would end this handler at `( exit "$rc" )`, before the
+  # teardown: the lab of a failed run stayed up.
+  set +e
+  ( exit "$rc" ); ( lab_teardown )
   if [ -n "$CGROUP" ]; then
     for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CGROUP" 2>/dev/null && break; sleep 0.5; done
   fi
@@ -256,7 +275,8 @@ case "$what" in
   bpf) bpf_packets ;;
   bpf-http) bpf_http ;;
   xdp) xdp_packets ;;
-  all) packets; http; bpf_packets; bpf_http; xdp_packets ;;
-  *) fail "usage: datapath_bench.sh [packets|http|bpf|bpf-http|xdp|all]" ;;
+  xdp-live) xdp_live_packets ;;
+  all) packets; http; bpf_packets; bpf_http; xdp_packets; xdp_live_packets ;;
+  *) fail "usage: datapath_bench.sh [packets|http|bpf|bpf-http|xdp|xdp-live|all]" ;;
 esac
 rm -rf "$OUT"

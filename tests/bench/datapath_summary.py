@@ -49,7 +49,12 @@ def packets(path):
                 cs=cpu_at.get("nlbd_cs_per_s", nan) if cpu_at else nan,
                 cs_all=statistics.median(s.get("nlbd_cs_per_s", nan) for s in mine),
                 # The program's own run time per frame (host 1, kernel BPF statistics).
-                prog=statistics.median(s.get("prog_ns_per_run", nan) for s in mine)))
+                prog=statistics.median(s.get("prog_ns_per_run", nan) for s in mine),
+                # xdp-live: host 1's NAPI thread's CPU per frame at the loss-free step (all its
+                # receive work), the frames its ring refused at the top step, the sender's time.
+                rx=cpu_at.get("rx_cpu_ns_per_packet", nan) if cpu_at else nan,
+                ring_full=top.get("ring_full", nan),
+                sender=statistics.median(s.get("sender_ns_per_frame", nan) for s in mine)))
         med = lambda k: statistics.median(o[k] for o in out)
         return {k: med(k) for k in out[0]}, out
 
@@ -62,7 +67,12 @@ def packets(path):
               "%s  [reps: loss-free %s]" % (
                   phase, m["kept"], int(m["lossfree"]), int(m["best"]), int(m["top_offered"]),
                   int(m["top_processed"]), m["cpu"], m["nlbd_cpu"], m["cs"], m["cs_all"],
-                  "" if m["prog"] != m["prog"] else " | program %.0f ns/frame" % m["prog"],
+                  ("" if m["prog"] != m["prog"] else " | program %.0f ns/frame" % m["prog"])
+                  + ("" if m["rx"] != m["rx"] else
+                     " | receiver %.0f ns/pkt (%.0f pkt per CPU-second), ring full at top %d%s"
+                     % (m["rx"], 1e9 / m["rx"], m["ring_full"],
+                        "" if m["sender"] != m["sender"] else
+                        ", sender %.0f ns/frame" % m["sender"])),
                   [int(o["lossfree"]) for o in all_reps]))
     k = res["nft"]
     for phase in present[1:]:
@@ -70,12 +80,25 @@ def packets(path):
         print("ratio %s/nft: loss-free %.2f, best processed %.2f, cpu/pkt %.2f; under overload"
               " (top/best) %.2f, offered/loss-free %.1fx" % (
                   phase, n["lossfree"] / k["lossfree"], n["best"] / k["best"], n["cpu"] / k["cpu"],
-                  n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1)))
+                  n["top_processed"] / n["best"], n["top_offered"] / max(n["lossfree"], 1))
+              + ("" if n["rx"] != n["rx"] else ", receiver cpu/pkt %.2f" % (n["rx"] / k["rx"])))
+    # xdp-live: the receiver's CPU per frame falls as its batches grow with the rate, so the
+    # phases compare step by step (median over reps at each asked rate), not at their own
+    # loss-free steps.
+    if any("rx_cpu_ns_per_packet" in s for s in steps):
+        print("receiver CPU per frame by asked rate (median of reps; ratio to nft):")
+        for rate in sorted({s["rate"] for s in steps}):
+            med = {p: statistics.median(s["rx_cpu_ns_per_packet"] for s in steps
+                                        if s["phase"] == p and s["rate"] == rate)
+                   for p in present}
+            print("  %7d/s: " % rate + ", ".join(
+                "%s %.0f ns (%.2f)" % (p, med[p], med[p] / med["nft"]) for p in present))
     # XDP against the tc program, both nlbd's, same run.
     if "xdp" in res and "bpf" in res:
         n, t = res["xdp"], res["bpf"]
-        print("ratio xdp/bpf: loss-free %.2f, best processed %.2f, cpu/pkt %.2f" % (
-            n["lossfree"] / t["lossfree"], n["best"] / t["best"], n["cpu"] / t["cpu"]))
+        print("ratio xdp/bpf: loss-free %.2f, best processed %.2f, cpu/pkt %.2f%s" % (
+            n["lossfree"] / t["lossfree"], n["best"] / t["best"], n["cpu"] / t["cpu"],
+            "" if n["rx"] != n["rx"] else ", receiver cpu/pkt %.2f" % (n["rx"] / t["rx"])))
 
 
 def wrk(path, target, rep, mode="keepalive", nlbd_cs=None, machine_cs=None):
