@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -98,6 +99,23 @@ inline double Now() {
 }
 
 // The command line both tools take: IFACE DST_MAC SRC_IP VIP PORT COUNT RATE FLOWS SNMP_FILE.
+// Paced: waits until frame number `sent` is due at `rate` frames/s from `start`, napping when
+// more than 0.2 ms early; sets *now and returns true when it is due, false once `deadline` has
+// passed (every step is bounded in time as well as in count).
+inline bool Paced(double start, long long sent, double rate, double deadline, double* now) {
+  for (;;) {
+    const double due = start + static_cast<double>(sent) / rate;
+    *now = Now();
+    if (*now > deadline) return false;
+    if (*now >= due) return true;
+    const double wait = due - *now;
+    if (wait > 0.0002) {
+      timespec ts{0, static_cast<long>(wait * 1e9)};
+      nanosleep(&ts, nullptr);
+    }
+  }
+}
+
 struct FloodArgs {
   std::string iface;
   uint8_t dst_mac[6] = {};

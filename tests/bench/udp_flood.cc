@@ -74,17 +74,8 @@ int main(int argc, char** argv) {
   // A sender slower than RATE stops at 1.5x the planned time: every step is bounded in time too.
   const double deadline = start + duration * 1.5 + 0.2;
   while (sent < args.count) {
-    const double due = start + static_cast<double>(sent) / args.rate;
-    const double now = Now();
-    if (now > deadline) break;
-    if (now < due) {
-      const double wait = due - now;
-      if (wait > 0.0002) {
-        timespec ts{0, static_cast<long>(wait * 1e9)};
-        nanosleep(&ts, nullptr);
-      }
-      continue;
-    }
+    double now = 0;
+    if (!Paced(start, sent, args.rate, deadline, &now)) break;
     meter.Sample(now);
     const int n = static_cast<int>(std::min<long long>(kBatch, args.count - sent));
     for (int i = 0; i < n; ++i) {

@@ -166,17 +166,8 @@ int main(int argc, char** argv) {
   double in_runs = 0;
   int status = 0;
   while (sent < args.count) {
-    const double due = start + static_cast<double>(sent) / args.rate;
-    const double now = Now();
-    if (now > deadline) break;
-    if (now < due) {
-      const double wait = due - now;
-      if (wait > 0.0002) {
-        timespec ts{0, static_cast<long>(wait * 1e9)};
-        nanosleep(&ts, nullptr);
-      }
-      continue;
-    }
+    double now = 0;
+    if (!Paced(start, sent, args.rate, deadline, &now)) break;
     meter.Sample(now);
     const auto n = static_cast<unsigned>(std::min(per_run, args.count - sent));
     LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame),
