@@ -4,7 +4,8 @@
 // agent/host_loop.h (the loop itself: ticks, heartbeats in and out, publishing maps, the lease),
 // agent_operator.cc (what operator commands and reloads do; the routing is
 // agent/control_dispatcher.h, the reload rules agent/reload_planner.h), agent_views.cc (query,
-// params and report replies) and agent_bpf.cc (the back ends' set-up and reports).
+// params and report replies), agent_packets.cc (the decision counters as the report, status.json
+// and /metrics show them) and agent_bpf.cc (the back ends' set-up and reports).
 //
 // Everything but the data path runs on one Boost.Asio io_context thread: heartbeats in and out,
 // convergence ticks, control requests, signals. The data path has its own thread and reads the
@@ -115,6 +116,19 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   // What "the data path" answers, whichever back end runs (agent_bpf.cc).
   uint64_t AppliedGeneration() const;
   DecisionTotals Decisions() const;
+  // One rule's decisions on this host (agent_packets.cc).
+  struct RuleFigures {
+    uint64_t accepted_packets = 0;
+    uint64_t accepted_bytes = 0;
+    uint64_t dropped_packets = 0;
+    uint64_t dropped_bytes = 0;
+  };
+  // Each rule of `snapshot`'s figures from `d`, as the report, status.json and /metrics show
+  // them: after a reload, a rule's last figures until the data path counts in the new numbering.
+  std::vector<RuleFigures> ReadRuleFigures(const MapSnapshot& snapshot,
+                                           const DecisionTotals& d) const;
+  // The report's "packets" object (agent_packets.cc).
+  void ReportPackets(JsonWriter& w, const MapSnapshot& snapshot) const;
   const KernelStats& kernel_stats() const;
   // The report's "data_path" and "kernel" objects (agent_bpf.cc).
   void ReportBackEnd(JsonWriter& w) const;
@@ -203,8 +217,8 @@ class Agent final : public ControlTarget, public StatusSource, private HostLoopO
   uint64_t reload_failures_ = 0;
   std::deque<std::string> events_;  // most recent last
   // The capture's per-rule figures by rule name as last read in the numbering in force; shown
-  // while the data path has not yet renumbered its counters after a reload (agent_status.cc).
-  mutable std::map<std::string, std::array<uint64_t, 4>> rule_figures_;
+  // while the data path has not yet renumbered its counters after a reload (agent_packets.cc).
+  mutable std::map<std::string, RuleFigures> rule_figures_;
   // systemd's watchdog, petted from Tick: a loop that stops ticking gets the service restarted.
   ServiceNotifier watchdog_{ServiceNotifierOptionsFromEnvironment()};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

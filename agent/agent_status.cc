@@ -1,7 +1,6 @@
 // Agent as a StatusSource: its state copied into a HostStatus for GET /metrics and
 // /status.json (common/host_status.h), and the HTTP listener that serves them. Kept apart from
 // agent.cc so that the pages' needs change this file, not the agent's control logic.
-#include <atomic>
 #include <boost/asio/ip/address.hpp>
 
 #include "agent/agent.h"
@@ -12,11 +11,6 @@
 namespace nlb::agent {
 
 namespace {
-
-bool IsAcceptReason(DecisionReason reason) {
-  return reason == DecisionReason::kOwnedBucket || reason == DecisionReason::kSingleHostOwner ||
-         reason == DecisionReason::kDefaultHost || reason == DecisionReason::kTrackedConnection;
-}
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -128,12 +122,7 @@ HostStatus Agent::CurrentStatus() const {
         {k.host_id, k.dedicated_address.ToString(), std::string(KeptOutReasonName(k.reason))});
   }
   static const char* const kControl[] = {"enabled", "disabled", "draining"};
-  // The capture's per-rule figures are indexed in the data path's numbering, which trails the
-  // snapshot's after a reload until its next round: read them only when both are the same
-  // before and after the reads.
-  const bool by_index = bpf_ != nullptr || snapshot->numbering == nullptr;
-  const uint64_t numbering = by_index ? 0 : snapshot->numbering->epoch;
-  const bool was_current = by_index || data_path_->decisions_epoch() == numbering;
+  const std::vector<RuleFigures> figures = ReadRuleFigures(*snapshot, d);  // agent_packets.cc
   for (size_t i = 0; i < snapshot->rules.size(); ++i) {
     const RuleMap& rule = snapshot->rules[i];
     RuleStatus rs;
@@ -154,30 +143,11 @@ HostStatus Agent::CurrentStatus() const {
       }
     }
     rs.single_owner = rule.single_owner == kNoHost ? 0 : rule.single_owner;
-    rs.accepted_packets = d.ReadRulePackets(i, rs.name, true);
-    rs.accepted_bytes = d.ReadRuleBytes(i, rs.name, true);
-    rs.dropped_packets = d.ReadRulePackets(i, rs.name, false);
-    rs.dropped_bytes = d.ReadRuleBytes(i, rs.name, false);
+    rs.accepted_packets = figures[i].accepted_packets;
+    rs.accepted_bytes = figures[i].accepted_bytes;
+    rs.dropped_packets = figures[i].dropped_packets;
+    rs.dropped_bytes = figures[i].dropped_bytes;
     s.rules.push_back(std::move(rs));
-  }
-  std::atomic_thread_fence(std::memory_order_acquire);
-  if (was_current && (by_index || data_path_->decisions_epoch() == numbering)) {
-    rule_figures_.clear();
-    for (const RuleStatus& rs : s.rules) {
-      rule_figures_[rs.name] = {rs.accepted_packets, rs.accepted_bytes, rs.dropped_packets,
-                                rs.dropped_bytes};
-    }
-  } else {
-    // What was last read of each rule, so no rule's counters go back (a new rule: 0).
-    for (RuleStatus& rs : s.rules) {
-      const auto last = rule_figures_.find(rs.name);
-      const std::array<uint64_t, 4> f =
-          last != rule_figures_.end() ? last->second : std::array<uint64_t, 4>{};
-      rs.accepted_packets = f[0];
-      rs.accepted_bytes = f[1];
-      rs.dropped_packets = f[2];
-      rs.dropped_bytes = f[3];
-    }
   }
   for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
     const auto reason = static_cast<DecisionReason>(i);

@@ -158,38 +158,7 @@ std::string Agent::Report() const {
     w.Key("single_owner").Uint(rule.single_owner).Key("enabled").Bool(rule.enabled).EndObject();
   }
   w.EndArray();
-  w.Key("packets").BeginObject();
-  const DecisionTotals d = Decisions();
-  uint64_t accepted = 0, dropped = 0, accepted_bytes = 0, dropped_bytes = 0;
-  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
-    const auto reason = static_cast<DecisionReason>(i);
-    // Frames not for a VIP are left to the stack, untouched (the BPF program sees every frame
-    // of the interface), and neighbour requests are answered: neither is a drop.
-    if (reason == DecisionReason::kNotForVip || reason == DecisionReason::kNeighbourRequest) {
-      continue;
-    }
-    const bool accept =
-        reason == DecisionReason::kOwnedBucket || reason == DecisionReason::kSingleHostOwner ||
-        reason == DecisionReason::kDefaultHost || reason == DecisionReason::kTrackedConnection;
-    (accept ? accepted : dropped) += d.ReadPackets(reason);
-    (accept ? accepted_bytes : dropped_bytes) += d.ReadBytes(reason);
-  }
-  w.Key("accepted").Uint(accepted).Key("accepted_bytes").Uint(accepted_bytes);
-  w.Key("dropped").Uint(dropped).Key("dropped_bytes").Uint(dropped_bytes);
-  w.Key("not_for_vip").Uint(d.ReadPackets(DecisionReason::kNotForVip));
-  w.Key("by_reason").BeginObject();
-  for (size_t i = 0; i < static_cast<size_t>(DecisionReason::kCount); ++i) {
-    const auto reason = static_cast<DecisionReason>(i);
-    w.Key(DecisionReasonName(reason)).BeginObject().Key("packets").Uint(d.ReadPackets(reason));
-    w.Key("bytes").Uint(d.ReadBytes(reason)).EndObject();
-  }
-  w.EndObject();
-  w.Key("malformed").BeginObject();
-  for (size_t i = 1; i < static_cast<size_t>(ParseVerdict::kCount); ++i) {
-    const auto v = static_cast<ParseVerdict>(i);
-    w.Key(ParseVerdictName(v)).Uint(d.ReadMalformed(v));
-  }
-  w.EndObject().EndObject();
+  ReportPackets(w, *snapshot);  // agent_packets.cc
   const DataPathCounters& p = data_path_->counters();
   const HeartbeatCounters& h = convergence_->counters();
   w.Key("errors").BeginObject();

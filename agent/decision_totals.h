@@ -18,6 +18,12 @@
 
 namespace nlb::agent {
 
+// The reasons whose packets this host serves: the report's "accepted", the metrics' verdict.
+inline bool IsAcceptReason(DecisionReason reason) {
+  return reason == DecisionReason::kOwnedBucket || reason == DecisionReason::kSingleHostOwner ||
+         reason == DecisionReason::kDefaultHost || reason == DecisionReason::kTrackedConnection;
+}
+
 class DecisionTotals {
  public:
   static DecisionTotals Of(const DecisionCounters& d);

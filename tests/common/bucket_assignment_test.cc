@@ -214,14 +214,26 @@ TEST(BucketAssignmentTest, EdgeCases) {
   EXPECT_EQ(owners, std::vector<uint16_t>(kBucketCount, kNoHost));
 }
 
-TEST(BucketAssignmentTest, RandomMembershipsKeepTheirContract) {
+// 60 random memberships, in four tests of 15 rounds so that each CTest shard stays short under
+// the sanitizers (tests/common/CMakeLists.txt). A test draws the random numbers of the rounds
+// before its own, without assigning, so each round has the membership it had in one run of 60.
+constexpr uint32_t kRoundsPerTest = 15;
+
+class RandomMembershipsTest : public testing::TestWithParam<uint32_t> {};  // the first round
+
+TEST_P(RandomMembershipsTest, KeepTheirContract) {
+  const uint32_t first = GetParam();
   std::mt19937 rng(1);
   std::uniform_int_distribution<uint32_t> host_count(1, 256);
-  for (uint32_t round = 0; round < 60; ++round) {
+  for (uint32_t round = 0; round < first + kRoundsPerTest; ++round) {
     SCOPED_TRACE(round);
     const uint32_t count = round < 4 ? 256 : host_count(rng);
     auto members = RandomMembers(rng, count, 0, 100);
     const uint32_t seed = static_cast<uint32_t>(rng());
+    if (round < first) {
+      std::shuffle(members.begin(), members.end(), rng);
+      continue;
+    }
     const std::vector<uint16_t> owners = AssignBuckets(members, seed);
 
     std::shuffle(members.begin(), members.end(), rng);
@@ -256,6 +268,13 @@ TEST(BucketAssignmentTest, RandomMembershipsKeepTheirContract) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Rounds, RandomMembershipsTest,
+                         testing::Values(0u, kRoundsPerTest, 2 * kRoundsPerTest,
+                                         3 * kRoundsPerTest),
+                         [](const testing::TestParamInfo<uint32_t>& p) {
+                           return "From" + std::to_string(p.param);
+                         });
 
 TEST(BucketAssignmentTest, SixtyFourEqualHostsWithinOnePercent) {
   const std::vector<uint16_t> owners = AssignBuckets(EqualMembers(64), kFlowHashSeed);

@@ -41,7 +41,8 @@ done
 note "query and params agree on every host"
 
 # report: every bucket owned by exactly one host, and the packets every host accepted add up to
-# the packets the client sent to the VIP (counted by an nftables counter in the client).
+# the packets the client sent to the VIP (counted by an nftables counter in the client), in all
+# and for rule web (packets.rules, the only rule).
 owned=0
 for i in 1 2 3; do owned=$((owned + $(report_of "$i" "r['rules'][0]['buckets_owned']"))); done
 [ "$owned" -eq "$(report_of 1 "r['rules'][0]['buckets']")" ] || fail "buckets owned add up to $owned"
@@ -57,17 +58,31 @@ for o in json.load(sys.stdin)['nftables']:
     for e in o.get('rule', {}).get('expr', []):
         if 'counter' in e: print(e['counter']['packets'])"
 }
+# accepted_sum [RULE]: the hosts' accepted packets, in all or of RULE.
 accepted_sum() {
-  local i sum=0
-  for i in 1 2 3; do sum=$((sum + $(report_of "$i" "r['packets']['accepted']"))); done
+  local i sum=0 expr="r['packets']['accepted']"
+  [ -z "${1:-}" ] || expr="[x for x in r['packets']['rules'] if x['name'] == '$1'][0]['accepted']"
+  for i in 1 2 3; do sum=$((sum + $(report_of "$i" "$expr"))); done
   echo "$sum"
 }
-base=$(accepted_sum)
+base=$(accepted_sum) web_base=$(accepted_sum web)
 out=$(requests 40)
 [ "$(grep -c FAILED <<<"$out")" -eq 0 ] || fail "requests failed with every host up: $out"
-adds_up() { [ $(( $(accepted_sum) - base )) -eq "$(sent_to_vip)" ]; }
+adds_up() {
+  local sent
+  sent=$(sent_to_vip)
+  [ $(( $(accepted_sum) - base )) -eq "$sent" ] && [ $(( $(accepted_sum web) - web_base )) -eq "$sent" ]
+}
 wait_until 5 "accepted packets over hosts = packets the client sent ($(sent_to_vip))" adds_up
 note "report: buckets add up to $owned; accepted over hosts = $(sent_to_vip) packets sent"
+# The readable report: the per-rule packets as a table of their own, within 100 columns.
+ctl 1 report
+expect_rc 0 "report"
+table=$(sed -n '/^packets\.rules:$/,/^$/p' <<<"$OUT")
+grep -qE '^  NAME +ACCEPTED +ACCEPTED_BYTES +DROPPED +DROPPED_BYTES$' <<<"$table" &&
+  grep -qE '^  web +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$' <<<"$table" ||
+  fail "report's packets.rules table: $OUT"
+[ -z "$(awk 'length > 100' <<<"$table")" ] || fail "packets.rules wider than 100 columns: $table"
 
 # disable / enable a rule on every host (--cluster, from host 1's local socket).
 ctl 1 --cluster --json disable 80
