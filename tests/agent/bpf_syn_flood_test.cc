@@ -1,6 +1,7 @@
 // A spoofed SYN flood cannot push real connections out of the kernel connection table: the SYNs
 // land in the half-open map, which the LRU churns, while established flows live in their own map
-// (docs/connection-tracking.md, "The kernel table"). Needs root; skips otherwise.
+// (docs/connection-tracking.md, "The kernel table"). On the tc program and on the XDP one (each
+// with its own connection table). Needs root; skips otherwise.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,10 +16,13 @@ namespace {
 
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 using test::BucketState;
-using test::RunProgram;
 using test::TcpFrame;
 
-class BpfSynFloodTest : public test::TrackedFixture {};
+class BpfSynFloodTest : public test::TrackedFixture,
+                        public ::testing::WithParamInterface<test::Hook> {
+ protected:
+  test::Hook TestHook() const override { return GetParam(); }
+};
 
 uint32_t BucketOf(uint16_t port, const MapSnapshot& s) {
   ParsedPacket packet;
@@ -29,7 +33,7 @@ uint32_t BucketOf(uint16_t port, const MapSnapshot& s) {
 // N are still tracked (accepted as tracked_connection), and so is a connection opened after the
 // flood. The user-space DescriptorTable with the same room refuses that new connection: the
 // flood's SYN-only flows fill it for the idle timeout.
-TEST_F(BpfSynFloodTest, SpoofedSynsDoNotPushOutEstablishedFlows) {
+TEST_P(BpfSynFloodTest, SpoofedSynsDoNotPushOutEstablishedFlows) {
   constexpr int kEstablished = 2000;
   constexpr int kFlood = 100000;
   MapSnapshot owned = Snapshot(test::kTrackedLocal);
@@ -42,7 +46,7 @@ TEST_F(BpfSynFloodTest, SpoofedSynsDoNotPushOutEstablishedFlows) {
   const auto both = [&](const std::vector<uint8_t>& frame, const MapSnapshot& s) {
     ParsedPacket packet;
     (void)DecideTracked(frame, s, user_space, std::chrono::steady_clock::now(), &packet);
-    return RunProgram(plane_->program_fd(), frame).decision;
+    return Run(frame).decision;
   };
 
   MapSnapshot moved = owned;
@@ -114,15 +118,18 @@ TEST_F(BpfSynFloodTest, SpoofedSynsDoNotPushOutEstablishedFlows) {
   EXPECT_GT(counters->evicted_half_open, static_cast<uint64_t>(flood_accepted - kHalfOpenCapacity));
   EXPECT_LE(counters->half_open, kHalfOpenCapacity);
   std::printf(
-      "SYN flood: %d established flows tracked of %d after %d spoofed SYNs (%d accepted); "
+      "SYN flood (%s): %d established flows tracked of %d after %d spoofed SYNs (%d accepted); "
       "half-open map %llu of %u, %llu evicted by its LRU; flows evicted %llu; user-space table "
       "refused %llu new flows\n",
-      tracked, kEstablished, kFlood, flood_accepted,
+      test::HookName(GetParam()).c_str(), tracked, kEstablished, kFlood, flood_accepted,
       static_cast<unsigned long long>(counters->half_open), kHalfOpenCapacity,
       static_cast<unsigned long long>(counters->evicted_half_open),
       static_cast<unsigned long long>(counters->evicted_flows),
       static_cast<unsigned long long>(user_space.counters().table_full.load()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Hooks, BpfSynFloodTest,
+                         ::testing::Values(test::Hook::kTc, test::Hook::kXdp), test::HookParamName);
 
 }  // namespace
 }  // namespace nlb

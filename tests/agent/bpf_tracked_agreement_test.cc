@@ -1,14 +1,14 @@
 // The kernel connection table agrees with DecideTracked(): packet sequences (SYN, ACK without a
 // SYN, data, FIN, RST) of flows whose bucket is owned, owned and moving, pending, another's and
 // moving, or another's, run through the loaded program (BPF_PROG_TEST_RUN) and through
-// DescriptorTable + TrackDecision on the same snapshot: verdict, reason, rule, bucket and tc
-// action equal for every packet. Then random flows and flags in random moving states, and a
-// spoofed SYN flood that must not push established flows out (docs/connection-tracking.md, "The
-// kernel table"). Needs root; skips otherwise.
+// DescriptorTable + TrackDecision on the same snapshot: verdict, reason, rule, bucket and action
+// (XDP: and the frame it leaves) equal for every packet, on the tc program and on the XDP one.
+// Random flows are in bpf_tracked_random_test.cc, the SYN flood in bpf_syn_flood_test.cc
+// (docs/connection-tracking.md, "The kernel table"). Needs root; skips otherwise.
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <random>
+#include <tuple>
 
 #include "tests/agent/bpf_tracked_test_support.h"
 
@@ -139,13 +139,16 @@ void PrintTo(const Flow& f, std::ostream* os) {
 
 class BpfTrackedAgreementTest : public test::TrackedFixture {};
 
-// One rule's flow per shard (each sequence publishes a snapshot per step, and every publish waits
-// for an RCU grace period: about 10 ms on a loaded machine).
+// One rule's flow on one hook per gtest case (each sequence publishes a snapshot per step, and
+// every publish waits for an RCU grace period: about 10 ms on a loaded machine).
 class BpfTrackedSequencesTest : public test::TrackedFixture,
-                                public ::testing::WithParamInterface<Flow> {};
+                                public ::testing::WithParamInterface<std::tuple<Flow, test::Hook>> {
+ protected:
+  test::Hook TestHook() const override { return std::get<1>(GetParam()); }
+};
 
 TEST_P(BpfTrackedSequencesTest, Sequences) {
-  const Flow& flow = GetParam();
+  const Flow& flow = std::get<0>(GetParam());
   uint64_t generation = 1;
   int packets = 0;
   uint16_t port = 30000;
@@ -174,104 +177,23 @@ TEST_P(BpfTrackedSequencesTest, Sequences) {
   EXPECT_GT(packets, 50);
 }
 
-std::string RuleName(const ::testing::TestParamInfo<Flow>& param) {
+const std::vector<Flow> kFlows = {
+    Flow{kWebNone, kClient, kVip, 80}, Flow{kTlsSingle, kClient, kVip, 443},
+    Flow{kRangeNetwork, kClient, kVip, 1500}, Flow{kV6Network, kClient6, kVip6, 443}};
+
+// "none_tc", "network_v6_xdp": the rule's affinity (and family), then the hook.
+std::string RuleAndHookName(const ::testing::TestParamInfo<std::tuple<Flow, test::Hook>>& param) {
   const char* names[] = {"none", "single", "network", "network_v6"};
-  return names[param.index];
+  const Flow& flow = std::get<0>(param.param);
+  size_t i = 0;  // each flow has a rule of its own
+  while (i + 1 < kFlows.size() && kFlows[i].rule != flow.rule) ++i;
+  return std::string(names[i]) + "_" + test::HookName(std::get<1>(param.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Rules, BpfTrackedSequencesTest,
-                         ::testing::Values(Flow{kWebNone, kClient, kVip, 80},
-                                           Flow{kTlsSingle, kClient, kVip, 443},
-                                           Flow{kRangeNetwork, kClient, kVip, 1500},
-                                           Flow{kV6Network, kClient6, kVip6, 443}),
-                         RuleName);
-
-// Random flows (every rule, both families, UDP too) and flags, under snapshots whose buckets are
-// owned, moving and pending at random, changed every few hundred packets.
-TEST_F(BpfTrackedAgreementTest, RandomFlowsInRandomMovingStates) {
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr int kPackets = 15000;
-#else
-  constexpr int kPackets = 60000;
-#endif
-  std::mt19937 rng(20261207);
-  struct Target {
-    int16_t rule;
-    IpAddress vip;
-    uint16_t first_port, last_port;
-    bool udp;
-  };
-  const std::vector<Target> targets = {
-      {kWebNone, kVip, 80, 80, false},          {kTlsSingle, kVip, 443, 443, false},
-      {kRangeNetwork, kVip, 1000, 1999, false}, {kRangeNetwork, kVip, 1000, 1999, true},
-      {kV6Network, kVip6, 443, 443, false},     {kAllDnsNone, kVip2, 53, 53, true}};
-  struct RandomFlow {
-    IpAddress client, vip;
-    uint16_t client_port, vip_port;
-    bool udp;
-  };
-  std::vector<RandomFlow> flows;
-  for (int i = 0; i < 3000; ++i) {
-    const Target& t = targets[rng() % targets.size()];
-    const bool v6 = t.vip.is_v6();
-    // Few client addresses, so that affinity single and network share buckets between flows.
-    const uint32_t host = rng() % 64;
-    const IpAddress client =
-        v6 ? test::Ip("2001:2::" + std::to_string(1 + host % 4) + ":" + std::to_string(host))
-           : test::Ip("198.18." + std::to_string(1 + host % 4) + "." + std::to_string(host + 1));
-    flows.push_back({client, t.vip, static_cast<uint16_t>(1024 + rng() % 60000),
-                     static_cast<uint16_t>(t.first_port + rng() % (t.last_port - t.first_port + 1)),
-                     t.udp});
-  }
-  const std::array<uint8_t, 8> flag_choices = {kSyn, kSyn, kAck, kData, kData, kFin, kRst, kSynAck};
-  std::array<int, static_cast<size_t>(DecisionReason::kCount)> reasons{};
-  const Result<agent::BpfPlane::Counters> before = plane_->ReadCounters();
-  ASSERT_TRUE(before.ok()) << before.status().ToString();
-  MapSnapshot s;
-  for (int i = 0; i < kPackets; ++i) {
-    if (i % 500 == 0) {
-      s = Snapshot(test::kTrackedLocal);
-      s.generation = static_cast<uint64_t>(i + 1);
-      for (RuleMap& map : s.rules) {
-        if (map.bucket_owner.empty()) continue;
-        auto moving = std::make_shared<BucketSet>();
-        auto pending = std::make_shared<BucketSet>();
-        for (uint32_t b = 0; b < kBucketCount; ++b) {
-          map.bucket_owner[b] = static_cast<uint16_t>(1 + rng() % 3);
-          if (rng() % 10 < 5) moving->Add(b);
-          if (map.bucket_owner[b] == test::kTrackedLocal && moving->Contains(b) && rng() % 4 == 0) {
-            pending->Add(b);
-          }
-        }
-        map.moving = moving;
-        map.pending = pending;
-      }
-      Install(s);
-    }
-    const RandomFlow& f = flows[rng() % flows.size()];
-    const std::vector<uint8_t> frame = f.udp ? Udp(f.client, f.vip, f.client_port, f.vip_port)
-                                             : TcpFrame(f.client, f.vip, f.client_port, f.vip_port,
-                                                        flag_choices[rng() % flag_choices.size()]);
-    Decision reference;
-    ASSERT_TRUE(Agrees(frame, s, "random packet " + std::to_string(i), &reference));
-    ++reasons[static_cast<size_t>(reference.reason)];
-  }
-  // The per-CPU counters count every packet by the reason it got, the two tracked ones included.
-  const Result<agent::BpfPlane::Counters> after = plane_->ReadCounters();
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
-  for (size_t r = 0; r < reasons.size(); ++r) {
-    EXPECT_EQ(after->by_reason[r].packets - before->by_reason[r].packets,
-              static_cast<uint64_t>(reasons[r]))
-        << DecisionReasonName(static_cast<DecisionReason>(r));
-  }
-  // The run must reach every tracked outcome, or it proves little.
-  EXPECT_GT(reasons[static_cast<size_t>(DecisionReason::kTrackedConnection)], kPackets / 100);
-  EXPECT_GT(reasons[static_cast<size_t>(DecisionReason::kMovingOthersConnection)], kPackets / 100);
-  EXPECT_GT(reasons[static_cast<size_t>(DecisionReason::kOwnedBucket)], kPackets / 100);
-  std::printf("tracked agreement: %d packets, %d tracked_connection, %d moving_others_connection\n",
-              kPackets, reasons[static_cast<size_t>(DecisionReason::kTrackedConnection)],
-              reasons[static_cast<size_t>(DecisionReason::kMovingOthersConnection)]);
-}
+                         ::testing::Combine(::testing::ValuesIn(kFlows),
+                                            ::testing::Values(test::Hook::kTc, test::Hook::kXdp)),
+                         RuleAndHookName);
 
 // What tracking costs per packet (BPF_PROG_TEST_RUN, repeated): printed for
 // docs/bpf-data-plane.md.

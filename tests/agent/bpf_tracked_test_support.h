@@ -1,7 +1,8 @@
 // Shared by the kernel connection table's tests (bpf_tracked_agreement_test.cc,
-// bpf_flow_table_test.cc, bpf_replay_test.cc): bucket states on the decision table's cluster,
-// TCP frames with chosen flags, and a fixture whose loaded program (BpfPlaneFixture) is compared
-// packet by packet with DecideTracked. Single-threaded test helpers; need root.
+// bpf_tracked_random_test.cc, bpf_syn_flood_test.cc, bpf_flow_table_test.cc, bpf_replay_test.cc):
+// bucket states on the decision table's cluster, TCP frames with chosen flags, and a fixture whose
+// loaded program (BpfPlaneFixture, either hook) is compared packet by packet with DecideTracked.
+// Single-threaded test helpers; need root.
 #pragma once
 
 #include <gtest/gtest.h>
