@@ -20,12 +20,7 @@ using test::BucketState;
 using test::TcpFrame;
 using Clock = std::chrono::steady_clock;
 
-constexpr uint8_t kSyn = kTcpSyn;
-constexpr uint8_t kAck = kTcpAck;
-constexpr uint8_t kData = kTcpAck | 0x08;  // PSH
-constexpr uint8_t kFin = kTcpFin | kTcpAck;
-constexpr uint8_t kRst = kTcpRst;
-constexpr uint8_t kSynAck = kTcpSyn | kTcpAck;
+using namespace test::tcp_flags;  // NOLINT(google-build-using-namespace)
 
 constexpr Outcome kTracked{Verdict::kAccept, DecisionReason::kTrackedConnection};
 constexpr Outcome kMovingOthers{Verdict::kDrop, DecisionReason::kMovingOthersConnection};

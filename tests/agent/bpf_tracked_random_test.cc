@@ -18,12 +18,7 @@ namespace {
 using namespace test::decision_table;  // NOLINT(google-build-using-namespace)
 using test::TcpFrame;
 
-constexpr uint8_t kSyn = kTcpSyn;
-constexpr uint8_t kAck = kTcpAck;
-constexpr uint8_t kData = kTcpAck | 0x08;  // PSH
-constexpr uint8_t kFin = kTcpFin | kTcpAck;
-constexpr uint8_t kRst = kTcpRst;
-constexpr uint8_t kSynAck = kTcpSyn | kTcpAck;
+using namespace test::tcp_flags;  // NOLINT(google-build-using-namespace)
 
 class BpfTrackedRandomTest : public test::TrackedFixture,
                              public ::testing::WithParamInterface<test::Hook> {

@@ -23,6 +23,16 @@
 
 namespace nlb::test {
 
+// The TCP flags of the frames the tracked tests send.
+namespace tcp_flags {
+inline constexpr uint8_t kSyn = kTcpSyn;
+inline constexpr uint8_t kAck = kTcpAck;
+inline constexpr uint8_t kData = kTcpAck | 0x08;  // PSH
+inline constexpr uint8_t kFin = kTcpFin | kTcpAck;
+inline constexpr uint8_t kRst = kTcpRst;
+inline constexpr uint8_t kSynAck = kTcpSyn | kTcpAck;
+}  // namespace tcp_flags
+
 // What one bucket is, seen from host kTrackedLocal.
 enum class BucketState : uint8_t { kOwned, kOwnedMoving, kOwnedPending, kOthersMoving, kOthers };
 inline constexpr uint16_t kTrackedLocal = 1;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The steps kernel_state_bpf_test.sh (tc filter) and kernel_state_xdp_test.sh (native XDP) share:
-# a 2-host cluster on the BPF back end with nginx on each, a fault repaired within one period,
-# a link flap, SIGKILL then `nlbd --cleanup`, and SIGTERM. The caller sets NLB_DATA_PATH before
-# sourcing this and defines `ours I` (host I's eth0 holds nlbd's program); the steps fail the
-# test (lib.sh's fail) when the cluster breaks what it promises.
+# The steps the kernel-state tests share: a 2-host cluster with nginx on each (kernel_state_test.sh,
+# the nftables table, on any back end), and for the BPF back end's own tests
+# (kernel_state_bpf_test.sh: tc filter; kernel_state_xdp_test.sh: native XDP) a fault repaired
+# within one period, a link flap, SIGKILL then `nlbd --cleanup`, and SIGTERM. The caller sets
+# NLB_DATA_PATH (or leaves the configuration's default) before sourcing this and, for the BPF
+# steps, defines `ours I` (host I's eth0 holds nlbd's program); the steps fail the test (lib.sh's
+# fail) when the cluster breaks what it promises.
 source "$(dirname "${BASH_SOURCE[0]}")/datapath_lib.sh"
 PERIOD=200
 SLACK_MS=${NLB_REPAIR_SLACK_MS:-300}

@@ -11,28 +11,13 @@
 #  - the link going down and up: the table is still there, the capture (if it failed) works
 #    again within one period of the link coming up (plus the same slack), the host serves
 #    again, and every request after it is answered.
-source "$(dirname "$0")/datapath_lib.sh"
-PERIOD=200
-SLACK_MS=${NLB_REPAIR_SLACK_MS:-300}
+# The start and the requests: kernel_state_lib.sh (shared with kernel_state_{bpf,xdp}_test.sh).
+source "$(dirname "$0")/kernel_state_lib.sh"
 
-lab_start 2
-start_webs 1 2
-start_cluster 1,2 --period-ms "$PERIOD" --tolerance 3
-note "2 hosts converged, nginx on each"
-
-requests() {  # requests N: N fresh connections, all must be answered by the two hosts
-  local out
-  out=$(client_tool http --vip "$VIP" --port 80 --sources "$SOURCES" --count "$1" --parallel 4)
-  [ "$(json "r['answered']" <<<"$out")" = "$1" ] ||
-    fail "$(json "r['answered']" <<<"$out") of $1 answered: $(json "r['failures'][:3]" <<<"$out")"
-  json "r['by_host']" <<<"$out"
-}
-repairs() { control 1 report | json "r['kernel']['repairs']"; }
+kernel_state_start "host.data_path ${NLB_DATA_PATH:-auto}"
 foreign_changes() { control 1 report | json "r['kernel']['foreign_changes']"; }
 foreign_more() { [ "$(foreign_changes)" -gt "$1" ]; }
 foreign_seen() { foreign_more 0; }
-repaired() { [ "$(repairs)" -ge 1 ]; }
-serving() { control 1 query | grep -q '"serving":true'; }
 
 note "before: $(requests 40)"
 [ "$(repairs)" = 0 ] || fail "repairs before any fault"
@@ -45,7 +30,7 @@ sleep 0.5
 
 flushed=$(date +%s%3N)
 in_host 1 nft flush ruleset
-wait_until 5 "host 1 repaired its table" repaired
+wait_until 5 "host 1 repaired its table" repaired 1
 took=$(log_ms_after "$flushed" "repaired the kernel state" "$STATE/logs/nlbd-h1.log")
 note "repaired $took ms after the flush (a period is $PERIOD ms, slack $SLACK_MS ms):" \
   "$(grep -m 1 "repaired the kernel state" "$STATE/logs/nlbd-h1.log" | cut -d' ' -f3-)"
