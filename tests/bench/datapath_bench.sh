@@ -172,10 +172,8 @@ limit_cpu() {
 bench_teardown() {
   local rc=$?
   # lab_teardown exits: run it in a subshell (with this exit status), then remove the cgroup.
-  # Without set +e a failing status would end this handler at `( exit "$rc" )`, before the
-  # teardown: the lab of a failed run stayed up.
   set +e
-  ( exit "$rc" ); ( lab_teardown )
+  ( lab_teardown "$rc" )
   if [ -n "$CGROUP" ]; then
     for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CGROUP" 2>/dev/null && break; sleep 0.5; done
   fi

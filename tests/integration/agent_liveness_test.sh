@@ -26,8 +26,7 @@ cleanup() {
   local rc=$?
   stop_hogs
   [ -z "$traffic_pid" ] || kill -TERM "$traffic_pid" 2>/dev/null || true
-  (exit $rc)
-  lab_teardown
+  lab_teardown "$rc"
 }
 
 lab_start 4

@@ -28,8 +28,7 @@ cleanup() {
   [ -z "$pid2" ] || kill -CONT "$pid2" 2>/dev/null || true
   for pid in "${bg[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${bg[@]}"; do wait "$pid" 2>/dev/null || true; done
-  (exit $rc)
-  lab_teardown
+  lab_teardown "$rc"
 }
 now_ns() { date +%s%N; }
 ms_since() { echo $((($(now_ns) - $1) / 1000000)); }

@@ -52,8 +52,7 @@ cleanup() {
   local rc=$? pid
   for pid in "${bg[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${bg[@]}"; do wait "$pid" 2>/dev/null || true; done
-  (exit $rc)
-  lab_teardown
+  lab_teardown "$rc"
 }
 
 # rule_of I RULE FIELD: FIELD of RULE's entry in host I's connections.rules.

@@ -23,7 +23,7 @@ lab_start 2
 saved=$STATE/conffile.orig
 cp -p "$conffile" "$saved"
 restore_conffile() { cp -p "$saved" "$conffile"; }
-trap 'rc=$?; restore_conffile; (exit $rc); lab_teardown' EXIT
+trap 'rc=$?; restore_conffile || true; lab_teardown "$rc"' EXIT
 
 host_config 1
 host_config 2 >/dev/null

@@ -11,8 +11,12 @@ RUN=""
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*"; }
 
+# lab_teardown [RC]: removes the lab (after printing the agents' logs when RC, default the last
+# command's status, is not 0) and exits with RC. Errexit stays on inside an EXIT trap, so it is
+# turned off here: a failing command must not end the teardown before the lab is down.
 lab_teardown() {
-  local rc=$?
+  local rc=${1:-$?}
+  set +e
   if [ -n "$RUN" ]; then
     if [ $rc -ne 0 ] && [ -d "/run/nlb-lab/$RUN/logs" ]; then
       for f in /run/nlb-lab/"$RUN"/logs/*.log; do

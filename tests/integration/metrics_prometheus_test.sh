@@ -18,8 +18,7 @@ cleanup() {
   local rc=$?
   set +e  # errexit would end this handler at the first failing command, before the teardown
   if [ -n "$PROM_PID" ]; then kill "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null; fi
-  (exit $rc)
-  lab_teardown
+  lab_teardown "$rc"
 }
 
 lab_start 2

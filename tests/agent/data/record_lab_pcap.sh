@@ -26,7 +26,7 @@ ip netns exec "nlb-$RUN-h1" tcpdump -i eth0 -s 0 -U -w "$pcap" 2>"$STATE/tcpdump
 tcpdump_pid=$!
 stop_tcpdump() { kill -INT "$tcpdump_pid" 2>/dev/null || true; wait "$tcpdump_pid" || true; }
 # On the way out, tcpdump first, then the lab (which reads the exit status).
-on_exit() { local rc=$?; set +e; stop_tcpdump; (exit "$rc"); lab_teardown; }
+on_exit() { local rc=$?; set +e; stop_tcpdump; lab_teardown "$rc"; }
 trap on_exit EXIT
 wait_until 5 "tcpdump listening" grep -q "listening on" "$STATE/tcpdump.err"
 
